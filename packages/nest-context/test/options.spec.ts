@@ -1,0 +1,75 @@
+import { Controller, Get, Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { describe, expect, it } from 'vitest';
+import { ContextModule, ContextOptionsError, ContextService, type ContextModuleOptions } from '@acme/nest-context';
+import { startHttpApp } from './support/http-app';
+
+@Controller()
+class ProbeController {
+  constructor(private readonly context: ContextService) {}
+
+  @Get()
+  root() {
+    return { context: this.context.get() ?? null };
+  }
+}
+
+function appWith(contextModule: unknown) {
+  @Module({ imports: [contextModule as never], controllers: [ProbeController] })
+  class AppModule {}
+  return AppModule;
+}
+
+describe('ContextModule options', () => {
+  it('forRootAsync takes options from a factory and the isGlobal extra', async () => {
+    let n = 0;
+    const http = await startHttpApp(
+      appWith(
+        ContextModule.forRootAsync({
+          isGlobal: true,
+          useFactory: (): ContextModuleOptions => ({ requestIdHeader: 'X-Correlation-Id', generateRequestId: () => `gen-${++n}` }),
+        }),
+      ),
+      'express',
+    );
+    try {
+      const first = await fetch(http.url);
+      expect((await first.json()).context.requestId).toBe('gen-1');
+      expect(first.headers.get('x-correlation-id')).toBe('gen-1');
+      const second = await fetch(http.url, { headers: { 'x-correlation-id': 'from-gateway' } });
+      expect((await second.json()).context.requestId).toBe('from-gateway');
+    } finally {
+      await http.close();
+    }
+  });
+
+  it('echoRequestId: false keeps the header off the response', async () => {
+    const http = await startHttpApp(appWith(ContextModule.forRoot({ echoRequestId: false })), 'fastify');
+    try {
+      const response = await fetch(http.url);
+      expect((await response.json()).context.requestId).toBeTypeOf('string');
+      expect(response.headers.get('x-request-id')).toBeNull();
+    } finally {
+      await http.close();
+    }
+  });
+
+  it('mountMiddleware: false leaves requests without a context', async () => {
+    const http = await startHttpApp(appWith(ContextModule.forRoot({ mountMiddleware: false })), 'express');
+    try {
+      expect(await (await fetch(http.url)).json()).toEqual({ context: null });
+    } finally {
+      await http.close();
+    }
+  });
+
+  it('rejects a bad option at bootstrap with an error naming it', async () => {
+    const compile = Test.createTestingModule({
+      imports: [ContextModule.forRoot({ requestIdHeader: 'bad header\n' })],
+    }).compile();
+    await expect(compile).rejects.toThrow(ContextOptionsError);
+    await expect(
+      Test.createTestingModule({ imports: [ContextModule.forRoot({ requestIdHeader: 'x y' })] }).compile(),
+    ).rejects.toThrow(/"requestIdHeader"/);
+  });
+});

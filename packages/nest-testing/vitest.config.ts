@@ -1,0 +1,3 @@
+import { defineSuiteProject } from '../../vitest.shared';
+
+export default defineSuiteProject('nest-testing');

@@ -1,0 +1,6 @@
+/**
+ * Every vitest project in the repository. vitest 5 ignores this file on its own:
+ * vitest.config.ts passes the list to `test.projects`, and scripts/test.mjs fails the
+ * run when any project listed here ran zero tests.
+ */
+export default ['packages/*/vitest.config.ts', 'examples/*/vitest.config.ts'];
