@@ -1,0 +1,55 @@
+/**
+ * A small, honest micro-benchmark harness for a shared, noisy 2-core machine: ours and the
+ * baseline run in alternating rounds inside one process, so drift (CPU frequency, a
+ * neighbour's load, GC) hits both alike; the reported figure is the median round.
+ */
+export interface Measured {
+  /** Median nanoseconds per operation over the rounds. */
+  nsPerOp: number;
+  rounds: number[];
+}
+
+export type Operation = () => unknown | Promise<unknown>;
+
+async function timeRound(op: Operation, iterations: number): Promise<number> {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) {
+    const result = op();
+    if (result instanceof Promise) await result;
+  }
+  return Number(process.hrtime.bigint() - start) / iterations;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+
+/** Measures `ours` and `baseline` in interleaved rounds after a warm-up. */
+export async function compare(
+  ours: Operation,
+  baseline: Operation,
+  { iterations = 50_000, rounds = 15, warmup = 3 } = {},
+): Promise<{ ours: Measured; baseline: Measured }> {
+  const oursRounds: number[] = [];
+  const baselineRounds: number[] = [];
+  for (let round = 0; round < warmup + rounds; round++) {
+    // Alternate which goes first so neither always gets the warmer cache.
+    const first = round % 2 === 0;
+    const a = await timeRound(first ? ours : baseline, iterations);
+    const b = await timeRound(first ? baseline : ours, iterations);
+    if (round < warmup) continue;
+    oursRounds.push(first ? a : b);
+    baselineRounds.push(first ? b : a);
+  }
+  return {
+    ours: { nsPerOp: median(oursRounds), rounds: oursRounds },
+    baseline: { nsPerOp: median(baselineRounds), rounds: baselineRounds },
+  };
+}
+
+/** Prints the one line every benchmark ends with (parsed by tooling: keep the format). */
+export function report(name: string, ours: number, baseline: number, unit: string): void {
+  const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toPrecision(3));
+  console.log(`BENCH ${name} ours=${fmt(ours)} baseline=${fmt(baseline)} ratio=${(ours / baseline).toFixed(3)} unit=${unit}`);
+}
