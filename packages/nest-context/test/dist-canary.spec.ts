@@ -30,7 +30,7 @@ async function bootWith(dist: { ContextModule: { forRoot(): DynamicModule }; Con
   const http = await startHttpApp(AppModule, 'express');
   try {
     const response = await fetch(http.url, { headers: { 'x-request-id': 'canary' } });
-    return { status: response.status, body: await response.json() };
+    return { status: response.status, body: (await response.json()) as any };
   } finally {
     await http.close();
   }

@@ -46,7 +46,7 @@ describe.each(ADAPTERS)('an app that already configured nestjs-cls (%s)', (adapt
 
   it("keeps the app's own CLS values and id, and adds the request context beside them", async () => {
     const response = await fetch(http.url, { headers: { 'x-request-id': 'req-own' } });
-    const body = await response.json();
+    const body = (await response.json()) as any;
     expect(body.tenantFromApp).toBe('acme');
     expect(body.clsId).toBe('cls-own-id');
     expect(body.context).toEqual({ requestId: 'req-own', workspaceId: null, actor: { kind: 'User', id: null } });

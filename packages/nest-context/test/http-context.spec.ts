@@ -62,7 +62,7 @@ describe.each(ADAPTERS)('HTTP request context on %s', (adapter) => {
 
   it('opens a context on the root route with a new UUIDv7 request id, echoed in the response', async () => {
     const response = await fetch(`${http.url}/`);
-    const body = await response.json();
+    const body = (await response.json()) as any;
     expect(body.requestId).toMatch(UUID_V7);
     expect(response.headers.get('x-request-id')).toBe(body.requestId);
     expect(body).toEqual({ requestId: body.requestId, workspaceId: null, actor: { kind: 'User', id: null } });
@@ -70,9 +70,9 @@ describe.each(ADAPTERS)('HTTP request context on %s', (adapter) => {
 
   it('reuses a well-formed x-request-id and replaces a malicious one', async () => {
     const reused = await fetch(`${http.url}/`, { headers: { 'x-request-id': 'upstream-42' } });
-    expect((await reused.json()).requestId).toBe('upstream-42');
+    expect(((await reused.json()) as any).requestId).toBe('upstream-42');
     const replaced = await fetch(`${http.url}/`, { headers: { 'x-request-id': 'evil" injected' } });
-    expect((await replaced.json()).requestId).toMatch(UUID_V7);
+    expect(((await replaced.json()) as any).requestId).toMatch(UUID_V7);
   });
 
   it('lets a guard set workspace and actor that the handler then sees, per request under concurrency', async () => {

@@ -34,10 +34,10 @@ describe('ContextModule options', () => {
     );
     try {
       const first = await fetch(http.url);
-      expect((await first.json()).context.requestId).toBe('gen-1');
+      expect(((await first.json()) as any).context.requestId).toBe('gen-1');
       expect(first.headers.get('x-correlation-id')).toBe('gen-1');
       const second = await fetch(http.url, { headers: { 'x-correlation-id': 'from-gateway' } });
-      expect((await second.json()).context.requestId).toBe('from-gateway');
+      expect(((await second.json()) as any).context.requestId).toBe('from-gateway');
     } finally {
       await http.close();
     }
@@ -47,7 +47,7 @@ describe('ContextModule options', () => {
     const http = await startHttpApp(appWith(ContextModule.forRoot({ echoRequestId: false })), 'fastify');
     try {
       const response = await fetch(http.url);
-      expect((await response.json()).context.requestId).toBeTypeOf('string');
+      expect(((await response.json()) as any).context.requestId).toBeTypeOf('string');
       expect(response.headers.get('x-request-id')).toBeNull();
     } finally {
       await http.close();
@@ -57,7 +57,7 @@ describe('ContextModule options', () => {
   it('mountMiddleware: false leaves requests without a context', async () => {
     const http = await startHttpApp(appWith(ContextModule.forRoot({ mountMiddleware: false })), 'express');
     try {
-      expect(await (await fetch(http.url)).json()).toEqual({ context: null });
+      expect((await (await fetch(http.url)).json()) as any).toEqual({ context: null });
     } finally {
       await http.close();
     }

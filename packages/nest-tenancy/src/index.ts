@@ -1,0 +1,23 @@
+export { TenancyModule } from './tenancy.module';
+export { TENANCY_MODULE_OPTIONS } from './tenancy.module-definition';
+export type { TenancyModuleExtras, TenancyModuleOptions, TenancyRequest } from './tenancy.options';
+export { TenantDb, tenantDb, type TenantDbOptions } from './tenant-db';
+export { Tenancy } from './tenancy.service';
+export { TenancyGuard } from './tenancy.guard';
+export { TenantTransactionInterceptor } from './tenant-transaction.interceptor';
+export { SkipTenancy } from './skip-tenancy.decorator';
+export { CurrentWorkspace } from './current-workspace.decorator';
+export { tenantTable, DEFAULT_TENANT_COLUMN } from './tenant-table';
+export { tenantPolicySql, setWorkspaceSql, DEFAULT_RLS_SETTING, type TenantPolicyOptions } from './rls';
+export { checkRlsPosture, RlsPostureError } from './rls-posture';
+export {
+  TenancyHttpException,
+  TenantNotFoundException,
+  WorkspaceRequiredException,
+  WorkspaceInvalidException,
+  WorkspaceNotFoundException,
+  WorkspaceMismatchException,
+  TenantContextMissingError,
+  UnscopableQueryError,
+} from './tenancy.errors';
+export { TenancyOptionsError } from './validate-tenancy-options';

@@ -1,0 +1,80 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+/**
+ * Base of the HTTP errors this package throws. The response body is
+ * `{ statusCode, code, message }`; `code` is stable across versions, `message` may change.
+ */
+export abstract class TenancyHttpException extends HttpException {
+  constructor(
+    readonly code: string,
+    message: string,
+    status: HttpStatus,
+  ) {
+    super({ statusCode: status, code, message }, status);
+    this.name = new.target.name;
+  }
+}
+
+/** 404: the row does not exist in the current workspace (it may exist in another: we do not say). */
+export class TenantNotFoundException extends TenancyHttpException {
+  constructor(what = 'Resource') {
+    super('TENANCY_NOT_FOUND', `${what} not found.`, HttpStatus.NOT_FOUND);
+  }
+}
+
+/** 401: the request names no workspace (no token, or a token without the workspace claim). */
+export class WorkspaceRequiredException extends TenancyHttpException {
+  constructor() {
+    super('TENANCY_WORKSPACE_REQUIRED', 'This endpoint needs a workspace: sign in and select one.', HttpStatus.UNAUTHORIZED);
+  }
+}
+
+/** 400: the workspace id is not a UUID. */
+export class WorkspaceInvalidException extends TenancyHttpException {
+  constructor() {
+    super('TENANCY_WORKSPACE_INVALID', 'The workspace id is not a valid UUID.', HttpStatus.BAD_REQUEST);
+  }
+}
+
+/** 404: the user is not a member of the requested workspace (indistinguishable from a missing one). */
+export class WorkspaceNotFoundException extends TenancyHttpException {
+  constructor() {
+    super('TENANCY_WORKSPACE_NOT_FOUND', 'Workspace not found.', HttpStatus.NOT_FOUND);
+  }
+}
+
+/** 400: a write names a different workspace than the current one. */
+export class WorkspaceMismatchException extends TenancyHttpException {
+  constructor(table: string) {
+    super(
+      'TENANCY_WORKSPACE_MISMATCH',
+      `A write to "${table}" names another workspace than the current one. Leave workspace_id out: it is set for you.`,
+      HttpStatus.BAD_REQUEST,
+    );
+  }
+}
+
+/**
+ * A programming error, not a client error: tenant-scoped data was used outside any workspace
+ * (a route without the tenancy guard, a job without `runInWorkspace`). Fails closed.
+ */
+export class TenantContextMissingError extends Error {
+  readonly code = 'TENANCY_CONTEXT_MISSING';
+  constructor(operation: string) {
+    super(
+      `${operation} on a tenant table needs a workspace, but the request context has none. Protect the route ` +
+        'with TenancyGuard, run jobs inside Tenancy.runInWorkspace(workspaceId, fn), or use ' +
+        'Tenancy.withoutTenant(reason, fn) for deliberate cross-workspace work.',
+    );
+    this.name = 'TenantContextMissingError';
+  }
+}
+
+/** A query shape tenancy cannot scope safely (e.g. INSERT ... SELECT into a tenant table). */
+export class UnscopableQueryError extends Error {
+  readonly code = 'TENANCY_UNSCOPABLE_QUERY';
+  constructor(reason: string) {
+    super(`tenantDb cannot scope this query: ${reason}`);
+    this.name = 'UnscopableQueryError';
+  }
+}

@@ -1,0 +1,208 @@
+import { ContextService } from '@acme/nest-context';
+import { and, eq, getTableName, TransactionRollbackError, type SQL } from 'drizzle-orm';
+import { getTableConfig, PgDatabase, type PgColumn, type PgTable, type PgTransactionConfig } from 'drizzle-orm/pg-core';
+import { DEFAULT_RLS_SETTING, setWorkspaceSql } from './rls';
+import { TenantContextMissingError, TenantNotFoundException } from './tenancy.errors';
+import { createTenantDialect } from './tenant-dialect';
+import { DEFAULT_TENANT_COLUMN, tenantColumnOf } from './tenant-table';
+import { activeUnitOfWork, runUnitOfWork } from './unit-of-work';
+
+type AnyDatabase = PgDatabase<any, any, any>;
+
+/** How a `TenantDb` scopes queries. */
+export interface TenantDbOptions {
+  /**
+   * Run every unit of work in a transaction that sets the workspace for Postgres RLS policies.
+   * Queries outside a unit of work (a request through TenancyModule, `transaction`, or
+   * `Tenancy.runInWorkspace`) then throw instead of running unscoped by the database.
+   * @default false
+   */
+  rls?: boolean;
+  /** @default 'workspace_id' */
+  tenantColumn?: string;
+  /** @default 'app.workspace_id' */
+  rlsSetting?: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The app's Drizzle database, scoped to the current workspace: `select` (joins, subqueries,
+ * aggregates), `insert`, `update`, `delete`, relational `query.*` and `transaction` behave as
+ * in Drizzle, but every tenant table is filtered by the workspace of the request context,
+ * inserts are stamped with it, and nothing runs without one.
+ */
+export class TenantDb<TSchema extends Record<string, unknown> = Record<string, never>> {
+  private readonly context = new ContextService();
+  private readonly scopedFor = new WeakMap<object, AnyDatabase>();
+  private readonly dialect;
+  readonly rls: boolean;
+  private readonly rlsSetting: string;
+  private readonly tenantColumn: string;
+
+  constructor(
+    private readonly root: PgDatabase<any, TSchema, any>,
+    options: TenantDbOptions = {},
+  ) {
+    this.rls = options.rls ?? false;
+    this.rlsSetting = options.rlsSetting ?? DEFAULT_RLS_SETTING;
+    this.tenantColumn = options.tenantColumn ?? DEFAULT_TENANT_COLUMN;
+    this.dialect = createTenantDialect(
+      (root as unknown as { dialect: never }).dialect,
+      (operation) => this.workspaceId(operation),
+      this.tenantColumn,
+    );
+  }
+
+  /** The current workspace id; throws `TenantContextMissingError` when there is none (fail closed). */
+  workspaceId(operation = 'A query'): string {
+    const workspaceId = this.context.get()?.workspaceId;
+    if (!workspaceId) throw new TenantContextMissingError(operation);
+    return workspaceId;
+  }
+
+  get select(): PgDatabase<any, TSchema>['select'] {
+    const db = this.current();
+    return db.select.bind(db);
+  }
+
+  get selectDistinct(): PgDatabase<any, TSchema>['selectDistinct'] {
+    const db = this.current();
+    return db.selectDistinct.bind(db);
+  }
+
+  get selectDistinctOn(): PgDatabase<any, TSchema>['selectDistinctOn'] {
+    const db = this.current();
+    return db.selectDistinctOn.bind(db);
+  }
+
+  get insert(): PgDatabase<any, TSchema>['insert'] {
+    const db = this.current();
+    return db.insert.bind(db);
+  }
+
+  get update(): PgDatabase<any, TSchema>['update'] {
+    const db = this.current();
+    return db.update.bind(db);
+  }
+
+  get delete(): PgDatabase<any, TSchema>['delete'] {
+    const db = this.current();
+    return db.delete.bind(db);
+  }
+
+  get with(): PgDatabase<any, TSchema>['with'] {
+    const db = this.current();
+    return db.with.bind(db);
+  }
+
+  get $with(): PgDatabase<any, TSchema>['$with'] {
+    const db = this.current();
+    return db.$with.bind(db);
+  }
+
+  /** Relational queries (`query.companies.findMany({ with: { contacts: true } })`), scoped at every level. */
+  get query(): PgDatabase<any, TSchema>['query'] {
+    return this.current().query as PgDatabase<any, TSchema>['query'];
+  }
+
+  /** `count(*)` of a source; a tenant table counts only the current workspace's rows. */
+  $count(source: PgTable | SQL, filters?: SQL): ReturnType<AnyDatabase['$count']> {
+    const tenant = tenantColumnOf(source, this.tenantColumn);
+    const scope = tenant ? eq(tenant.column, this.workspaceId('$count')) : undefined;
+    return this.current().$count(source, and(filters, scope));
+  }
+
+  /**
+   * Raw SQL. Not rewritten: with `rls: true` it runs in the unit of work's transaction and the
+   * database policies scope it; without RLS, filter by workspace yourself.
+   */
+  get execute(): PgDatabase<any, TSchema>['execute'] {
+    const db = this.current();
+    return db.execute.bind(db);
+  }
+
+  /**
+   * Runs `fn` in a transaction (a savepoint when one is already open). The callback receives
+   * this TenantDb, which uses the transaction for everything called inside it.
+   */
+  async transaction<T>(fn: (tx: this) => Promise<T>, config?: PgTransactionConfig): Promise<T> {
+    const workspaceId = this.workspaceId('transaction');
+    const outer = activeUnitOfWork(this.root);
+    const executor = (outer?.tx ?? this.root) as AnyDatabase;
+    return executor.transaction(async (tx) => {
+      if (this.rls && !outer) await tx.execute(setWorkspaceSql(workspaceId, this.rlsSetting));
+      return runUnitOfWork({ owner: this.root, tx, workspaceId }, () => fn(this));
+    }, config);
+  }
+
+  /** Rolls back the innermost transaction (as Drizzle's `tx.rollback()`). */
+  rollback(): never {
+    throw new TransactionRollbackError();
+  }
+
+  /** The row with this primary key in the current workspace, or a 404 `TenantNotFoundException`. */
+  async findOneOrThrow<T extends PgTable>(table: T, id: string | number): Promise<T['$inferSelect']> {
+    const key = this.idColumn(table, id);
+    const [row] = await (this.select().from(table as PgTable) as any).where(eq(key, id)).limit(1);
+    if (!row) throw new TenantNotFoundException(getTableName(table));
+    return row;
+  }
+
+  /** Updates the row with this primary key in the current workspace and returns it, or 404. */
+  async updateOrThrow<T extends PgTable>(table: T, id: string | number, values: Partial<T['$inferInsert']>): Promise<T['$inferSelect']> {
+    const key = this.idColumn(table, id);
+    const [row] = await (this.update(table as PgTable).set(values as never) as any).where(eq(key, id)).returning();
+    if (!row) throw new TenantNotFoundException(getTableName(table));
+    return row;
+  }
+
+  /** Deletes the row with this primary key in the current workspace and returns it, or 404. */
+  async deleteOrThrow<T extends PgTable>(table: T, id: string | number): Promise<T['$inferSelect']> {
+    const key = this.idColumn(table, id);
+    const [row] = await (this.delete(table as PgTable) as any).where(eq(key, id)).returning();
+    if (!row) throw new TenantNotFoundException(getTableName(table));
+    return row;
+  }
+
+  /** The scoped database for the current unit of work's transaction, or for the root outside one. */
+  private current(): AnyDatabase {
+    const unit = activeUnitOfWork(this.root);
+    if (!unit && this.rls) {
+      throw new TenantContextMissingError('With rls: true, a query outside a unit of work');
+    }
+    const executor = (unit?.tx ?? this.root) as AnyDatabase;
+    let scoped = this.scopedFor.get(executor);
+    if (!scoped) {
+      const { session, _: schema } = executor as unknown as { session: never; _: never };
+      scoped = new PgDatabase(this.dialect, session, schema);
+      this.scopedFor.set(executor, scoped);
+    }
+    return scoped;
+  }
+
+  /** The id column of `findOneOrThrow` and friends; a malformed UUID is a 404, not a database error. */
+  private idColumn(table: PgTable, id: string | number): PgColumn {
+    const config = getTableConfig(table);
+    const tenant = tenantColumnOf(table, this.tenantColumn);
+    const column =
+      config.columns.find((c) => c.primary) ??
+      config.primaryKeys[0]?.columns.find((c) => c.name !== tenant?.column.name);
+    if (!column) throw new Error(`Table "${config.name}" has no primary key: findOneOrThrow needs one.`);
+    if (column.columnType === 'PgUUID' && (typeof id !== 'string' || !UUID.test(id))) {
+      throw new TenantNotFoundException(config.name);
+    }
+    return column;
+  }
+}
+
+/**
+ * Scopes a Drizzle node-postgres (or any pg-core) database to the current workspace, outside
+ * Nest's DI. Inside a Nest app inject `TenantDb` instead.
+ */
+export function tenantDb<TSchema extends Record<string, unknown>>(
+  db: PgDatabase<any, TSchema, any>,
+  options?: TenantDbOptions,
+): TenantDb<TSchema> {
+  return new TenantDb(db, options);
+}
