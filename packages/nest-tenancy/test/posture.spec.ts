@@ -1,0 +1,81 @@
+import { Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { integer, pgTable, uuid } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkRlsPosture, RlsPostureError, TenancyModule, tenantPolicySql } from '@acme/nest-tenancy';
+import { createTenancyFixture, type TenancyFixture } from './support/database';
+import { companies, contacts } from './support/schema';
+
+const unprotected = pgTable('unprotected', { id: uuid('id').primaryKey(), workspaceId: uuid('workspace_id').notNull() });
+const owned = pgTable('owned', { id: integer('id').primaryKey(), workspaceId: uuid('workspace_id').notNull() });
+
+describe('RLS posture check', () => {
+  let fixture: TenancyFixture;
+
+  beforeAll(async () => {
+    fixture = await createTenancyFixture();
+    const admin = new pg.Client({ connectionString: fixture.database.url });
+    await admin.connect();
+    for (const statement of [
+      'CREATE TABLE unprotected (id uuid PRIMARY KEY, workspace_id uuid NOT NULL)',
+      'CREATE TABLE owned (id integer PRIMARY KEY, workspace_id uuid NOT NULL)',
+      ...tenantPolicySql('owned'),
+      `ALTER TABLE owned OWNER TO "${fixture.appRole}"`,
+    ]) {
+      await admin.query(statement);
+    }
+    await admin.end();
+  });
+  afterAll(async () => {
+    const admin = new pg.Client({ connectionString: fixture.database.url });
+    await admin.connect();
+    await admin.query('DROP TABLE owned');
+    await admin.end();
+    await fixture.close();
+  });
+
+  it('passes for a runtime role that owns nothing, on tables with forced RLS and a policy', async () => {
+    await expect(checkRlsPosture(fixture.app, [companies, contacts])).resolves.toBeUndefined();
+  });
+
+  it('refuses a superuser (the owner connection) and names why', async () => {
+    const error = await checkRlsPosture(fixture.admin, [companies]).catch((e) => e);
+    expect(error).toBeInstanceOf(RlsPostureError);
+    expect(error.code).toBe('TENANCY_RLS_POSTURE');
+    expect(error.message).toMatch(/is a superuser/);
+    expect(error.message).toMatch(/owns public\.companies/);
+  });
+
+  it('refuses a role that owns a tenant table', async () => {
+    const error = await checkRlsPosture(fixture.app, [companies, owned]).catch((e) => e);
+    expect(error).toBeInstanceOf(RlsPostureError);
+    expect(error.problems).toEqual([expect.stringMatching(/owns public\.owned .*can disable its policies/)]);
+  });
+
+  it('refuses a tenant table without RLS or policy, and one that does not exist', async () => {
+    const missing = pgTable('missing_table', { workspaceId: uuid('workspace_id') });
+    const error = await checkRlsPosture(fixture.app, [unprotected, missing]).catch((e) => e);
+    expect(error.problems).toEqual([
+      'public.unprotected does not have row-level security enabled',
+      'public.unprotected has no policy',
+      'tenant table public.missing_table does not exist (run the migrations)',
+    ]);
+  });
+
+  it('TenancyModule with rls: true refuses to start on a bad posture, and starts on a good one', async () => {
+    @Module({ imports: [TenancyModule.forRoot({ db: fixture.admin, rls: true })] })
+    class BadApp {}
+    const bad = await Test.createTestingModule({ imports: [BadApp] }).compile();
+    await expect(bad.createNestApplication({ logger: false }).init()).rejects.toBeInstanceOf(RlsPostureError);
+
+    // The default table list comes from the Drizzle schema: companies and contacts have the
+    // column, memberships is declared out of tenancy, workspaces has none.
+    @Module({ imports: [TenancyModule.forRoot({ db: fixture.app, rls: true })] })
+    class GoodApp {}
+    const good = await Test.createTestingModule({ imports: [GoodApp] }).compile();
+    const app = good.createNestApplication({ logger: false });
+    await expect(app.init()).resolves.toBeDefined();
+    await app.close();
+  });
+});
