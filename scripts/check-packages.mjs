@@ -4,13 +4,15 @@
 // Each package must be built first; any problem fails the run.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const packagesDir = join(root, 'packages');
 const only = process.argv.slice(2);
 const failures = [];
+// The tools are devDependencies of the root: reachable whether or not pnpm started this script.
+const env = { ...process.env, PATH: `${join(root, 'node_modules/.bin')}${delimiter}${process.env.PATH}` };
 
 for (const name of readdirSync(packagesDir).sort()) {
   const dir = join(packagesDir, name);
@@ -26,8 +28,8 @@ for (const name of readdirSync(packagesDir).sort()) {
     ['attw', ['--pack', '.', '--format', 'table-flipped']],
   ]) {
     console.log(`\n> ${manifest.name}: ${tool} ${args.join(' ')}`);
-    const run = spawnSync(tool, args, { cwd: dir, stdio: 'inherit' });
-    if (run.status !== 0) failures.push(`${manifest.name}: ${tool} failed`);
+    const run = spawnSync(tool, args, { cwd: dir, stdio: 'inherit', env });
+    if (run.status !== 0) failures.push(`${manifest.name}: ${tool} failed${run.error ? ` (${run.error.message})` : ''}`);
   }
 }
 

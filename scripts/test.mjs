@@ -5,10 +5,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { glob } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// Root devDependencies (vitest, tsx, and Node 22 from the node@22 package) come first on PATH,
+// whether or not pnpm started this script.
+const env = { ...process.env, PATH: `${join(root, 'node_modules/.bin')}${delimiter}${process.env.PATH}` };
 const resultsFile = join(root, '.test-results/vitest.json');
 
 // vitest caches transforms on disk and has served stale output after a tsconfig change.
@@ -20,7 +23,7 @@ rmSync(resultsFile, { force: true });
 const vitest = spawnSync(
   'vitest',
   ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`, ...process.argv.slice(2)],
-  { cwd: root, stdio: 'inherit', shell: false },
+  { cwd: root, stdio: 'inherit', env },
 );
 
 if (!existsSync(resultsFile)) {
