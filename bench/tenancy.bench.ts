@@ -59,7 +59,7 @@ const workspaceId = WORKSPACES[0]!;
 const { rows } = await admin.query('SELECT id FROM bench_companies WHERE workspace_id = $1 LIMIT 1000', [workspaceId]);
 const ids = rows.map((row: { id: string }) => row.id);
 let i = 0;
-const nextId = () => ids[i++ % ids.length];
+const nextId = (): string => ids[i++ % ids.length]!;
 
 const options = { iterations: 1_000, rounds: 9, warmup: 2 };
 const context = new ContextService();
