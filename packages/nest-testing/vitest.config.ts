@@ -1,3 +1,3 @@
-import { defineSuiteProject } from '../../vitest.shared';
+import { defineSuiteProject } from '../../vitest.shared.ts';
 
 export default defineSuiteProject('nest-testing');
