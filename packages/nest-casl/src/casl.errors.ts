@@ -1,0 +1,52 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+/** Base of the HTTP errors this package throws; body `{ statusCode, code, message }`, `code` is stable. */
+export abstract class CaslHttpException extends HttpException {
+  constructor(
+    readonly code: string,
+    message: string,
+    status: HttpStatus,
+  ) {
+    super({ statusCode: status, code, message }, status);
+    this.name = new.target.name;
+  }
+}
+
+/** 403: the user may see the subject but not do this to it (or the route has no policy). */
+export class AccessForbiddenException extends CaslHttpException {
+  constructor(message = 'You are not allowed to do this.', code = 'CASL_FORBIDDEN') {
+    super(code, message, HttpStatus.FORBIDDEN);
+  }
+}
+
+/** 404: the user may not even read the subject, so we do not say it exists. */
+export class SubjectNotFoundException extends CaslHttpException {
+  constructor(subject: string) {
+    super('CASL_NOT_FOUND', `${subject} not found.`, HttpStatus.NOT_FOUND);
+  }
+}
+
+/** 401: an ability is needed but the request carries no user. */
+export class UnauthenticatedException extends CaslHttpException {
+  constructor() {
+    super('CASL_UNAUTHENTICATED', 'Sign in to do this.', HttpStatus.UNAUTHORIZED);
+  }
+}
+
+/** Thrown while building or translating abilities; never widens access. */
+export class AbilityDefinitionError extends Error {
+  readonly code = 'CASL_INVALID_ABILITY';
+  constructor(message: string) {
+    super(message);
+    this.name = 'AbilityDefinitionError';
+  }
+}
+
+/** Thrown by `accessibleBy` for a condition it cannot translate exactly (operator, field, value). */
+export class UnsupportedConditionError extends Error {
+  readonly code = 'CASL_UNSUPPORTED_CONDITION';
+  constructor(message: string) {
+    super(`${message} accessibleBy translates eq, ne, in, nin, lt, lte, gt, gte, and, or, not on plain columns.`);
+    this.name = 'UnsupportedConditionError';
+  }
+}

@@ -1,0 +1,30 @@
+import { SetMetadata } from '@nestjs/common';
+import type { CaslAction } from './casl.types';
+import type { SubjectName } from './casl.register';
+
+export const CHECK_ABILITY = Symbol.for('@acme/nest-casl:check-ability');
+export const PUBLIC_ROUTE = Symbol.for('@acme/nest-casl:public-route');
+
+/** One requirement: the user may do `action` on (some) `subject`. */
+export type AbilityRequirement = readonly [action: CaslAction, subject: SubjectName | 'all'];
+
+/**
+ * Requires abilities for a route or controller (handler wins over class). All listed
+ * requirements must hold. Instance conditions are checked in the service with `assertCan`
+ * and lists are filtered with `accessibleBy`.
+ *
+ * @example @CheckAbility('Update', 'Deal')
+ * @example @CheckAbility(['Read', 'Company'], ['Read', 'Contact'])
+ */
+export function CheckAbility(action: CaslAction, subject: SubjectName | 'all'): MethodDecorator & ClassDecorator;
+export function CheckAbility(...requirements: AbilityRequirement[]): MethodDecorator & ClassDecorator;
+export function CheckAbility(...args: unknown[]): MethodDecorator & ClassDecorator {
+  const requirements = typeof args[0] === 'string' ? [[args[0], args[1]] as AbilityRequirement] : (args as AbilityRequirement[]);
+  return SetMetadata(CHECK_ABILITY, requirements);
+}
+
+/**
+ * Marks a route or controller as open to everyone. `PoliciesGuard` denies every other route
+ * that has no `@CheckAbility` (fail closed).
+ */
+export const PublicRoute = () => SetMetadata(PUBLIC_ROUTE, true);
