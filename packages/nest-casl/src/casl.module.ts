@@ -14,7 +14,7 @@ import { validateCaslOptions } from './validate-casl-options';
 @Module({
   imports: [ContextModule.forRoot()],
   providers: [AbilityFactory, CaslDenials, { provide: CASL_DENIALS, useExisting: CaslDenials }, PoliciesGuard],
-  exports: [AbilityFactory, CaslDenials, CASL_DENIALS, PoliciesGuard],
+  exports: [AbilityFactory, CaslDenials, CASL_DENIALS, PoliciesGuard, CASL_MODULE_OPTIONS],
 })
 export class CaslModule extends ConfigurableCaslModule {
   constructor(@Inject(CASL_MODULE_OPTIONS) options: CaslModuleOptions) {

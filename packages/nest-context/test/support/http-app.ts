@@ -15,7 +15,7 @@ export interface HttpApp {
 /** Boots `module` on a real HTTP port with the named platform, quietly. */
 export async function startHttpApp(module: unknown, adapter: AdapterName): Promise<HttpApp> {
   const httpAdapter = adapter === 'express' ? new ExpressAdapter() : new FastifyAdapter();
-  const app = await NestFactory.create(module as never, httpAdapter, { logger: false });
+  const app = await NestFactory.create(module as never, httpAdapter, { logger: false, abortOnError: false });
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return { app, url, close: () => app.close() };

@@ -1,0 +1,56 @@
+import { ContextService } from '@acme/nest-context';
+import { describe, expect, it } from 'vitest';
+import { AbilityFactory } from './ability.factory';
+import { defineAbilities } from './define-abilities';
+
+function factoryCounting(cacheSize?: number) {
+  const calls = { Editor: 0 };
+  const abilities = defineAbilities<'Deal', 'Editor' | 'Reader'>({
+    Editor: ({ can }, { workspaceId }) => {
+      calls.Editor++;
+      can('Update', 'Deal', { workspaceId });
+    },
+    Reader: ({ can }) => can('Read', 'Deal'),
+  });
+  return { factory: new AbilityFactory({ abilities, cacheSize }, new ContextService()), calls };
+}
+
+describe('AbilityFactory', () => {
+  const editor = { id: 'u1', roles: ['Editor'] };
+
+  it('builds an ability once per (user, workspace, roles) and reuses it', () => {
+    const { factory, calls } = factoryCounting();
+    const first = factory.createFor(editor, 'ws-1');
+    expect(factory.createFor({ ...editor }, 'ws-1')).toBe(first);
+    expect(calls.Editor).toBe(1);
+    expect(factory.createFor(editor, 'ws-2')).not.toBe(first);
+    expect(factory.createFor({ ...editor, roles: ['Editor', 'Reader'] }, 'ws-1')).not.toBe(first);
+    expect(calls.Editor).toBe(3);
+  });
+
+  it('a new roles version replaces the cached ability; invalidate forgets by user or workspace', () => {
+    const { factory, calls } = factoryCounting();
+    const v1 = factory.createFor({ ...editor, rolesVersion: 1 }, 'ws-1');
+    expect(factory.createFor({ ...editor, rolesVersion: 2 }, 'ws-1')).not.toBe(v1);
+    factory.createFor({ id: 'u2', roles: ['Editor'] }, 'ws-1');
+    expect(factory.invalidate({ userId: 'u1' })).toBe(2);
+    expect(factory.invalidate({ workspaceId: 'ws-1' })).toBe(1);
+    factory.createFor({ ...editor, rolesVersion: 1 }, 'ws-1');
+    expect(calls.Editor).toBe(4);
+  });
+
+  it('the workspace reaches the rules, so an ability never spans workspaces', () => {
+    const { factory } = factoryCounting();
+    const ability = factory.createFor(editor, 'ws-1');
+    expect(ability.rules[0]!.conditions).toEqual({ workspaceId: 'ws-1' });
+  });
+
+  it('unknown roles grant nothing; the cache is bounded', () => {
+    const { factory } = factoryCounting(2);
+    expect(factory.createFor({ id: 'x', roles: ['Owner'] }, 'ws-1').rules).toEqual([]);
+    const a = factory.createFor(editor, 'ws-1');
+    factory.createFor(editor, 'ws-2');
+    factory.createFor(editor, 'ws-3'); // evicts ws-1 (least recently used)
+    expect(factory.createFor(editor, 'ws-1')).not.toBe(a);
+  });
+});

@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const distEsm = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+const distCjs = fileURLToPath(new URL('../dist/index.cjs', import.meta.url));
+const built = existsSync(distEsm) && existsSync(distCjs);
+
+/**
+ * The built dist must keep `design:paramtypes`: PoliciesGuard receives Reflector,
+ * AbilityFactory, CaslDenials and ContextService by type; without the metadata Nest
+ * cannot construct it and the app does not boot.
+ */
+describe.skipIf(!built && !process.env.CI)('built dist keeps decorator metadata', () => {
+  it.each([
+    ['ESM', () => import(distEsm)],
+    ['CJS', async () => createRequire(import.meta.url)(distCjs)],
+  ])('the %s build boots and injects by type', async (_format, load) => {
+    const dist = await load();
+    expect(Reflect.getMetadata('design:paramtypes', dist.PoliciesGuard)?.[2]).toBe(dist.AbilityFactory);
+    const abilities = dist.defineAbilities({ Admin: ({ can }: any) => can('Manage', 'all') });
+    @Module({ imports: [dist.CaslModule.forRoot({ abilities })] })
+    class AppModule {}
+    const app = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
+    try {
+      expect(app.get(dist.PoliciesGuard)).toBeInstanceOf(dist.PoliciesGuard);
+      expect(app.get(dist.AbilityFactory).createFor({ id: 'u', roles: ['Admin'] }, 'ws').can('Delete', 'Deal')).toBe(true);
+    } finally {
+      await app.close();
+    }
+  });
+});
