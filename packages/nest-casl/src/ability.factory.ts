@@ -35,8 +35,8 @@ export class AbilityFactory {
    */
   createFor(user: AbilityUser, workspaceId: string | null | undefined): AppAbility {
     if (!workspaceId) return createMongoAbility<AppAbility>([], ABILITY_OPTIONS);
-    const rolesKey = String(user.rolesVersion ?? [...user.roles].sort().join(','));
-    const key = [user.id, workspaceId, rolesKey].join(SEPARATOR);
+    const rolesKey = user.rolesVersion ?? (user.roles.length > 1 ? [...user.roles].sort().join(',') : (user.roles[0] ?? ''));
+    const key = `${user.id}${SEPARATOR}${workspaceId}${SEPARATOR}${rolesKey}`;
     let ability = this.cache.get(key);
     if (!ability) {
       ability = this.build(user, workspaceId);

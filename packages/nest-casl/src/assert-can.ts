@@ -1,7 +1,7 @@
 import { subject as tagSubject } from '@casl/ability';
 import { permittedFieldsOf } from '@casl/ability/extra';
 import { AccessForbiddenException, SubjectNotFoundException } from './casl.errors';
-import type { AppAbility, CaslAction } from './casl.types';
+import type { AppAbility, CaslAction, SubjectRecord } from './casl.types';
 import type { SubjectName } from './casl.register';
 
 /**
@@ -11,7 +11,7 @@ import type { SubjectName } from './casl.register';
  * @example const deal = await db.findOneOrThrow(deals, id); assertCan(ability, 'Update', 'Deal', deal);
  */
 export function assertCan(ability: AppAbility, action: CaslAction, subjectName: SubjectName, row: object): void {
-  const tagged = tagSubject(subjectName, { ...row });
+  const tagged = tagSubject(subjectName, { ...row }) as SubjectRecord<string>;
   if (!ability.can('Read', tagged)) throw new SubjectNotFoundException(subjectName);
   if (action !== 'Read' && !ability.can(action, tagged)) throw new AccessForbiddenException();
 }
@@ -27,6 +27,6 @@ export function permittedFields(
   allFields: readonly string[],
   row?: object,
 ): string[] {
-  const target = row ? tagSubject(subjectName, { ...row }) : subjectName;
+  const target = row ? (tagSubject(subjectName, { ...row }) as SubjectRecord<string>) : subjectName;
   return permittedFieldsOf(ability, action, target, { fieldsFrom: (rule) => rule.fields ?? [...allFields] });
 }

@@ -10,8 +10,12 @@ export const CASL_ACTIONS: readonly CaslAction[] = ['Create', 'Read', 'Update', 
  * `subject('Company', row)`; `'all'` stands for every subject.
  */
 export type AppAbility<TSubject extends string = string> = MongoAbility<
-  [CaslAction, TSubject | 'all' | ForcedSubject<TSubject>]
+  [CaslAction, TSubject | 'all' | SubjectRecord<TSubject>]
 >;
+
+/** A row tagged with its subject (`subject('Deal', row)`); conditions may name any of its fields. */
+// Distributes over the union, so `can('Read', 'Deal', conditions)` types conditions for 'Deal'.
+export type SubjectRecord<TSubject extends string> = TSubject extends string ? ForcedSubject<TSubject> & Record<string, any> : never;
 
 /** The signed-in user as abilities see it. */
 export interface AbilityUser {

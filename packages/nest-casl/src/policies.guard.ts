@@ -26,10 +26,8 @@ export class PoliciesGuard implements CanActivate {
   ) {}
 
   canActivate(execution: ExecutionContext): boolean {
-    const targets = [execution.getHandler(), execution.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
-    const requirements = this.reflector.getAllAndOverride<AbilityRequirement[]>(CHECK_ABILITY, targets);
-    const handler = `${execution.getClass().name}.${execution.getHandler().name}`;
+    const { isPublic, requirements, handler } = this.policyOf(execution);
+    if (isPublic) return true;
     const request = execution.switchToHttp().getRequest<CaslRequest & Record<symbol, unknown>>();
     const user = (this.options.resolveUser ?? defaultUser)(request) ?? null;
 
@@ -57,10 +55,37 @@ export class PoliciesGuard implements CanActivate {
     return true;
   }
 
+  // Route metadata never changes after bootstrap: read it once per (handler, class).
+  private readonly policies = new WeakMap<object, WeakMap<object, RoutePolicy>>();
+
+  private policyOf(execution: ExecutionContext): RoutePolicy {
+    const handler = execution.getHandler();
+    const controller = execution.getClass();
+    let byClass = this.policies.get(handler);
+    let policy = byClass?.get(controller);
+    if (!policy) {
+      const targets = [handler, controller];
+      policy = {
+        isPublic: this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) === true,
+        requirements: this.reflector.getAllAndOverride<AbilityRequirement[]>(CHECK_ABILITY, targets),
+        handler: `${controller.name}.${handler.name}`,
+      };
+      if (!byClass) this.policies.set(handler, (byClass = new WeakMap()));
+      byClass.set(controller, policy);
+    }
+    return policy;
+  }
+
   private deny(event: Omit<AuthorizationDenied, 'workspaceId' | 'requestId'>): void {
     const context = this.context.get();
     this.denials.emit({ ...event, workspaceId: context?.workspaceId ?? null, requestId: context?.requestId ?? null });
   }
+}
+
+interface RoutePolicy {
+  isPublic: boolean;
+  requirements: AbilityRequirement[] | undefined;
+  handler: string;
 }
 
 /** `request.user` as most JWT strategies leave it: `sub` (or `id`), `roles`, `roles_version`. */

@@ -8,6 +8,7 @@ export { TenantTransactionInterceptor } from './tenant-transaction.interceptor';
 export { SkipTenancy } from './skip-tenancy.decorator';
 export { CurrentWorkspace } from './current-workspace.decorator';
 export { tenantTable, DEFAULT_TENANT_COLUMN } from './tenant-table';
+export { workspaceColumn } from './workspace-column';
 export { tenantPolicySql, setWorkspaceSql, DEFAULT_RLS_SETTING, type TenantPolicyOptions } from './rls';
 export { checkRlsPosture, RlsPostureError } from './rls-posture';
 export {

@@ -1,6 +1,14 @@
 import { ContextService } from '@acme/nest-context';
 import { and, eq, getTableName, TransactionRollbackError, type SQL } from 'drizzle-orm';
-import { getTableConfig, PgDatabase, type PgColumn, type PgTable, type PgTransactionConfig } from 'drizzle-orm/pg-core';
+import type { NodePgQueryResultHKT } from 'drizzle-orm/node-postgres';
+import {
+  getTableConfig,
+  PgDatabase,
+  type PgColumn,
+  type PgQueryResultHKT,
+  type PgTable,
+  type PgTransactionConfig,
+} from 'drizzle-orm/pg-core';
 import { DEFAULT_RLS_SETTING, setWorkspaceSql } from './rls';
 import { TenantContextMissingError, TenantNotFoundException } from './tenancy.errors';
 import { createTenantDialect } from './tenant-dialect';
@@ -32,7 +40,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * in Drizzle, but every tenant table is filtered by the workspace of the request context,
  * inserts are stamped with it, and nothing runs without one.
  */
-export class TenantDb<TSchema extends Record<string, unknown> = Record<string, never>> {
+export class TenantDb<
+  TSchema extends Record<string, unknown> = Record<string, never>,
+  TQueryResult extends PgQueryResultHKT = NodePgQueryResultHKT,
+> {
   private readonly context = new ContextService();
   private readonly scopedFor = new WeakMap<object, AnyDatabase>();
   private readonly dialect;
@@ -41,7 +52,7 @@ export class TenantDb<TSchema extends Record<string, unknown> = Record<string, n
   private readonly tenantColumn: string;
 
   constructor(
-    private readonly root: PgDatabase<any, TSchema, any>,
+    private readonly root: PgDatabase<TQueryResult, TSchema, any>,
     options: TenantDbOptions = {},
   ) {
     this.rls = options.rls ?? false;
@@ -61,49 +72,49 @@ export class TenantDb<TSchema extends Record<string, unknown> = Record<string, n
     return workspaceId;
   }
 
-  get select(): PgDatabase<any, TSchema>['select'] {
+  get select(): PgDatabase<TQueryResult, TSchema>['select'] {
     const db = this.current();
     return db.select.bind(db);
   }
 
-  get selectDistinct(): PgDatabase<any, TSchema>['selectDistinct'] {
+  get selectDistinct(): PgDatabase<TQueryResult, TSchema>['selectDistinct'] {
     const db = this.current();
     return db.selectDistinct.bind(db);
   }
 
-  get selectDistinctOn(): PgDatabase<any, TSchema>['selectDistinctOn'] {
+  get selectDistinctOn(): PgDatabase<TQueryResult, TSchema>['selectDistinctOn'] {
     const db = this.current();
     return db.selectDistinctOn.bind(db);
   }
 
-  get insert(): PgDatabase<any, TSchema>['insert'] {
+  get insert(): PgDatabase<TQueryResult, TSchema>['insert'] {
     const db = this.current();
     return db.insert.bind(db);
   }
 
-  get update(): PgDatabase<any, TSchema>['update'] {
+  get update(): PgDatabase<TQueryResult, TSchema>['update'] {
     const db = this.current();
     return db.update.bind(db);
   }
 
-  get delete(): PgDatabase<any, TSchema>['delete'] {
+  get delete(): PgDatabase<TQueryResult, TSchema>['delete'] {
     const db = this.current();
     return db.delete.bind(db);
   }
 
-  get with(): PgDatabase<any, TSchema>['with'] {
+  get with(): PgDatabase<TQueryResult, TSchema>['with'] {
     const db = this.current();
     return db.with.bind(db);
   }
 
-  get $with(): PgDatabase<any, TSchema>['$with'] {
+  get $with(): PgDatabase<TQueryResult, TSchema>['$with'] {
     const db = this.current();
     return db.$with.bind(db);
   }
 
   /** Relational queries (`query.companies.findMany({ with: { contacts: true } })`), scoped at every level. */
-  get query(): PgDatabase<any, TSchema>['query'] {
-    return this.current().query as PgDatabase<any, TSchema>['query'];
+  get query(): PgDatabase<TQueryResult, TSchema>['query'] {
+    return this.current().query as PgDatabase<TQueryResult, TSchema>['query'];
   }
 
   /** `count(*)` of a source; a tenant table counts only the current workspace's rows. */
@@ -117,7 +128,7 @@ export class TenantDb<TSchema extends Record<string, unknown> = Record<string, n
    * Raw SQL. Not rewritten: with `rls: true` it runs in the unit of work's transaction and the
    * database policies scope it; without RLS, filter by workspace yourself.
    */
-  get execute(): PgDatabase<any, TSchema>['execute'] {
+  get execute(): PgDatabase<TQueryResult, TSchema>['execute'] {
     const db = this.current();
     return db.execute.bind(db);
   }
@@ -200,9 +211,9 @@ export class TenantDb<TSchema extends Record<string, unknown> = Record<string, n
  * Scopes a Drizzle node-postgres (or any pg-core) database to the current workspace, outside
  * Nest's DI. Inside a Nest app inject `TenantDb` instead.
  */
-export function tenantDb<TSchema extends Record<string, unknown>>(
-  db: PgDatabase<any, TSchema, any>,
+export function tenantDb<TSchema extends Record<string, unknown>, TQueryResult extends PgQueryResultHKT>(
+  db: PgDatabase<TQueryResult, TSchema, any>,
   options?: TenantDbOptions,
-): TenantDb<TSchema> {
+): TenantDb<TSchema, TQueryResult> {
   return new TenantDb(db, options);
 }

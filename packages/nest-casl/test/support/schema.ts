@@ -1,5 +1,6 @@
 import { integer, pgTable, serial, text, uuid } from 'drizzle-orm/pg-core';
 import { caslSubject } from '@acme/nest-casl';
+import { workspaceColumn } from '@acme/nest-tenancy';
 
 export const deals = caslSubject(
   pgTable('deals', {
@@ -17,7 +18,7 @@ export const deals = caslSubject(
 export const companies = caslSubject(
   pgTable('companies', {
     id: serial('id').primaryKey(),
-    workspaceId: uuid('workspace_id').notNull(),
+    workspaceId: workspaceColumn(),
     name: text('name').notNull(),
   }),
   'Company',

@@ -1,6 +1,6 @@
 import { relations } from 'drizzle-orm';
 import { integer, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
-import { tenantTable } from '@acme/nest-tenancy';
+import { tenantTable, workspaceColumn } from '@acme/nest-tenancy';
 
 export const workspaces = pgTable('workspaces', {
   id: uuid('id').primaryKey(),
@@ -9,14 +9,14 @@ export const workspaces = pgTable('workspaces', {
 
 export const companies = pgTable('companies', {
   id: uuid('id').primaryKey().defaultRandom(),
-  workspaceId: uuid('workspace_id').notNull(),
+  workspaceId: workspaceColumn(),
   name: text('name').notNull(),
   employees: integer('employees').notNull().default(0),
 });
 
 export const contacts = pgTable('contacts', {
   id: uuid('id').primaryKey().defaultRandom(),
-  workspaceId: uuid('workspace_id').notNull(),
+  workspaceId: workspaceColumn(),
   companyId: uuid('company_id').notNull(),
   name: text('name').notNull(),
 });
