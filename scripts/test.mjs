@@ -3,8 +3,7 @@
 // vitest 5 silently ignores a misplaced workspace file, so a green run with zero tests,
 // or a project that quietly ran none, is treated as a failure.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { glob } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,12 +31,17 @@ if (!existsSync(resultsFile)) {
 }
 const results = JSON.parse(readFileSync(resultsFile, 'utf8'));
 
-// Which project each test file belongs to: the package or example folder it lives in.
-const expected = [];
-const { default: patterns } = await import(join(root, 'vitest.workspace.ts')).catch(() => ({ default: null }));
-for (const pattern of patterns ?? ['packages/*/vitest.config.ts', 'examples/*/vitest.config.ts']) {
-  for await (const config of glob(pattern, { cwd: root })) expected.push(dirname(config));
-}
+// Which project each test file belongs to: the package or example folder it lives in. The
+// patterns are read from vitest.workspace.ts as text, so this runs on any Node version.
+const patterns = [...readFileSync(join(root, 'vitest.workspace.ts'), 'utf8').matchAll(/'([^']+\/vitest\.config\.ts)'/g)].map((m) => m[1]);
+const expected = patterns.flatMap((pattern) => {
+  const [parent, star, file] = pattern.split('/');
+  if (star !== '*') return existsSync(join(root, pattern)) ? [dirname(pattern)] : [];
+  if (!existsSync(join(root, parent))) return [];
+  return readdirSync(join(root, parent))
+    .filter((dir) => existsSync(join(root, parent, dir, file)))
+    .map((dir) => `${parent}/${dir}`);
+});
 const filtered = process.argv.length > 2;
 const perProject = new Map(expected.map((dir) => [dir, 0]));
 for (const file of results.testResults) {

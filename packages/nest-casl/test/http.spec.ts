@@ -30,7 +30,7 @@ import {
 import { SkipTenancy, TenancyGuard, TenancyModule, TenantDb } from '@acme/nest-tenancy';
 import { abilities } from './support/abilities';
 import { createCaslFixture, type CaslFixture } from './support/database';
-import { ADAPTERS, startHttpApp, type HttpApp } from './support/http-app';
+import { HTTP_ADAPTERS, startHttpApp, type HttpTestApp } from '@acme/nest-testing';
 import { companies, deals } from './support/schema';
 
 const WS = '0190a0b2-0000-7000-8000-000000000001';
@@ -119,9 +119,9 @@ const as = (role: string, sub = 'u1') => ({
   authorization: `Bearer ${Buffer.from(JSON.stringify({ sub, roles: [role], workspace_id: WS })).toString('base64')}`,
 });
 
-describe.each(ADAPTERS)('CASL over HTTP (%s)', (adapter) => {
+describe.each(HTTP_ADAPTERS)('CASL over HTTP (%s)', (adapter) => {
   let fixture: CaslFixture;
-  let http: HttpApp;
+  let http: HttpTestApp;
   const denied: AuthorizationDenied[] = [];
   const ids: Record<string, number> = {};
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { startHttpApp } from './support/http-app';
+import { startHttpApp } from '@acme/nest-testing';
 
 const distEsm = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const distCjs = fileURLToPath(new URL('../dist/index.cjs', import.meta.url));

@@ -2,7 +2,7 @@ import { Controller, Get, Module } from '@nestjs/common';
 import { ClsModule, ClsService } from 'nestjs-cls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContextModule, ContextService } from '@acme/nest-context';
-import { ADAPTERS, startHttpApp, type HttpApp } from './support/http-app';
+import { HTTP_ADAPTERS, startHttpApp, type HttpTestApp } from '@acme/nest-testing';
 
 @Controller()
 class ProbeController {
@@ -37,8 +37,8 @@ class ProbeController {
 })
 class AppWithOwnCls {}
 
-describe.each(ADAPTERS)('an app that already configured nestjs-cls (%s)', (adapter) => {
-  let http: HttpApp;
+describe.each(HTTP_ADAPTERS)('an app that already configured nestjs-cls (%s)', (adapter) => {
+  let http: HttpTestApp;
   beforeAll(async () => {
     http = await startHttpApp(AppWithOwnCls, adapter);
   });

@@ -10,7 +10,7 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContextModule, ContextService } from '@acme/nest-context';
-import { ADAPTERS, startHttpApp, type HttpApp } from './support/http-app';
+import { HTTP_ADAPTERS, startHttpApp, type HttpTestApp } from '@acme/nest-testing';
 
 /** Stands in for an auth/tenancy guard: names the actor and workspace from headers. */
 @Injectable()
@@ -53,8 +53,8 @@ class AppModule {}
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-describe.each(ADAPTERS)('HTTP request context on %s', (adapter) => {
-  let http: HttpApp;
+describe.each(HTTP_ADAPTERS)('HTTP request context on %s', (adapter) => {
+  let http: HttpTestApp;
   beforeAll(async () => {
     http = await startHttpApp(AppModule, adapter);
   });

@@ -2,7 +2,7 @@ import { Controller, Get, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
 import { ContextModule, ContextOptionsError, ContextService, type ContextModuleOptions } from '@acme/nest-context';
-import { startHttpApp } from './support/http-app';
+import { startHttpApp } from '@acme/nest-testing';
 
 @Controller()
 class ProbeController {

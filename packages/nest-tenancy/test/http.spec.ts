@@ -16,7 +16,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CurrentWorkspace, SkipTenancy, TenancyGuard, TenancyModule, TenantDb } from '@acme/nest-tenancy';
 import { createTenancyFixture, WS_A, WS_B, type TenancyFixture } from './support/database';
-import { ADAPTERS, startHttpApp, type HttpApp } from './support/http-app';
+import { HTTP_ADAPTERS, startHttpApp, type HttpTestApp } from '@acme/nest-testing';
 import { companies } from './support/schema';
 
 /** Stands in for JWT authentication: `Authorization: Bearer <base64 JSON claims>` -> request.user. */
@@ -84,11 +84,11 @@ const ID_A = '0190a0b2-0000-7000-8000-0000000000a1';
 const ID_B = '0190a0b2-0000-7000-8000-0000000000b1';
 const MEMBERS = new Set([`user-1:${WS_A}`, `user-1:${WS_B}`]);
 
-describe.each(ADAPTERS.flatMap((adapter) => [false, true].map((rls) => ({ adapter, rls }))))(
+describe.each(HTTP_ADAPTERS.flatMap((adapter) => [false, true].map((rls) => ({ adapter, rls }))))(
   'tenancy over HTTP ($adapter, rls: $rls)',
   ({ adapter, rls }) => {
     let fixture: TenancyFixture;
-    let http: HttpApp;
+    let http: HttpTestApp;
 
     const call = async (method: string, path: string, headers: Record<string, string> = {}, body?: unknown) => {
       const response = await fetch(`${http.url}${path}`, {

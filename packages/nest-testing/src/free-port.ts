@@ -1,0 +1,18 @@
+import { createServer } from 'node:net';
+
+/**
+ * Asks the OS for a free TCP port on 127.0.0.1. Another process could take it before the
+ * server binds it; on a test machine that window is short enough to accept.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error('the OS gave no port'))));
+    });
+  });
+}

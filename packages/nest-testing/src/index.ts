@@ -1,0 +1,10 @@
+export { startPostgres, type StartPostgresOptions } from './start-postgres';
+export { startTimescale, type StartTimescaleOptions } from './start-timescale';
+export { startRedis, type StartRedisOptions } from './start-redis';
+export type { ServiceSource, ServiceStrategy, StartedService, StartServiceOptions, TestServer } from './service.types';
+export { detectContainerRuntime, type ContainerRuntimeStatus } from './container-runtime';
+export { createTestDatabase, type CreateTestDatabaseOptions, type TestDatabase } from './create-test-database';
+export { createRedisNamespace, type RedisNamespace, type RedisNamespaceOptions } from './redis-namespace';
+export { getTestServerUrl } from './test-server-url';
+export { ServiceUnavailableError, TestingError, TestServerUrlMissingError, type StrategyAttempt } from './testing.errors';
+export { HTTP_ADAPTERS, startHttpApp, type HttpAdapterName, type HttpTestApp, type StartHttpAppOptions } from './start-http-app';

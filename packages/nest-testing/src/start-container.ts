@@ -1,0 +1,38 @@
+import { importOptional } from './import-optional';
+import type { StartedService } from './service.types';
+
+/** What a server needs from its container. */
+export interface ContainerSpec {
+  readonly image: string;
+  /** The port the server listens on inside the container. */
+  readonly port: number;
+  readonly environment?: Record<string, string>;
+  /** A log line that means the server accepts connections, and how many times it must appear. */
+  readonly readyLog: RegExp;
+  readonly readyLogTimes?: number;
+  /** Builds the connection URL from the mapped host and port. */
+  url(host: string, port: number): string;
+}
+
+/** Starts a container through testcontainers (its Ryuk reaper removes it if this process dies). */
+export async function startContainer(spec: ContainerSpec): Promise<StartedService> {
+  const { GenericContainer, Wait } = await importOptional(
+    () => import('testcontainers'),
+    'testcontainers',
+    'pnpm add -D testcontainers',
+  );
+  const container = await new GenericContainer(spec.image)
+    .withEnvironment(spec.environment ?? {})
+    .withExposedPorts(spec.port)
+    .withWaitStrategy(Wait.forLogMessage(spec.readyLog, spec.readyLogTimes ?? 1))
+    .start();
+  let stopped: Promise<unknown> | undefined;
+  return {
+    url: spec.url(container.getHost(), container.getMappedPort(spec.port)),
+    source: 'testcontainers',
+    stop: async () => {
+      stopped ??= container.stop();
+      await stopped;
+    },
+  };
+}

