@@ -10,8 +10,13 @@ describe('uuidv7', () => {
     const at = Date.UTC(2026, 10, 24, 12, 0, 0, 123);
     const id = uuidv7(at);
     expect(parseInt(id.replaceAll('-', '').slice(0, 12), 16)).toBe(at);
-    const ids = [uuidv7(at + 2), uuidv7(at), uuidv7(at + 1)];
-    expect([...ids].sort()).toEqual([ids[1], ids[2], ids[0]]);
+    const later = uuidv7(at + 5);
+    expect(later > id).toBe(true);
+  });
+
+  it('sorts in creation order within one millisecond', () => {
+    const ids = Array.from({ length: 5_000 }, () => uuidv7(1_700_000_000_000));
+    expect([...ids].sort()).toEqual(ids);
   });
 
   it('does not repeat', () => {

@@ -1,0 +1,51 @@
+import { Logger } from '@nestjs/common';
+
+/** What the audit pipeline counts; a no-op when prom-client is not installed. */
+export interface AuditMetrics {
+  recorded(status: string): void;
+  written(count: number, lagSeconds: number[]): void;
+  batch(size: number): void;
+  fallback(to: 'direct' | 'spool'): void;
+  failure(stage: 'record' | 'enqueue' | 'write' | 'spool'): void;
+}
+
+const NOOP: AuditMetrics = { recorded() {}, written() {}, batch() {}, fallback() {}, failure() {} };
+
+/**
+ * Prometheus metrics in prom-client's default registry (what @willsoto/nestjs-prometheus
+ * serves), created once per process and shared by every app instance in it.
+ */
+export async function createAuditMetrics(): Promise<AuditMetrics> {
+  let client: typeof import('prom-client');
+  try {
+    client = await import('prom-client');
+  } catch {
+    return NOOP;
+  }
+  try {
+    const { register, Counter, Histogram } = client;
+    const counter = (name: string, help: string, labelNames: string[] = []) =>
+      (register.getSingleMetric(name) as InstanceType<typeof Counter> | undefined) ?? new Counter({ name, help, labelNames });
+    const histogram = (name: string, help: string, buckets: number[]) =>
+      (register.getSingleMetric(name) as InstanceType<typeof Histogram> | undefined) ?? new Histogram({ name, help, buckets });
+    const recorded = counter('acme_audit_entries_recorded_total', 'Audit entries recorded, by status', ['status']);
+    const written = counter('acme_audit_entries_written_total', 'Audit entries written to the audit table');
+    const fallbacks = counter('acme_audit_fallbacks_total', 'Batches that could not take the normal path, by where they went', ['to']);
+    const failures = counter('acme_audit_failures_total', 'Audit pipeline failures, by stage', ['stage']);
+    const batchSize = histogram('acme_audit_batch_size', 'Entries per batch', [1, 10, 50, 100, 250, 500, 1000, 5000]);
+    const lag = histogram('acme_audit_lag_seconds', 'Time from the audited call to the row being written', [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 300]);
+    return {
+      recorded: (status) => recorded.inc({ status }),
+      written: (count, lags) => {
+        written.inc(count);
+        for (const seconds of lags) lag.observe(seconds);
+      },
+      batch: (size) => batchSize.observe(size),
+      fallback: (to) => fallbacks.inc({ to }),
+      failure: (stage) => failures.inc({ stage }),
+    };
+  } catch (error) {
+    new Logger('AuditMetrics').warn(`Audit metrics disabled: ${String(error)}`);
+    return NOOP;
+  }
+}

@@ -1,0 +1,79 @@
+import { AUDIT_COLUMNS, type AuditEntry } from './audit-entry';
+
+/** Anything that runs a parameterized query: a pg Pool, PoolClient or Client. */
+export interface Queryable {
+  query(text: string, params?: unknown[]): Promise<{ rowCount: number | null }>;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function qualifiedTable(table: string, schema?: string): string {
+  for (const name of schema ? [schema, table] : [table]) {
+    if (!IDENTIFIER.test(name)) throw new Error(`Audit table or schema name "${name}" is not a plain SQL identifier.`);
+  }
+  return schema ? `"${schema}"."${table}"` : `"${table}"`;
+}
+
+/**
+ * The insert for a batch: one statement whatever the batch size (one array parameter per
+ * column, `unnest`ed), so it never meets the 65,535-parameter limit and costs one round trip.
+ * `ON CONFLICT DO NOTHING` on (id, occurred_at) makes a retried batch a no-op.
+ */
+export function insertStatement(table: string, schema?: string): string {
+  const columns = AUDIT_COLUMNS.map(([name]) => `"${name}"`).join(', ');
+  const arrays = AUDIT_COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ');
+  return `INSERT INTO ${qualifiedTable(table, schema)} (${columns}) SELECT * FROM unnest(${arrays}) ON CONFLICT DO NOTHING`;
+}
+
+/** The column arrays of a batch, in AUDIT_COLUMNS order. */
+export function insertParameters(entries: readonly AuditEntry[]): unknown[][] {
+  const columns: unknown[][] = AUDIT_COLUMNS.map(() => new Array(entries.length));
+  entries.forEach((e, row) => {
+    const values = [
+      e.id,
+      e.occurredAt,
+      e.workspaceId,
+      e.actorKind,
+      e.actorId,
+      e.action,
+      e.subject,
+      e.subjectId,
+      e.status,
+      e.errorCode,
+      e.errorMessage,
+      e.requestId,
+      e.ip,
+      e.userAgent,
+      Math.round(e.durationMs),
+      JSON.stringify(e.metadata),
+      JSON.stringify(e.changes),
+    ];
+    values.forEach((value, column) => (columns[column]![row] = value));
+  });
+  return columns;
+}
+
+/** Writes batches of entries; idempotent per entry id. */
+export class AuditWriter {
+  private readonly statement: string;
+
+  constructor(
+    private readonly db: Queryable,
+    table: string,
+    schema?: string,
+  ) {
+    this.statement = insertStatement(table, schema);
+  }
+
+  /** Inserts the batch; returns how many rows were new. */
+  async write(entries: readonly AuditEntry[], via: Queryable = this.db): Promise<number> {
+    if (entries.length === 0) return 0;
+    const result = await via.query(this.statement, insertParameters(entries));
+    return result.rowCount ?? 0;
+  }
+}
+
+/** Entries as they travel through Redis or the spool (JSON), and back. */
+export function reviveEntries(entries: readonly AuditEntry[]): AuditEntry[] {
+  return entries.map((entry) => ({ ...entry, occurredAt: new Date(entry.occurredAt) }));
+}

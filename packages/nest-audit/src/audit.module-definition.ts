@@ -1,0 +1,14 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { AuditModuleExtras, AuditModuleOptions } from './audit.options';
+
+/** DI token of the resolved `AuditModuleOptions`. */
+export const AUDIT_MODULE_OPTIONS = Symbol.for('@acme/nest-audit:options');
+
+export const {
+  ConfigurableModuleClass: ConfigurableAuditModule,
+  OPTIONS_TYPE: AUDIT_OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE: AUDIT_ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<AuditModuleOptions>({ moduleName: 'Audit', optionsInjectionToken: AUDIT_MODULE_OPTIONS })
+  .setClassMethodName('forRoot')
+  .setExtras<AuditModuleExtras>({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+  .build();

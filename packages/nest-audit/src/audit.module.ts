@@ -1,0 +1,37 @@
+import { ContextModule } from '@acme/nest-context';
+import { Inject, Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { AuditDenials } from './audit-denials';
+import { AuditExplorer } from './audit-explorer';
+import { AuditPipeline } from './audit-pipeline';
+import { AuditRequestMiddleware } from './audit-request.middleware';
+import { AUDIT_MODULE_OPTIONS, AUDIT_OPTIONS_TYPE, ConfigurableAuditModule } from './audit.module-definition';
+import type { AuditModuleOptions } from './audit.options';
+import { AuditService } from './audit.service';
+import { AuditQueryService } from './audit-query.service';
+import { validateAuditOptions } from './validate-audit-options';
+
+/**
+ * Audit for the app: wraps every `@Audit` provider method, batches entries, moves them through
+ * BullMQ (or writes them directly) into the audit table, and records authorization denials
+ * from @acme/nest-casl. Works on its own; shares the request context with the other packages.
+ */
+@Module({
+  imports: [ContextModule.forRoot(), DiscoveryModule],
+  providers: [AuditPipeline, AuditService, AuditExplorer, AuditDenials, AuditQueryService],
+  exports: [AuditService, AuditQueryService],
+})
+export class AuditModule extends ConfigurableAuditModule implements NestModule {
+  constructor(@Inject(AUDIT_MODULE_OPTIONS) options: AuditModuleOptions) {
+    super();
+    validateAuditOptions(options);
+  }
+
+  static override forRoot(options: typeof AUDIT_OPTIONS_TYPE) {
+    return super.forRoot(options);
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(AuditRequestMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+  }
+}

@@ -1,0 +1,79 @@
+import type { Pool } from 'pg';
+
+/** Where the audit table lives: a pg Pool you own, or a connection string (the module owns that pool). */
+export type AuditDatabase = { pool: Pool } | { connectionString: string; max?: number };
+
+/** The BullMQ queue entries travel through to the writer. */
+export interface AuditQueueOptions {
+  /** Redis: a URL or ioredis options. */
+  connection: string | Record<string, unknown>;
+  /** @default 'audit-write' */
+  name?: string;
+  /** BullMQ key prefix (hash-tag it on Redis Cluster: '{acme}'). @default 'bull' */
+  prefix?: string;
+  /**
+   * Run the consumer (the batch writer) in this process. Turn off in API processes when a
+   * worker process consumes the queue.
+   * @default true
+   */
+  consumer?: boolean;
+  /** Consumer concurrency (batches written in parallel). @default 2 */
+  concurrency?: number;
+  /** How long `add` may take before the batch is written directly instead. @default 2000 */
+  sendTimeoutMs?: number;
+}
+
+/** Options of `AuditModule.forRoot` / `forRootAsync`. */
+export interface AuditModuleOptions {
+  database: AuditDatabase;
+  /**
+   * Move batches through a BullMQ queue to the writer. Leave it out to write batches directly
+   * (no Redis needed).
+   */
+  queue?: AuditQueueOptions;
+  /** @default 'audit_log' */
+  table?: string;
+  /** Schema of the table; unset uses the search_path. */
+  schema?: string;
+  /** In-process batching before the queue: flush at `maxSize` entries or after `maxWaitMs`. */
+  batch?: {
+    /** @default 500 */
+    maxSize?: number;
+    /** @default 5 */
+    maxWaitMs?: number;
+  };
+  /**
+   * Field names (at any depth) or dotted paths whose values never leave the process; in
+   * `changes` they are recorded as `{ redacted: true }` when they changed.
+   * @default ['password', 'passwordHash', 'token', 'accessToken', 'refreshToken', 'secret', 'apiKey', 'authorization', 'cookie']
+   */
+  redact?: string[];
+  /**
+   * Create the table (TimescaleDB hypertable when available, else native partitions) at startup.
+   * @default false
+   */
+  migrate?: boolean;
+  /**
+   * Directory of the local spool: batches that neither the queue nor the database took are
+   * appended there and replayed, so nothing is lost while both are down.
+   * @default `${os.tmpdir()}/acme-audit-spool`
+   */
+  spoolDir?: string;
+}
+
+export interface AuditModuleExtras {
+  /** @default true */
+  isGlobal?: boolean;
+}
+
+export const DEFAULT_REDACT = [
+  'password',
+  'passwordHash',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'secret',
+  'apiKey',
+  'authorization',
+  'cookie',
+];

@@ -1,0 +1,88 @@
+import { ContextService } from '@acme/nest-context';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { currentAuditCall, type AuditDescription } from './audit-call';
+import { AuditPipeline } from './audit-pipeline';
+import type { Queryable } from './audit-writer';
+import { AUDIT_MODULE_OPTIONS } from './audit.module-definition';
+import { DEFAULT_REDACT, type AuditModuleOptions } from './audit.options';
+import { buildEntry, type AuditRecord } from './build-entry';
+import { Redactor } from './redactor';
+import { currentRequestInfo } from './request-info';
+
+/** A Drizzle transaction (`tx.execute(sql)`) or a pg client (`client.query(text, params)`). */
+export type AuditTransaction = Queryable | { execute(query: unknown): Promise<unknown> };
+
+/** Records audit entries: `@Audit` uses it, and code can call it for anything else. */
+@Injectable()
+export class AuditService {
+  private readonly logger = new Logger('Audit');
+  private readonly redactor: Redactor;
+
+  constructor(
+    @Inject(AUDIT_MODULE_OPTIONS) options: AuditModuleOptions,
+    private readonly pipeline: AuditPipeline,
+    private readonly context: ContextService,
+  ) {
+    this.redactor = new Redactor(options.redact ?? DEFAULT_REDACT);
+  }
+
+  /**
+   * Records one entry. It is batched and written shortly after; it never throws into the
+   * caller. With `{ transaction }` it is written in that transaction instead (outbox: the entry
+   * exists if and only if the business write commits), and errors do propagate.
+   */
+  async record(record: AuditRecord, options: { transaction?: AuditTransaction } = {}): Promise<void> {
+    const entry = buildEntry(record, this.context.get(), currentRequestInfo(), this.redactor);
+    if (options.transaction) {
+      await this.pipeline.writeWithin(await queryableOf(options.transaction), [entry]);
+      return;
+    }
+    this.pipeline.enqueue(entry);
+  }
+
+  /** Like `record`, for hot paths: synchronous, never throws. */
+  recordNow(record: AuditRecord): void {
+    try {
+      this.pipeline.enqueue(buildEntry(record, this.context.get(), currentRequestInfo(), this.redactor));
+    } catch (error) {
+      this.logger.error(`Audit entry for ${record.action} ${record.subject} could not be recorded: ${String(error)}`);
+    }
+  }
+
+  /**
+   * Adds to the entry of the audited call in progress: the subject id, the state before and
+   * after (only changed fields are stored, secrets redacted) and metadata. Outside an audited
+   * call it does nothing.
+   *
+   * @example this.audit.describe({ subjectId: deal.id, before: deal, after: updated });
+   */
+  describe(description: AuditDescription): void {
+    const call = currentAuditCall();
+    if (!call) return;
+    if (description.subjectId !== undefined) call.subjectId = description.subjectId;
+    if (description.before !== undefined) call.before = description.before;
+    if (description.after !== undefined) call.after = description.after;
+    if (description.metadata) call.metadata = { ...call.metadata, ...description.metadata };
+  }
+
+  /** Waits until every entry recorded so far reached the queue, the table or the spool. */
+  flush(): Promise<void> {
+    return this.pipeline.flush();
+  }
+}
+
+/** A pg-style `query(text, params)` for a Drizzle transaction or a pg client. */
+async function queryableOf(transaction: AuditTransaction): Promise<Queryable> {
+  if ('query' in transaction && typeof transaction.query === 'function') return transaction as Queryable;
+  const { sql } = await import('drizzle-orm');
+  const drizzle = transaction as { execute(query: unknown): Promise<{ rowCount?: number | null }> };
+  return {
+    async query(text: string, params: unknown[] = []) {
+      // $1..$n become drizzle params in order, so the driver binds them as usual.
+      const parts = text.split(/\$\d+/);
+      const chunks = parts.flatMap((part, i) => (i < params.length ? [sql.raw(part), sql.param(params[i])] : [sql.raw(part)]));
+      const result = await drizzle.execute(sql.join(chunks));
+      return { rowCount: result?.rowCount ?? null };
+    },
+  };
+}

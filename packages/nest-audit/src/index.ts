@@ -1,0 +1,34 @@
+export { AuditModule } from './audit.module';
+export { AUDIT_MODULE_OPTIONS } from './audit.module-definition';
+export type { AuditDatabase, AuditModuleExtras, AuditModuleOptions, AuditQueueOptions } from './audit.options';
+export { DEFAULT_REDACT } from './audit.options';
+export { Audit, type AuditedCall, type AuditOptions } from './audit.decorator';
+export { AuditService, type AuditTransaction } from './audit.service';
+export type { AuditRecord } from './build-entry';
+export type { AuditDescription } from './audit-call';
+export { AUDIT_COLUMNS, DEFAULT_AUDIT_TABLE, type AuditEntry, type AuditStatus, type FieldChange } from './audit-entry';
+export { AuditQueryService } from './audit-query.service';
+export { AuditConfigurationError } from './audit-explorer';
+export { AuditOptionsError } from './validate-audit-options';
+export { Redactor } from './redactor';
+export { auditMigrationSql, migrateAudit, type AuditMigrationResult, type AuditStorageMode } from './storage/audit-migration';
+export {
+  ensureAuditPartitions,
+  dropExpiredAuditPartitions,
+  maintainAuditPartitions,
+  listAuditPartitions,
+  type AuditPartition,
+  type EnsureAuditPartitionsOptions,
+  type DropExpiredAuditPartitionsOptions,
+} from './storage/audit-partitions';
+export type {
+  AuditMigrationSqlOptions,
+  MigrateAuditOptions,
+  AuditTableOptions,
+  AuditPartitionInterval,
+  AuditPartitionOptions,
+} from './storage/audit-storage.options';
+export { AuditStorageError, type AuditStorageErrorCode } from './storage/audit-storage.errors';
+export type { SqlQueryable } from './storage/sql-client';
+export { AuditQuery, AUDIT_QUERY_LIMITS, type AuditQueryFilters, type AuditQueryPage, type AuditQueryOptions } from './query/audit-query';
+export { AuditQueryError, type AuditQueryErrorCode } from './query/audit-query.errors';

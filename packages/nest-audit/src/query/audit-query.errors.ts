@@ -1,0 +1,19 @@
+/** Stable codes of {@link AuditQueryError}; all of them are client errors (HTTP 400). */
+export type AuditQueryErrorCode =
+  /** `workspaceId` is missing or empty: a query is always scoped to one workspace. */
+  | 'AUDIT_WORKSPACE_REQUIRED'
+  /** The cursor is not one this API returned (malformed, truncated or edited). */
+  | 'AUDIT_INVALID_CURSOR'
+  /** A filter has the wrong type or format (not a UUID, not a date, limit out of range); the message names it. */
+  | 'AUDIT_INVALID_FILTER';
+
+/** Thrown by `AuditQuery.find` for invalid input, before any SQL runs; map it to 400 Bad Request. */
+export class AuditQueryError extends Error {
+  constructor(
+    readonly code: AuditQueryErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AuditQueryError';
+  }
+}

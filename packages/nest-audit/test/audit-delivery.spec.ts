@@ -1,0 +1,136 @@
+import { ContextService } from '@acme/nest-context';
+import { createRedisNamespace, startRedis, type StartedService } from '@acme/nest-testing';
+import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Queue } from 'bullmq';
+import { readdir } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Audit, AuditModule, AuditService, type AuditModuleOptions } from '@acme/nest-audit';
+import { connectionOf } from '../src/audit-queue';
+import { createAuditFixture, eventually, type AuditFixture } from './support/audit-fixture';
+
+const WS = '0190a0b2-0000-7000-8000-0000000000bb';
+
+@Injectable()
+class NotesService {
+  @Audit({ action: 'Create', subject: 'Note' })
+  async create(n: number) {
+    return { id: `note-${n}` };
+  }
+}
+
+async function boot(options: AuditModuleOptions, withService = true): Promise<INestApplicationContext> {
+  @Module({ imports: [AuditModule.forRoot(options)], providers: withService ? [NotesService] : [] })
+  class AppModule {}
+  return NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
+}
+
+const context = new ContextService();
+const createNotes = (app: INestApplicationContext, from: number, count: number) =>
+  context.run({ workspaceId: WS, actor: { kind: 'User', id: 'u1' } }, () =>
+    Promise.all(Array.from({ length: count }, (_, i) => app.get(NotesService).create(from + i))),
+  );
+
+describe('audit delivery', () => {
+  let fixture: AuditFixture;
+  beforeAll(async () => {
+    fixture = await createAuditFixture();
+  });
+  afterAll(() => fixture.close());
+  beforeEach(() => fixture.pool.query('DELETE FROM audit_log'));
+
+  const countRows = async () => Number((await fixture.pool.query('SELECT count(DISTINCT id) AS n, count(*) AS total FROM audit_log')).rows[0].total);
+
+  it('moves batches, not entries, through the queue to a worker in another app, each entry exactly once', async () => {
+    const { url, prefix } = await createRedisNamespace();
+    const queue = { connection: url, prefix };
+    const api = await boot({ database: { pool: fixture.pool }, queue: { ...queue, consumer: false }, batch: { maxSize: 100, maxWaitMs: 5 } });
+    await createNotes(api, 0, 1_000);
+    await api.get(AuditService).flush();
+
+    const inspector = new Queue('audit-write', { connection: connectionOf(url), prefix });
+    const jobs = await inspector.getJobCounts('waiting');
+    expect(jobs.waiting).toBeGreaterThanOrEqual(10);
+    expect(jobs.waiting).toBeLessThanOrEqual(20); // 1,000 entries in batches of at most 100
+    expect(await countRows()).toBe(0); // nothing is written by the API process
+
+    const worker = await boot({ database: { pool: fixture.pool }, queue }, false);
+    await eventually(async () => expect(await countRows()).toBe(1_000));
+    const { rows } = await fixture.pool.query('SELECT count(DISTINCT subject_id) AS n FROM audit_log');
+    expect(Number(rows[0].n)).toBe(1_000);
+    await inspector.close();
+    await api.close();
+    await worker.close();
+  });
+
+  it('Redis stopping mid-run: later batches are written directly, every entry lands exactly once', async () => {
+    // A Redis of its own, to stop without disturbing other test files.
+    const redis: StartedService = await startRedis({ strategies: ['embedded'] });
+    const app = await boot({
+      database: { pool: fixture.pool },
+      queue: { connection: redis.url, sendTimeoutMs: 500 },
+      batch: { maxSize: 50, maxWaitMs: 2 },
+    });
+    try {
+      await createNotes(app, 0, 200);
+      await app.get(AuditService).flush();
+      await eventually(async () => expect(await countRows()).toBe(200)); // through the queue
+      await redis.stop();
+      await createNotes(app, 200, 200);
+      await app.get(AuditService).flush();
+      await eventually(async () => expect(await countRows()).toBe(400)); // directly
+      const { rows } = await fixture.pool.query('SELECT count(DISTINCT subject_id) AS n FROM audit_log');
+      expect(Number(rows[0].n)).toBe(400);
+    } finally {
+      await app.close();
+      await redis.stop();
+    }
+  });
+
+  it('queue and database both down: batches go to the spool and are replayed once the database is back', async () => {
+    const spoolDir = await mkdtemp(join(tmpdir(), 'audit-spool-test-'));
+    const flaky = new FlakyPool({ connectionString: fixture.database.url, max: 2 });
+    flaky.down = true;
+    const app = await boot({ database: { pool: flaky }, spoolDir, batch: { maxSize: 10, maxWaitMs: 1 } });
+    try {
+      await createNotes(app, 0, 25);
+      await app.get(AuditService).flush();
+      expect(await countRows()).toBe(0);
+      expect((await readdir(spoolDir)).filter((f) => f.endsWith('.jsonl'))).toHaveLength(1);
+      flaky.down = false;
+      await eventually(async () => expect(await countRows()).toBe(25), 15_000); // the replay runs every 5 s
+      expect(await readdir(spoolDir)).toEqual([]);
+    } finally {
+      await app.close();
+      await flaky.end();
+    }
+  });
+
+  it('a batch delivered twice (a retried job) is written once', async () => {
+    const { url, prefix } = await createRedisNamespace();
+    const app = await boot({ database: { pool: fixture.pool }, queue: { connection: url, prefix, consumer: false }, batch: { maxWaitMs: 1 } });
+    await createNotes(app, 0, 5);
+    await app.get(AuditService).flush();
+    const inspector = new Queue('audit-write', { connection: connectionOf(url), prefix });
+    const [job] = await inspector.getJobs(['waiting']);
+    // The same batch again, as after a worker crash mid-write, under another job id.
+    await inspector.add('batch', job!.data, { jobId: 'replayed' });
+    const worker = await boot({ database: { pool: fixture.pool }, queue: { connection: url, prefix } }, false);
+    await eventually(async () => expect(await inspector.getJobCounts('completed', 'waiting', 'active')).toMatchObject({ waiting: 0, active: 0 }));
+    expect(await countRows()).toBe(5);
+    await Promise.all([inspector.close(), app.close(), worker.close()]);
+  });
+});
+
+/** A real pool with fault injection: while `down`, queries fail as if the server were unreachable. */
+class FlakyPool extends pg.Pool {
+  down = false;
+  override query(...args: unknown[]): any {
+    if (this.down) return Promise.reject(new Error('connect ECONNREFUSED (injected outage)'));
+    return (super.query as (...a: unknown[]) => unknown)(...args);
+  }
+}
