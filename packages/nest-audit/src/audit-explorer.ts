@@ -57,9 +57,16 @@ export class AuditExplorer implements OnModuleInit {
 
   private wrap(original: (...args: unknown[]) => unknown, options: AuditOptions) {
     const audit = this.audit;
-    const finish = (args: unknown[], description: AuditDescription, started: number, outcome: { result: unknown } | { error: unknown }) => {
+    const finish = (
+      args: unknown[],
+      description: AuditDescription,
+      startedAt: number,
+      started: number,
+      outcome: { result: unknown } | { error: unknown },
+    ) => {
       const result = 'result' in outcome ? outcome.result : undefined;
       const call = { args, result };
+      const metadata = options.metadata ? safely(() => options.metadata!(call)) : undefined;
       audit.recordNow({
         action: options.action,
         subject: options.subject,
@@ -67,36 +74,37 @@ export class AuditExplorer implements OnModuleInit {
         error: 'error' in outcome ? (outcome.error ?? new Error('Unknown failure')) : undefined,
         status: 'error' in outcome ? 'Failure' : 'Success',
         durationMs: performance.now() - started,
-        occurredAt: new Date(Date.now() - (performance.now() - started)),
-        metadata: { ...safely(() => options.metadata?.(call)), ...description.metadata },
+        occurredAt: new Date(startedAt),
+        metadata: metadata && description.metadata ? { ...metadata, ...description.metadata } : (metadata ?? description.metadata),
         before: description.before,
         after: description.after,
       });
     };
     const wrapped = function (this: unknown, ...args: unknown[]) {
       const description: AuditDescription = {};
+      const startedAt = Date.now();
       const started = performance.now();
       return runAuditedCall(description, () => {
         let result: unknown;
         try {
           result = original.apply(this, args);
         } catch (error) {
-          finish(args, description, started, { error });
+          finish(args, description, startedAt, started, { error });
           throw error;
         }
         if (isThenable(result)) {
           return result.then(
             (value) => {
-              finish(args, description, started, { result: value });
+              finish(args, description, startedAt, started, { result: value });
               return value;
             },
             (error: unknown) => {
-              finish(args, description, started, { error });
+              finish(args, description, startedAt, started, { error });
               throw error;
             },
           );
         }
-        finish(args, description, started, { result });
+        finish(args, description, startedAt, started, { result });
         return result;
       });
     };

@@ -34,8 +34,10 @@ export async function createAuditMetrics(): Promise<AuditMetrics> {
     const failures = counter('acme_audit_failures_total', 'Audit pipeline failures, by stage', ['stage']);
     const batchSize = histogram('acme_audit_batch_size', 'Entries per batch', [1, 10, 50, 100, 250, 500, 1000, 5000]);
     const lag = histogram('acme_audit_lag_seconds', 'Time from the audited call to the row being written', [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 300]);
+    // Label children bound once: `inc({ status })` hashes the labels on every call (hot path).
+    const recordedBy = { Success: recorded.labels('Success'), Failure: recorded.labels('Failure') } as Record<string, { inc(): void }>;
     return {
-      recorded: (status) => recorded.inc({ status }),
+      recorded: (status) => (recordedBy[status] ?? recorded.labels(status)).inc(),
       written: (count, lags) => {
         written.inc(count);
         for (const seconds of lags) lag.observe(seconds);

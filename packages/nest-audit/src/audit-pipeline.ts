@@ -6,9 +6,9 @@ import pg from 'pg';
 import { AuditBuffer } from './audit-buffer';
 import { DEFAULT_AUDIT_TABLE, type AuditEntry } from './audit-entry';
 import { createAuditMetrics, type AuditMetrics } from './audit-metrics';
-import { createAuditConsumer, createAuditProducer } from './audit-queue';
+import { createAuditConsumer, createAuditProducer, type AuditBatchJob } from './audit-queue';
 import { AuditSpool } from './audit-spool';
-import { AuditWriter, reviveEntries, type Queryable } from './audit-writer';
+import { AuditWriter, insertParameters, type Queryable } from './audit-writer';
 import { AUDIT_MODULE_OPTIONS } from './audit.module-definition';
 import type { AuditModuleOptions } from './audit.options';
 import { migrateAudit } from './storage/audit-migration';
@@ -65,7 +65,7 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
       this.producer = await createAuditProducer(queue);
       this.producer.on('error', () => undefined); // connection errors surface per add() and fall back there
       if (queue.consumer !== false) {
-        this.consumer = await createAuditConsumer(queue, (entries) => this.write(reviveEntries(entries)));
+        this.consumer = await createAuditConsumer(queue, (columns) => this.writeColumns(columns));
         this.consumer.on('error', (error) => this.logger.warn(`Audit consumer: ${error.message}`));
       }
     }
@@ -132,7 +132,8 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
   private async send(batch: AuditEntry[]): Promise<void> {
     if (this.producer) {
       try {
-        await withTimeout(this.producer.add('batch', { entries: batch }, { jobId: batch[0]!.id }), this.options.queue?.sendTimeoutMs ?? 2_000);
+        const job: AuditBatchJob = { v: 1, columns: insertParameters(batch) };
+        await withTimeout(this.producer.add('batch', job, { jobId: batch[0]!.id }), this.options.queue?.sendTimeoutMs ?? 2_000);
         return;
       } catch (error) {
         this.metrics.failure('enqueue');
@@ -143,11 +144,16 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
     await this.write(batch);
   }
 
-  private async write(batch: AuditEntry[]): Promise<void> {
+  private write(batch: AuditEntry[]): Promise<void> {
+    return this.writeColumns(insertParameters(batch));
+  }
+
+  private async writeColumns(columns: unknown[][]): Promise<void> {
     try {
-      await this.writer.write(batch);
+      await this.writer.writeColumns(columns);
       const now = Date.now();
-      this.metrics.written(batch.length, batch.map((entry) => (now - entry.occurredAt.getTime()) / 1000));
+      const occurredAt = columns[1] as (Date | string)[]; // AUDIT_COLUMNS[1] is occurred_at
+      this.metrics.written(occurredAt.length, occurredAt.map((at) => (now - new Date(at).getTime()) / 1000));
     } catch (error) {
       this.metrics.failure('write');
       throw error;

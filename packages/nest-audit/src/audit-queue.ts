@@ -1,5 +1,4 @@
 import type { Queue, Worker } from 'bullmq';
-import type { AuditEntry } from './audit-entry';
 import type { AuditQueueOptions } from './audit.options';
 
 /** BullMQ connection options from a Redis URL or ioredis options. */
@@ -41,13 +40,19 @@ export async function createAuditProducer(options: AuditQueueOptions): Promise<Q
   });
 }
 
+/** A batch job: the entries in column form (see `insertParameters`), versioned for rolling upgrades. */
+export interface AuditBatchJob {
+  v: 1;
+  columns: unknown[][];
+}
+
 /** The consumer side: writes each batch job; BullMQ retries failures and re-runs stalled jobs. */
-export async function createAuditConsumer(
-  options: AuditQueueOptions,
-  write: (entries: AuditEntry[]) => Promise<void>,
-): Promise<Worker> {
+export async function createAuditConsumer(options: AuditQueueOptions, write: (columns: unknown[][]) => Promise<void>): Promise<Worker> {
   const { Worker } = await loadBullmq();
-  return new Worker<{ entries: AuditEntry[] }>(options.name ?? 'audit-write', async (job) => write(job.data.entries), {
+  return new Worker<AuditBatchJob>(options.name ?? 'audit-write', async (job) => {
+    if (job.data.v !== 1) throw new Error(`Unknown audit batch format ${String(job.data.v)}: upgrade the consumer.`);
+    await write(job.data.columns);
+  }, {
     connection: connectionOf(options.connection, { maxRetriesPerRequest: null }),
     prefix: options.prefix,
     concurrency: options.concurrency ?? 2,

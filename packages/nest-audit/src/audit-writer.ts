@@ -25,7 +25,10 @@ export function insertStatement(table: string, schema?: string): string {
   return `INSERT INTO ${qualifiedTable(table, schema)} (${columns}) SELECT * FROM unnest(${arrays}) ON CONFLICT DO NOTHING`;
 }
 
-/** The column arrays of a batch, in AUDIT_COLUMNS order. */
+/**
+ * The column arrays of a batch, in AUDIT_COLUMNS order: the insert's parameters, and also the
+ * form a batch travels in through the queue (compact JSON, nothing to convert on arrival).
+ */
 export function insertParameters(entries: readonly AuditEntry[]): unknown[][] {
   const columns: unknown[][] = AUDIT_COLUMNS.map(() => new Array(entries.length));
   entries.forEach((e, row) => {
@@ -68,7 +71,12 @@ export class AuditWriter {
   /** Inserts the batch; returns how many rows were new. */
   async write(entries: readonly AuditEntry[], via: Queryable = this.db): Promise<number> {
     if (entries.length === 0) return 0;
-    const result = await via.query(this.statement, insertParameters(entries));
+    return this.writeColumns(insertParameters(entries), via);
+  }
+
+  /** Inserts a batch already in column form (as it travels through the queue). */
+  async writeColumns(columns: unknown[][], via: Queryable = this.db): Promise<number> {
+    const result = await via.query(this.statement, columns);
     return result.rowCount ?? 0;
   }
 }

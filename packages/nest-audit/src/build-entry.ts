@@ -1,7 +1,7 @@
 import { uuidv7, type Actor, type RequestContext } from '@acme/nest-context';
 import { HttpException } from '@nestjs/common';
 import type { AuditEntry, AuditStatus } from './audit-entry';
-import type { Redactor } from './redactor';
+import { EMPTY, type Redactor } from './redactor';
 import type { RequestInfo } from './request-info';
 
 /** What a caller says about one audited action; everything else comes from the context. */
@@ -54,7 +54,7 @@ export function buildEntry(
     ip: request?.ip ?? null,
     userAgent: request?.userAgent ?? null,
     durationMs: Math.max(0, Math.round(record.durationMs ?? 0)),
-    metadata: (redactor.redact(record.metadata ?? {}) as Record<string, unknown>) ?? {},
+    metadata: redactor.redact(record.metadata ?? EMPTY) as Record<string, unknown>,
     changes: redactor.diff(record.before, record.after),
   };
 }

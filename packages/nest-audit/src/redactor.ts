@@ -2,6 +2,9 @@ import type { FieldChange } from './audit-entry';
 
 const REDACTED = '[REDACTED]';
 
+/** The shared "no metadata" object callers pass to skip the walk. */
+export const EMPTY: Readonly<Record<string, never>> = Object.freeze({});
+
 /**
  * Removes secrets before an entry leaves the process. A configured name matches that key at
  * any depth (case-insensitive); a dotted path matches that exact path.
@@ -21,6 +24,7 @@ export class Redactor {
 
   /** A deep copy of `value` with secret fields replaced by '[REDACTED]'. */
   redact(value: unknown, path = ''): unknown {
+    if (value === EMPTY) return {};
     if (Array.isArray(value)) return value.map((item) => this.redact(item, path));
     if (value instanceof Date) return value.toISOString();
     if (value === null || typeof value !== 'object') return typeof value === 'bigint' ? value.toString() : value;
@@ -37,6 +41,7 @@ export class Redactor {
    * field that changed is recorded as `{ redacted: true }`: that it changed, never its value.
    */
   diff(before: unknown, after: unknown): Record<string, FieldChange> {
+    if (before === undefined && after === undefined) return {};
     const from = asRecord(before);
     const to = asRecord(after);
     const changes: Record<string, FieldChange> = {};

@@ -1,0 +1,19 @@
+/**
+ * The audit writer as deployed: its own process consuming the 'audit-write' queue.
+ * argv: <database url> <redis url> <prefix>. Prints "ready" once consuming; exits on SIGTERM.
+ */
+import 'reflect-metadata';
+import { AuditModule } from '@acme/nest-audit';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+
+const [databaseUrl, redisUrl, prefix] = process.argv.slice(2);
+
+@Module({
+  imports: [AuditModule.forRoot({ database: { connectionString: databaseUrl!, max: 4 }, queue: { connection: redisUrl!, prefix, concurrency: 4 } })],
+})
+class WorkerModule {}
+
+const app = await NestFactory.createApplicationContext(WorkerModule, { logger: false });
+console.log('ready');
+process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
