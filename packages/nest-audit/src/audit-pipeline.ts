@@ -45,7 +45,13 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     const { database, queue } = this.options;
     this.ownsPool = !('pool' in database);
-    this.pool = 'pool' in database ? database.pool : new pg.Pool({ connectionString: database.connectionString, max: database.max ?? 4 });
+    if ('pool' in database) {
+      this.pool = database.pool;
+    } else {
+      this.pool = new pg.Pool({ connectionString: database.connectionString, max: database.max ?? 4 });
+      // An idle connection dropped by the server must not crash the process (the next query reconnects).
+      this.pool.on('error', (error) => this.logger.warn(`Audit database connection lost: ${error.message}`));
+    }
     const table = this.options.table ?? DEFAULT_AUDIT_TABLE;
     this.writer = new AuditWriter(this.pool, table, this.options.schema);
     this.metrics = await createAuditMetrics();

@@ -56,5 +56,7 @@ export async function createAuditConsumer(options: AuditQueueOptions, write: (co
     connection: connectionOf(options.connection, { maxRetriesPerRequest: null }),
     prefix: options.prefix,
     concurrency: options.concurrency ?? 2,
+    lockDuration: options.lockDurationMs ?? 30_000,
+    stalledInterval: options.lockDurationMs ?? 30_000,
   });
 }

@@ -21,6 +21,12 @@ export interface AuditQueueOptions {
   concurrency?: number;
   /** How long `add` may take before the batch is written directly instead. @default 2000 */
   sendTimeoutMs?: number;
+  /**
+   * How long a consumer holds a batch before another may take it over: a consumer that dies
+   * mid-batch (crash, SIGKILL) has its batch re-run elsewhere after about this long.
+   * @default 30000
+   */
+  lockDurationMs?: number;
 }
 
 /** Options of `AuditModule.forRoot` / `forRootAsync`. */
