@@ -30,7 +30,7 @@ import {
 import { SkipTenancy, TenancyGuard, TenancyModule, TenantDb } from '@acme/nest-tenancy';
 import { abilities } from './support/abilities';
 import { createCaslFixture, type CaslFixture } from './support/database';
-import { HTTP_ADAPTERS, startHttpApp, type HttpTestApp } from '@acme/nest-testing';
+import { bearer, claimsFromBearer, HTTP_ADAPTERS, startHttpApp, type HttpTestApp } from '@acme/nest-testing';
 import { companies, deals } from './support/schema';
 
 const WS = '0190a0b2-0000-7000-8000-000000000001';
@@ -39,8 +39,7 @@ const WS = '0190a0b2-0000-7000-8000-000000000001';
 class FakeJwtGuard implements CanActivate {
   canActivate(execution: ExecutionContext): boolean {
     const request = execution.switchToHttp().getRequest();
-    const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
-    if (token) request.user = JSON.parse(Buffer.from(token, 'base64').toString());
+    request.user = claimsFromBearer(request.headers.authorization);
     return true;
   }
 }
@@ -115,9 +114,7 @@ class CompaniesController {
   }
 }
 
-const as = (role: string, sub = 'u1') => ({
-  authorization: `Bearer ${Buffer.from(JSON.stringify({ sub, roles: [role], workspace_id: WS })).toString('base64')}`,
-});
+const as = (role: string, sub = 'u1') => bearer({ sub, roles: [role], workspace_id: WS });
 
 describe.each(HTTP_ADAPTERS)('CASL over HTTP (%s)', (adapter) => {
   let fixture: CaslFixture;
@@ -125,15 +122,8 @@ describe.each(HTTP_ADAPTERS)('CASL over HTTP (%s)', (adapter) => {
   const denied: AuthorizationDenied[] = [];
   const ids: Record<string, number> = {};
 
-  const call = async (method: string, path: string, headers: Record<string, string> = {}, body?: unknown) => {
-    const response = await fetch(`${http.url}${path}`, {
-      method,
-      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : null };
-  };
+  const call = (method: string, path: string, headers: Record<string, string> = {}, body?: unknown) =>
+    http.request(method, path, { headers, body }).then(({ status, body }) => ({ status, body }));
 
   beforeAll(async () => {
     fixture = await createCaslFixture();

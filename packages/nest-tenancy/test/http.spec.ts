@@ -16,7 +16,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CurrentWorkspace, SkipTenancy, TenancyGuard, TenancyModule, TenantDb } from '@acme/nest-tenancy';
 import { createTenancyFixture, WS_A, WS_B, type TenancyFixture } from './support/database';
-import { HTTP_ADAPTERS, startHttpApp, type HttpTestApp } from '@acme/nest-testing';
+import { bearer, claimsFromBearer, HTTP_ADAPTERS, startHttpApp, type HttpTestApp } from '@acme/nest-testing';
 import { companies } from './support/schema';
 
 /** Stands in for JWT authentication: `Authorization: Bearer <base64 JSON claims>` -> request.user. */
@@ -24,8 +24,7 @@ import { companies } from './support/schema';
 class FakeJwtGuard implements CanActivate {
   canActivate(execution: ExecutionContext): boolean {
     const request = execution.switchToHttp().getRequest();
-    const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
-    if (token) request.user = JSON.parse(Buffer.from(token, 'base64').toString());
+    request.user = claimsFromBearer(request.headers.authorization);
     return true;
   }
 }
@@ -78,8 +77,7 @@ class CompaniesController {
   }
 }
 
-const token = (claims: Record<string, unknown>) => `Bearer ${Buffer.from(JSON.stringify(claims)).toString('base64')}`;
-const userOf = (workspaceId: string) => ({ authorization: token({ sub: 'user-1', workspace_id: workspaceId }) });
+const userOf = (workspaceId: string) => bearer({ sub: 'user-1', workspace_id: workspaceId });
 const ID_A = '0190a0b2-0000-7000-8000-0000000000a1';
 const ID_B = '0190a0b2-0000-7000-8000-0000000000b1';
 const MEMBERS = new Set([`user-1:${WS_A}`, `user-1:${WS_B}`]);
@@ -90,16 +88,8 @@ describe.each(HTTP_ADAPTERS.flatMap((adapter) => [false, true].map((rls) => ({ a
     let fixture: TenancyFixture;
     let http: HttpTestApp;
 
-    const call = async (method: string, path: string, headers: Record<string, string> = {}, body?: unknown) => {
-      const response = await fetch(`${http.url}${path}`, {
-        method,
-        // Fastify rejects an empty body declared as JSON, as it should: only declare one we send.
-        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await response.text();
-      return { status: response.status, body: text ? JSON.parse(text) : null };
-    };
+    const call = (method: string, path: string, headers: Record<string, string> = {}, body?: unknown) =>
+      http.request(method, path, { headers, body }).then(({ status, body }) => ({ status, body }));
 
     beforeAll(async () => {
       fixture = await createTenancyFixture();
@@ -168,11 +158,11 @@ describe.each(HTTP_ADAPTERS.flatMap((adapter) => [false, true].map((rls) => ({ a
 
     it('missing workspace -> 401, malformed -> 400, not a member -> 404, each with a stable code', async () => {
       expect(await call('GET', '/companies')).toMatchObject({ status: 401, body: { code: 'TENANCY_WORKSPACE_REQUIRED' } });
-      expect(await call('GET', '/companies', { authorization: token({ sub: 'user-1', workspace_id: 'ws-1' }) })).toMatchObject({
+      expect(await call('GET', '/companies', bearer({ sub: 'user-1', workspace_id: 'ws-1' }))).toMatchObject({
         status: 400,
         body: { code: 'TENANCY_WORKSPACE_INVALID' },
       });
-      const stranger = { authorization: token({ sub: 'user-2', workspace_id: WS_A }) };
+      const stranger = bearer({ sub: 'user-2', workspace_id: WS_A });
       expect(await call('GET', '/companies', stranger)).toMatchObject({ status: 404, body: { code: 'TENANCY_WORKSPACE_NOT_FOUND' } });
     });
 

@@ -7,4 +7,13 @@ export { createTestDatabase, type CreateTestDatabaseOptions, type TestDatabase }
 export { createRedisNamespace, type RedisNamespace, type RedisNamespaceOptions } from './redis-namespace';
 export { getTestServerUrl } from './test-server-url';
 export { ServiceUnavailableError, TestingError, TestServerUrlMissingError, type StrategyAttempt } from './testing.errors';
-export { HTTP_ADAPTERS, startHttpApp, type HttpAdapterName, type HttpTestApp, type StartHttpAppOptions } from './start-http-app';
+export {
+  HTTP_ADAPTERS,
+  bearer,
+  claimsFromBearer,
+  startHttpApp,
+  type HttpAdapterName,
+  type HttpTestApp,
+  type StartHttpAppOptions,
+  type TestResponse,
+} from './start-http-app';

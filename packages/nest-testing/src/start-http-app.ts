@@ -5,12 +5,35 @@ import { importOptional } from './import-optional';
 export const HTTP_ADAPTERS = ['express', 'fastify'] as const;
 export type HttpAdapterName = (typeof HTTP_ADAPTERS)[number];
 
+/** A response as tests look at it: the status and the parsed JSON body (null when empty). */
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
 /** A Nest app listening on a free loopback port. */
 export interface HttpTestApp {
   app: INestApplication;
   /** `http://127.0.0.1:<port>`, for `fetch`. */
   url: string;
+  /**
+   * Sends a request with an optional JSON body. The content type is declared only when a body
+   * is sent (Fastify rightly rejects an empty body declared as JSON).
+   */
+  request(method: string, path: string, options?: { headers?: Record<string, string>; body?: unknown }): Promise<TestResponse>;
   close(): Promise<void>;
+}
+
+/** `Authorization: Bearer <base64 JSON>`: claims a test auth guard can read without a signing key. */
+export function bearer(claims: Record<string, unknown>): { authorization: string } {
+  return { authorization: `Bearer ${Buffer.from(JSON.stringify(claims)).toString('base64')}` };
+}
+
+/** The claims of a `bearer(...)` header, or undefined (for a stand-in authentication guard in tests). */
+export function claimsFromBearer(header: string | undefined): Record<string, unknown> | undefined {
+  const token = /^Bearer (.+)$/.exec(header ?? '')?.[1];
+  return token ? (JSON.parse(Buffer.from(token, 'base64').toString()) as Record<string, unknown>) : undefined;
 }
 
 export interface StartHttpAppOptions {
@@ -36,5 +59,20 @@ export async function startHttpApp(module: unknown, adapter: HttpAdapterName, op
   const app = await NestFactory.create(module as never, httpAdapter, { logger: options.logger ?? false, abortOnError: false });
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
-  return { app, url, close: () => app.close() };
+  const request: HttpTestApp['request'] = async (method, path, { headers = {}, body } = {}) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      parsed = text; // not JSON: hand back the text
+    }
+    return { status: response.status, headers: response.headers, body: parsed };
+  };
+  return { app, url, request, close: () => app.close() };
 }
