@@ -65,14 +65,17 @@ export async function startHttpApp(module: unknown, adapter: HttpAdapterName, op
       headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const text = await response.text();
-    let parsed: unknown = null;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      parsed = text; // not JSON: hand back the text
-    }
-    return { status: response.status, headers: response.headers, body: parsed };
+    return { status: response.status, headers: response.headers, body: parseBody(await response.text()) };
   };
   return { app, url, request, close: () => app.close() };
+}
+
+/** JSON when it is JSON, the text otherwise, null when empty. */
+function parseBody(text: string): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
