@@ -1,0 +1,114 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { QueueRegistry } from './queue-registry';
+import { QUEUES_MODULE_OPTIONS } from './queues.module-definition';
+import { QueuesOptionsError } from './queues.errors';
+import type { MetricsRegistry, QueuesModuleOptions } from './queues.options';
+import { createInstruments, DEFAULT_BUCKETS, GAUGE_STATES, instrumentsByRegistry, type GaugeSource, type Instruments } from './metric-instruments';
+
+/** Per-queue children of the instruments, cached so the hot path skips label hashing. */
+interface QueueInstruments {
+  completed: { inc(): void };
+  failed: { inc(): void };
+  retried: { inc(): void };
+  deadLettered: { inc(): void };
+  durationCompleted: { observe(value: number): void };
+  durationFailed: { observe(value: number): void };
+}
+
+/**
+ * Prometheus metrics of the queues this app produces to or processes, when prom-client is
+ * installed: `<prefix>jobs_completed_total`, `jobs_failed_total` (attempts exhausted),
+ * `jobs_retried_total`, `jobs_dead_lettered_total`, `job_duration_seconds` (by status) and the
+ * `jobs` gauge (waiting/active/delayed/failed, read from Redis on scrape). Labels: `queue`.
+ */
+@Injectable()
+export class QueueMetrics implements OnModuleInit, OnApplicationShutdown {
+  private instruments?: Instruments;
+  private readonly perQueue = new Map<string, QueueInstruments>();
+  private readonly source: GaugeSource = () =>
+    Promise.all(
+      [...this.registry.known].map(async (name) => [name, await this.registry.get(name).getJobCounts(...GAUGE_STATES)] as [string, Record<string, number>]),
+    );
+
+  constructor(
+    @Inject(QUEUES_MODULE_OPTIONS) private readonly options: QueuesModuleOptions,
+    @Inject(QueueRegistry) private readonly registry: QueueRegistry,
+  ) {}
+
+  /** True when prom-client was found (or required) and metrics are being recorded. */
+  get enabled(): boolean {
+    return this.instruments !== undefined;
+  }
+
+  async onModuleInit(): Promise<void> {
+    const setting = this.options.metrics;
+    if (setting === false) return;
+    let prom: any;
+    try {
+      const loaded: any = await import('prom-client');
+      prom = loaded.Counter ? loaded : loaded.default;
+    } catch (error) {
+      if (setting === undefined) return; // the default: metrics only when prom-client is there
+      throw new QueuesOptionsError('QueuesModule option "metrics" needs prom-client: pnpm add prom-client.', { cause: error });
+    }
+    const settings = typeof setting === 'object' ? setting : {};
+    const registry: MetricsRegistry = settings.registry ?? prom.register;
+    let instruments = instrumentsByRegistry.get(registry);
+    if (!instruments) {
+      instruments = createInstruments(prom, registry, settings.prefix ?? 'acme_queue_', settings.buckets ?? DEFAULT_BUCKETS);
+      instrumentsByRegistry.set(registry, instruments);
+    }
+    instruments.sources.add(this.source);
+    this.instruments = instruments;
+  }
+
+  onApplicationShutdown(): void {
+    this.instruments?.sources.delete(this.source);
+  }
+
+  /** A job attempt succeeded after `seconds` of processing. */
+  completed(queue: string, seconds: number): void {
+    const q = this.of(queue);
+    if (!q) return;
+    q.completed.inc();
+    q.durationCompleted.observe(seconds);
+  }
+
+  /** A job attempt threw after `seconds` of processing (it may still be retried). */
+  attemptFailed(queue: string, seconds: number): void {
+    this.of(queue)?.durationFailed.observe(seconds);
+  }
+
+  /** A failed attempt will be retried. */
+  retried(queue: string): void {
+    this.of(queue)?.retried.inc();
+  }
+
+  /** A job exhausted its attempts (or failed unrecoverably). */
+  failed(queue: string): void {
+    this.of(queue)?.failed.inc();
+  }
+
+  deadLettered(queue: string): void {
+    this.of(queue)?.deadLettered.inc();
+  }
+
+  private of(queue: string): QueueInstruments | undefined {
+    const instruments = this.instruments;
+    if (!instruments) return undefined;
+    let children = this.perQueue.get(queue);
+    if (!children) {
+      const labels = { queue };
+      children = {
+        completed: instruments.completed.labels(labels),
+        failed: instruments.failed.labels(labels),
+        retried: instruments.retried.labels(labels),
+        deadLettered: instruments.deadLettered.labels(labels),
+        durationCompleted: instruments.duration.labels({ queue, status: 'completed' }),
+        durationFailed: instruments.duration.labels({ queue, status: 'failed' }),
+      };
+      this.perQueue.set(queue, children);
+    }
+    return children;
+  }
+}

@@ -1,0 +1,61 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { QueueRegistry } from './queue-registry';
+import { QueueWorkers } from './queue-workers';
+
+/** Job counts of one queue, as the health check reports them. */
+export interface QueueHealthCounts {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+}
+
+/**
+ * The shape @nestjs/terminus expects from a health indicator (`HealthIndicatorResult`), declared
+ * here so terminus stays an optional peer. A `down` result fails `HealthCheckService.check`.
+ */
+export type QueuesHealthResult<Key extends string = string> = Record<
+  Key,
+  | { status: 'up'; workers: 'running' | 'stopped'; queues: Record<string, QueueHealthCounts> }
+  | { status: 'down'; message: string }
+>;
+
+/**
+ * Health indicator for @nestjs/terminus: up when Redis answers for every queue this app produces
+ * to or processes, within `timeoutMs`; reports job counts and whether workers run here.
+ *
+ * @example
+ * @Get('health') @HealthCheck()
+ * check() { return this.health.check([() => this.queues.isHealthy('queues')]); }
+ */
+@Injectable()
+export class QueuesHealthIndicator {
+  constructor(
+    @Inject(QueueRegistry) private readonly registry: QueueRegistry,
+    @Inject(QueueWorkers) private readonly workers: QueueWorkers,
+  ) {}
+
+  /** @param options.timeoutMs how long Redis may take to answer @default 1000 */
+  async isHealthy<const Key extends string = 'queues'>(key: Key = 'queues' as Key, { timeoutMs = 1000 } = {}): Promise<QueuesHealthResult<Key>> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const counts = await Promise.race([
+        Promise.all(
+          [...this.registry.known].map(async (name) => {
+            const counts = await this.registry.get(name).getJobCounts('waiting', 'active', 'delayed', 'failed');
+            return [name, counts as unknown as QueueHealthCounts] as const;
+          }),
+        ),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+      const workers = this.workers.running ? 'running' : 'stopped';
+      return { [key]: { status: 'up', workers, queues: Object.fromEntries(counts) } } as QueuesHealthResult<Key>;
+    } catch (error) {
+      return { [key]: { status: 'down', message: (error as Error).message } } as QueuesHealthResult<Key>;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+/** Base class of the errors this package throws; `code` is stable across versions, `message` may change. */
+export abstract class QueuesError extends Error {
+  abstract readonly code: string;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Thrown at bootstrap when `QueuesModule` options are invalid; the message names the option. */
+export class QueuesOptionsError extends QueuesError {
+  readonly code = 'QUEUES_INVALID_OPTIONS';
+}
+
+/** Thrown by `defineQueue` (and `@QueueProcessor` / `@Cron` options) when a definition is invalid. */
+export class QueueDefinitionError extends QueuesError {
+  readonly code = 'QUEUES_INVALID_DEFINITION';
+}
+
+/** One problem the payload schema found. */
+export interface PayloadIssue {
+  readonly message: string;
+  /** Where in the payload, e.g. `['to']` or `['items', 0, 'sku']`; empty for the payload itself. */
+  readonly path: readonly PropertyKey[];
+}
+
+/**
+ * Thrown by `Producer.add` / `addBulk` (and when a cron is registered) when the payload does not
+ * match the queue's schema. Nothing is enqueued, so a bad payload can never become a poisoned job.
+ */
+export class QueuePayloadError extends QueuesError {
+  readonly code = 'QUEUES_INVALID_PAYLOAD';
+  constructor(
+    readonly queue: string,
+    readonly issues: readonly PayloadIssue[],
+  ) {
+    const summary = issues
+      .slice(0, 5)
+      .map((issue) => (issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message))
+      .join('; ');
+    super(`Invalid payload for queue "${queue}": ${summary}. Fix the payload to match the schema given to defineQueue.`);
+  }
+}
+
+/**
+ * A job reached a processor without the `{ payload, context }` shape a `Producer` writes (it was
+ * added with a raw BullMQ queue, or by another tool). It fails without retries and is dead-lettered.
+ */
+export class ForeignJobError extends QueuesError {
+  readonly code = 'QUEUES_FOREIGN_JOB';
+  constructor(queue: string, jobId: string | undefined) {
+    super(
+      `Job ${jobId ?? '?'} of queue "${queue}" was not added through a Producer (its data has no payload/context). ` +
+        'Enqueue with @InjectProducer(queue).add(payload) so the payload is validated and the context travels with it.',
+    );
+  }
+}
+
+/** Workers could not start: Redis unreachable within the startup deadline, or a processor is misconfigured. */
+export class WorkerStartupError extends QueuesError {
+  readonly code = 'QUEUES_WORKER_STARTUP';
+}
+
+/** A connection error workers cannot recover from by reconnecting (authentication, permissions). */
+export class FatalConnectionError extends QueuesError {
+  readonly code = 'QUEUES_FATAL_CONNECTION';
+}

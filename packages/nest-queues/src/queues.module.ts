@@ -1,0 +1,75 @@
+import { ContextModule } from '@acme/nest-context';
+import { BullModule, getQueueToken } from '@nestjs/bullmq';
+import { Inject, Module, type DynamicModule } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import type { Queue } from 'bullmq';
+import { DeadLetters } from './dead-letters.service';
+import { Producer } from './producer';
+import { isQueueDefinition, type QueueDefinition } from './queue-definition';
+import { QueueMetrics } from './queue-metrics';
+import { QueueRegistry } from './queue-registry';
+import { QueueWorkers } from './queue-workers';
+import { QUEUES_MODULE_OPTIONS, QUEUES_OPTIONS_TYPE, ConfigurableQueuesModule } from './queues.module-definition';
+import { QueueDefinitionError } from './queues.errors';
+import type { QueuesModuleOptions } from './queues.options';
+import { QueuesHealthIndicator } from './queues-health.indicator';
+import { getProducerToken } from './queues.tokens';
+import { validateQueuesOptions } from './validate-queues-options';
+
+/** Holds the producers (and @nestjs/bullmq queues) of one `forFeature` call. */
+@Module({})
+class QueuesFeatureModule {}
+
+/**
+ * Typed BullMQ queues. `forRoot` (once, global) sets the Redis connection and provides
+ * `QueueWorkers`, `DeadLetters`, `QueueMetrics` and `QueuesHealthIndicator`; `forFeature([queue])`
+ * provides a `Producer` per queue (`@InjectProducer(queue)`) and the raw BullMQ queue through
+ * @nestjs/bullmq (`@InjectQueue(queue.name)`).
+ */
+@Module({
+  imports: [ContextModule.forRoot(), DiscoveryModule],
+  providers: [QueueRegistry, QueueMetrics, QueueWorkers, DeadLetters, QueuesHealthIndicator],
+  exports: [QueueRegistry, QueueMetrics, QueueWorkers, DeadLetters, QueuesHealthIndicator, QUEUES_MODULE_OPTIONS],
+})
+export class QueuesModule extends ConfigurableQueuesModule {
+  constructor(@Inject(QUEUES_MODULE_OPTIONS) options: QueuesModuleOptions) {
+    super();
+    validateQueuesOptions(options);
+  }
+
+  static override forRoot(options: typeof QUEUES_OPTIONS_TYPE): DynamicModule {
+    return super.forRoot(options);
+  }
+
+  /** Registers queues this module produces to: `@InjectProducer(queue)` then works in it. */
+  static forFeature(queues: readonly QueueDefinition[]): DynamicModule {
+    for (const queue of queues) {
+      if (!isQueueDefinition(queue)) throw new QueueDefinitionError('QueuesModule.forFeature([...]) takes queues made by defineQueue.');
+    }
+    const producers = queues.map((definition) => ({
+      provide: getProducerToken(definition),
+      inject: [getQueueToken(definition.name), QueueRegistry],
+      useFactory: (queue: Queue, registry: QueueRegistry) => {
+        registry.declare(definition.name, queue);
+        return new Producer(definition, queue as never);
+      },
+    }));
+    const bull = BullModule.registerQueueAsync(
+      ...queues.map((definition) => ({
+        name: definition.name,
+        inject: [QUEUES_MODULE_OPTIONS],
+        useFactory: (options: QueuesModuleOptions) => ({
+          connection: options.connection,
+          prefix: options.prefix ?? 'bull',
+          defaultJobOptions: { ...definition.defaults },
+        }),
+      })),
+    );
+    return {
+      module: QueuesFeatureModule,
+      imports: [bull],
+      providers: producers,
+      exports: [...producers.map((producer) => producer.provide), bull],
+    };
+  }
+}
