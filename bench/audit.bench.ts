@@ -20,7 +20,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { report } from './lib/measure.ts';
+import { compareInterleaved, report } from './lib/measure.ts';
 
 const WS = '0190a0b2-0000-7000-8000-00000000000a';
 const postgres = await startPostgres();
@@ -73,25 +73,11 @@ await app.getHttpAdapter().getInstance().ready();
 const audit = app.get(AuditService);
 const count = async () => Number((await pool.query('SELECT count(*) AS n FROM audit_log')).rows[0].n);
 
-// Latency: the two routes interleaved request by request (so drift, GC and the worker's
-// activity fall on both alike); p50 of per-request times after a warm-up.
-const samples = { audited: [] as number[], plain: [] as number[] };
-const timeRoute = async (route: 'audited' | 'plain') => {
-  const start = process.hrtime.bigint();
-  await app.inject({ method: 'GET', url: `/${route}` });
-  return Number(process.hrtime.bigint() - start) / 1000;
-};
-for (let i = 0; i < 12_000; i++) {
-  const first = i % 2 === 0 ? 'audited' : 'plain';
-  const second = first === 'audited' ? 'plain' : 'audited';
-  const a = await timeRoute(first);
-  const b = await timeRoute(second);
-  if (i >= 2_000) {
-    samples[first].push(a);
-    samples[second].push(b);
-  }
-}
-const p50 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+// Latency: the two routes interleaved request by request (compareInterleaved), p50 of each.
+const latency = await compareInterleaved(
+  () => app.inject({ method: 'GET', url: '/audited' }),
+  () => app.inject({ method: 'GET', url: '/plain' }),
+);
 await audit.flush();
 
 // Ingest through the pipeline: record N entries as fast as the process can, time until all are rows.
@@ -140,8 +126,8 @@ await new Promise((resolve) => worker.once('exit', resolve));
 await pool.end();
 await Promise.all([postgres.stop(), redis.stop()]);
 
-console.log(`request p50 with @Audit ${p50(samples.audited).toFixed(1)} us, without ${p50(samples.plain).toFixed(1)} us`);
+console.log(`request p50 with @Audit ${(latency.ours.nsPerOp / 1000).toFixed(1)} us, without ${(latency.baseline.nsPerOp / 1000).toFixed(1)} us`);
 console.log(`ingest: pipeline ${oursPerSecond.toFixed(0)} entries/s, COPY ${copyPerSecond.toFixed(0)} rows/s, one INSERT per entry ${singlePerSecond.toFixed(0)} rows/s`);
-report('audit-latency', p50(samples.audited), p50(samples.plain), 'us/request');
+report('audit-latency', latency.ours.nsPerOp / 1000, latency.baseline.nsPerOp / 1000, 'us/request');
 report('audit-ingest', oursPerSecond, copyPerSecond, 'entries/s');
 report('audit-insert-per-entry', singlePerSecond, copyPerSecond, 'rows/s');

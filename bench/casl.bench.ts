@@ -13,7 +13,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { PgDialect } from 'drizzle-orm/pg-core';
-import { compare, report } from './lib/measure.ts';
+import { compare, compareInterleaved, report } from './lib/measure.ts';
 
 const WORKSPACE = '0190a0b2-0000-7000-8000-00000000000a';
 const context = new ContextService();
@@ -72,7 +72,7 @@ for (const url of ['/guarded', '/bare']) {
   if (response.statusCode !== 200) throw new Error(`${url} answered ${response.statusCode}: ${response.body}`);
 }
 
-const http = await compare(() => inject('/guarded'), () => inject('/bare'), { iterations: 2_000, rounds: 11, warmup: 2 });
+const http = await compareInterleaved(() => inject('/guarded'), () => inject('/bare'));
 
 // Cold build: a new user every time, so every call runs the rules.
 const factory = app.get(AbilityFactory);
@@ -100,5 +100,5 @@ await app.close();
 const us = (ns: number) => (ns / 1000).toFixed(2);
 console.log(`ability build, cold (10 rules): ${us(cold.ours.nsPerOp)} us; warm cache hit: ${us(cold.baseline.nsPerOp)} us`);
 console.log(`accessibleBy translation to SQL: ${us(translate.ours.nsPerOp)} us (a bare column to SQL: ${us(translate.baseline.nsPerOp)} us)`);
-console.log(`request with PoliciesGuard ${us(http.ours.nsPerOp)} us, without ${us(http.baseline.nsPerOp)} us (Fastify inject)`);
+console.log(`request p50 with PoliciesGuard ${us(http.ours.nsPerOp)} us, without ${us(http.baseline.nsPerOp)} us (Fastify inject)`);
 report('casl', http.ours.nsPerOp / 1000, http.baseline.nsPerOp / 1000, 'us/request');

@@ -54,3 +54,34 @@ export function report(name: string, ours: number, baseline: number, unit: strin
   const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toPrecision(3));
   console.log(`BENCH ${name} ours=${fmt(ours)} baseline=${fmt(baseline)} ratio=${(ours / baseline).toFixed(3)} unit=${unit}`);
 }
+
+/**
+ * For operations of tens of microseconds and more (a request, a query): times each call of
+ * ours and of the baseline, interleaved call by call so drift, GC and neighbours fall on both
+ * alike, and reports the medians (p50) after a warm-up.
+ */
+export async function compareInterleaved(
+  ours: Operation,
+  baseline: Operation,
+  { pairs = 10_000, warmup = 2_000 } = {},
+): Promise<{ ours: Measured; baseline: Measured }> {
+  const timings = { ours: [] as number[], baseline: [] as number[] };
+  const timeOne = async (op: Operation) => {
+    const start = process.hrtime.bigint();
+    const result = op();
+    if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') await result;
+    return Number(process.hrtime.bigint() - start);
+  };
+  for (let i = 0; i < warmup + pairs; i++) {
+    const oursFirst = i % 2 === 0;
+    const first = await timeOne(oursFirst ? ours : baseline);
+    const second = await timeOne(oursFirst ? baseline : ours);
+    if (i < warmup) continue;
+    timings.ours.push(oursFirst ? first : second);
+    timings.baseline.push(oursFirst ? second : first);
+  }
+  return {
+    ours: { nsPerOp: median(timings.ours), rounds: [] },
+    baseline: { nsPerOp: median(timings.baseline), rounds: [] },
+  };
+}
