@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// `pnpm demo` at the repository root: builds what the demo needs (the @acme packages the API
+// imports, once; the API itself, always) and starts dist/demo.js, which runs everything.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const app = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { dependencies } = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
+const unbuilt = Object.keys(dependencies).filter(
+  (name) => name.startsWith('@acme/') && !existsSync(join(app, 'node_modules', name, 'dist', 'index.js')),
+);
+const run = (args) => {
+  const result = spawnSync('pnpm', args, { cwd: app, stdio: 'inherit' });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+};
+if (unbuilt.length) {
+  console.log(`Building ${unbuilt.join(', ')} (first run only)...`);
+  run(['--filter', '@acme-examples/crm-api^...', '--filter', '!@acme-examples/*', 'build']);
+}
+run(['run', '--silent', 'build']);
+
+// The demo runs in its own process group, so Ctrl-C reaches only this launcher, which passes it
+// on: the demo then stops the API and worker first, then Redis and PostgreSQL, in that order
+// (the servers would otherwise get the terminal's SIGINT too and die under the API).
+const demo = spawn(process.execPath, ['--enable-source-maps', join(app, 'dist', 'demo.js')], { cwd: app, stdio: 'inherit', detached: true });
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => demo.kill('SIGINT'));
+demo.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));

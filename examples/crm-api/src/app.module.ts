@@ -1,0 +1,100 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { CaslModule, PoliciesGuard } from '@acme/nest-casl';
+import { AuditModule } from '@acme/nest-audit';
+import { ContextModule } from '@acme/nest-context';
+import { ConfigService } from '@nestjs/config';
+import { TenancyGuard, TenancyModule, type TenancyRequest } from '@acme/nest-tenancy';
+import { ViewPresenterModule } from '@acme/nest-view-presenter';
+import { AuditLogModule } from './audit/audit-log.module';
+import { AuthModule } from './auth/auth.module';
+import { IdentityDirectory } from './auth/identity.directory';
+import { IdentityModule } from './auth/identity.module';
+import { JwtAuthGuard } from './auth/jwt-auth.guard';
+import { abilities } from './authorization/abilities';
+import { AuthorizationModule } from './authorization/authorization.module';
+import { CompaniesModule } from './companies/companies.module';
+import { ApiExceptionFilter } from './common/api-exception.filter';
+import { AppValidationPipe } from './common/validation.pipe';
+import { appConfigModule } from './config/app-config.module';
+import type { Env } from './config/env.schema';
+import { ContactsModule } from './contacts/contacts.module';
+import { DatabaseModule } from './database/database.module';
+import { APP_DB, SYSTEM_DB, type Database } from './database/database.tokens';
+import { DealsModule } from './deals/deals.module';
+import { queuesRootModule } from './jobs/queues.module';
+import { MembersModule } from './members/members.module';
+import { ObservabilityModule } from './observability/observability.module';
+import { RedisModule } from './redis/redis.module';
+
+export interface AppModuleOptions {
+  /** Environment variables merged over process.env (tests). */
+  env?: Record<string, string>;
+}
+
+/**
+ * The HTTP app. A request passes: ContextModule's middleware (request id) -> JwtAuthGuard (claims)
+ * -> TenancyGuard (workspace + live membership and role) -> PoliciesGuard (CASL) -> validation ->
+ * TenantTransactionInterceptor (RLS transaction) -> @ViewResponse -> controller -> service (TenantDb,
+ * @Audit on every mutation; CASL denials are audited as 'Failure' too).
+ */
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        appConfigModule(options.env),
+        ContextModule.forRoot(),
+        DatabaseModule,
+        RedisModule,
+        ObservabilityModule,
+        ViewPresenterModule.forRoot({ mode: 'strict', sampleRate: 1 }),
+        TenancyModule.forRootAsync({
+          imports: [IdentityModule],
+          inject: [APP_DB, SYSTEM_DB, IdentityDirectory],
+          useFactory: (db: Database, systemDb: Database, identity: IdentityDirectory) => ({
+            db,
+            systemDb,
+            rls: true,
+            // Membership is checked on every request, and the role comes from it, not from the
+            // token: removing a member or changing a role takes effect at once.
+            isMember: async ({ userId, workspaceId, request }: { userId: string | null; workspaceId: string; request: TenancyRequest }) => {
+              const membership = userId ? await identity.membership(userId, workspaceId) : undefined;
+              if (!membership || !request.user) return false;
+              request.user.roles = [membership.role];
+              return true;
+            },
+          }),
+        }),
+        CaslModule.forRoot({ abilities }),
+        AuthorizationModule,
+        AuditModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<Env, true>) => ({
+            // The audit writer and search use the system role: entries of every workspace, no RLS.
+            database: { connectionString: config.get('SYSTEM_DATABASE_URL'), max: 2 },
+            // Entries travel in batches through BullMQ to the writer.
+            queue: { connection: config.get('REDIS_URL'), prefix: config.get('QUEUE_PREFIX'), consumer: config.get('AUDIT_WRITER_IN_API') },
+          }),
+        }),
+        // Producers only: workers run in src/worker.ts.
+        queuesRootModule(),
+        AuthModule,
+        MembersModule,
+        CompaniesModule,
+        ContactsModule,
+        DealsModule,
+        AuditLogModule,
+      ],
+      providers: [
+        // Global guards run in this order: who (JWT) -> where (workspace) -> what (CASL).
+        { provide: APP_GUARD, useExisting: JwtAuthGuard },
+        { provide: APP_GUARD, useClass: TenancyGuard },
+        { provide: APP_GUARD, useClass: PoliciesGuard },
+        { provide: APP_PIPE, useClass: AppValidationPipe },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { JwtModule } from '@nestjs/jwt';
+import type { Env } from '../config/env.schema';
+import { AccessTokenService } from './access-token.service';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { IdentityModule } from './identity.module';
+import { JwtAuthGuard } from './jwt-auth.guard';
+import { MeController } from './me.controller';
+import { PasswordHasher } from './password-hasher';
+import { RefreshTokenStore } from './refresh-token.store';
+
+@Module({
+  imports: [
+    IdentityModule,
+    JwtModule.registerAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Env, true>) => ({ secret: config.get('JWT_SECRET'), signOptions: { algorithm: 'HS256' } }),
+    }),
+  ],
+  controllers: [AuthController, MeController],
+  providers: [AuthService, PasswordHasher, AccessTokenService, RefreshTokenStore, JwtAuthGuard],
+  exports: [JwtAuthGuard, AccessTokenService],
+})
+export class AuthModule {}

@@ -1,0 +1,114 @@
+import { Audit, AuditService } from '@acme/nest-audit';
+import { Injectable } from '@nestjs/common';
+import { accessibleBy, assertCan } from '@acme/nest-casl';
+import { RequestAbility } from '../authorization/request-ability';
+import { ContextService } from '@acme/nest-context';
+import { TenantDb } from '@acme/nest-tenancy';
+import type { CreateCompanyInput, ListCompaniesQuery, UpdateCompanyInput } from '@acme-examples/crm-contracts';
+import { and, desc, eq, ilike } from 'drizzle-orm';
+import { afterCursor, decodeCursor, pageOf } from '../common/cursor';
+import { likePattern } from '../common/like-pattern';
+import { companies, users, type CompanyRow, type Schema } from '../database/schema';
+import { WorkspaceUsers } from '../members/workspace-users';
+import type { CompanyAggregate } from './company.presenter';
+import { CompanyStatsLoader } from './company-stats';
+
+const owner = { id: users.id, name: users.name, email: users.email, avatarUrl: users.avatarUrl };
+
+/** Companies of the current workspace, as far as the caller's ability reaches. TenantDb only. */
+@Injectable()
+export class CompaniesService {
+  constructor(
+    private readonly db: TenantDb<Schema>,
+    private readonly ability: RequestAbility,
+    private readonly context: ContextService,
+    private readonly workspaceUsers: WorkspaceUsers,
+    private readonly audit: AuditService,
+    private readonly stats: CompanyStatsLoader,
+  ) {}
+
+  async list(query: ListCompaniesQuery) {
+    const cursor = decodeCursor(query.cursor);
+    const where = and(
+      accessibleBy(this.ability.require(), 'Read', companies),
+      query.q ? ilike(companies.name, likePattern(query.q)) : undefined,
+      query.status ? eq(companies.status, query.status) : undefined,
+      query.industry ? eq(companies.industry, query.industry) : undefined,
+    );
+    // Sequential: with RLS the request's queries share one transaction (one connection).
+    const rows = await this.db
+      .select({ company: companies, owner })
+      .from(companies)
+      .innerJoin(users, eq(users.id, companies.ownerId))
+      .where(and(where, afterCursor(cursor, companies.createdAt, companies.id)))
+      .orderBy(desc(companies.createdAt), desc(companies.id))
+      .limit(query.limit + 1);
+    const total = await this.db.$count(companies, where);
+    const page = pageOf(rows.map((r) => ({ ...r.company, owner: r.owner })), query.limit);
+    return { rows: await this.withStats(page.rows), total, nextCursor: page.nextCursor };
+  }
+
+  async get(id: string): Promise<CompanyAggregate> {
+    const company = await this.db.findOneOrThrow(companies, id);
+    assertCan(this.ability.require(), 'Read', 'Company', company);
+    return this.aggregate(company);
+  }
+
+  @Audit({ action: 'Create', subject: 'Company' })
+  async create(input: CreateCompanyInput): Promise<CompanyAggregate> {
+    const ownerId = input.owner_id ?? this.context.require().actor.id!;
+    await this.workspaceUsers.requireMember(ownerId);
+    const [company] = await this.db
+      .insert(companies)
+      .values({
+        name: input.name,
+        domain: input.domain,
+        industry: input.industry,
+        sizeRange: input.size_range,
+        status: input.status,
+        employeeCount: input.employee_count,
+        ownerId,
+      })
+      .returning();
+    this.audit.describe({ after: company });
+    return this.aggregate(company!);
+  }
+
+  @Audit({ action: 'Update', subject: 'Company' })
+  async update(id: string, input: UpdateCompanyInput): Promise<CompanyAggregate> {
+    const before = await this.db.findOneOrThrow(companies, id);
+    assertCan(this.ability.require(), 'Update', 'Company', before);
+    if (input.owner_id) await this.workspaceUsers.requireMember(input.owner_id);
+    const after = await this.db.updateOrThrow(companies, id, {
+      name: input.name,
+      domain: input.domain,
+      industry: input.industry,
+      sizeRange: input.size_range,
+      status: input.status,
+      employeeCount: input.employee_count,
+      ownerId: input.owner_id,
+      updatedAt: new Date(),
+    });
+    this.audit.describe({ subjectId: id, before, after });
+    return this.aggregate(after);
+  }
+
+  @Audit({ action: 'Delete', subject: 'Company' })
+  async remove(id: string): Promise<void> {
+    const company = await this.db.findOneOrThrow(companies, id);
+    assertCan(this.ability.require(), 'Delete', 'Company', company);
+    await this.db.deleteOrThrow(companies, id);
+    this.audit.describe({ before: company });
+  }
+
+  private async aggregate(company: CompanyRow): Promise<CompanyAggregate> {
+    const [row] = await this.db.select(owner).from(users).where(eq(users.id, company.ownerId));
+    const [aggregate] = await this.withStats([{ ...company, owner: row! }]);
+    return aggregate!;
+  }
+
+  private async withStats(rows: (CompanyRow & { owner: CompanyAggregate['owner'] })[]): Promise<CompanyAggregate[]> {
+    const stats = await this.stats.load(rows.map((r) => r.id));
+    return rows.map((row) => ({ ...row, ...stats.get(row.id)! }));
+  }
+}

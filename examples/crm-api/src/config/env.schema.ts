@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+const url = (protocols: string[]) =>
+  z.string().refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a ${protocols.join(' or ')}// URL`);
+
+/** The API's environment (the worker's is a subset). Every variable is validated once, at startup. */
+export const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Connection as the runtime role (crm_app): not superuser, no BYPASSRLS, owns nothing. */
+  DATABASE_URL: url(['postgres:', 'postgresql:']),
+  /** Connection as the BYPASSRLS role (crm_system) for deliberate cross-workspace reads. */
+  SYSTEM_DATABASE_URL: url(['postgres:', 'postgresql:']),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  REDIS_URL: url(['redis:', 'rediss:']),
+  /** BullMQ key prefix of every queue (audit writes included). */
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:{}_-]+$/).default('crm'),
+  /**
+   * Also run the audit batch writer (the audit queue's consumer) in the API process. The worker
+   * process (src/worker.ts) always runs it; turn this on only where no worker runs (tests).
+   */
+  AUDIT_WRITER_IN_API: z.stringbool().default(false),
+  /** Worker: enqueue the nightly maintenance (stale-deal check) once at startup too (the demo does). */
+  RUN_MAINTENANCE_ON_START: z.stringbool().default(false),
+  /** HS256 signing key of access tokens. */
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
+  REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(30),
+  /** Largest accepted request body (body-parser syntax). */
+  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/, "like '100kb'").default('100kb'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Argon2id memory cost in KiB (OWASP: 19 MiB minimum with t=2, p=1). */
+  ARGON2_MEMORY_KIB: z.coerce.number().int().min(8).default(19_456),
+});
+export type Env = z.infer<typeof EnvSchema>;
+
+/** What the worker process needs: no HTTP, no token signing. */
+export const WorkerEnvSchema = EnvSchema.omit({ HOST: true, PORT: true, JWT_SECRET: true, ACCESS_TOKEN_TTL_SECONDS: true, REFRESH_TOKEN_TTL_DAYS: true, BODY_LIMIT: true, AUDIT_WRITER_IN_API: true, ARGON2_MEMORY_KIB: true });
+export type WorkerEnv = z.infer<typeof WorkerEnvSchema>;
+
+/** Thrown for a missing or bad variable; the message names every one of them. */
+export class InvalidEnvironmentError extends Error {
+  readonly code = 'CRM_INVALID_ENV';
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment, fix these variables:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'InvalidEnvironmentError';
+  }
+}
+
+/** Validates raw environment variables (process.env) into a typed Env, or throws naming each bad variable. */
+export function parseEnv(raw: Record<string, unknown>): Env;
+export function parseEnv<S extends z.ZodType>(raw: Record<string, unknown>, schema: S): z.infer<S>;
+export function parseEnv(raw: Record<string, unknown>, schema: z.ZodType = EnvSchema): unknown {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  throw new InvalidEnvironmentError(
+    result.error.issues.map((issue) => {
+      const name = issue.path.join('.');
+      return raw[name] === undefined ? `${name}: missing (${issue.message})` : `${name}: ${issue.message}`;
+    }),
+  );
+}

@@ -1,0 +1,134 @@
+import { Audit, AuditService } from '@acme/nest-audit';
+import { Injectable } from '@nestjs/common';
+import { accessibleBy, assertCan } from '@acme/nest-casl';
+import { RequestAbility } from '../authorization/request-ability';
+import { ContextService } from '@acme/nest-context';
+import { TenantDb } from '@acme/nest-tenancy';
+import type { CreateContactInput, ListContactsQuery, UpdateContactInput } from '@acme-examples/crm-contracts';
+import { and, desc, eq, ilike, inArray, or, sql } from 'drizzle-orm';
+import { afterCursor, decodeCursor, pageOf } from '../common/cursor';
+import { likePattern } from '../common/like-pattern';
+import { activities, companies, contacts, deals, users, type ContactRow, type Schema } from '../database/schema';
+import { WorkspaceUsers } from '../members/workspace-users';
+import type { ContactAggregate } from './contact.presenter';
+
+const joined = {
+  contact: contacts,
+  company: { id: companies.id, name: companies.name, domain: companies.domain },
+  owner: { id: users.id, name: users.name, email: users.email, avatarUrl: users.avatarUrl },
+};
+
+/** Contacts of the current workspace. TenantDb only. */
+@Injectable()
+export class ContactsService {
+  constructor(
+    private readonly db: TenantDb<Schema>,
+    private readonly ability: RequestAbility,
+    private readonly context: ContextService,
+    private readonly workspaceUsers: WorkspaceUsers,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(query: ListContactsQuery) {
+    const cursor = decodeCursor(query.cursor);
+    const where = and(
+      accessibleBy(this.ability.require(), 'Read', contacts),
+      query.company_id ? eq(contacts.companyId, query.company_id) : undefined,
+      query.q
+        ? or(ilike(sql`${contacts.firstName} || ' ' || ${contacts.lastName}`, likePattern(query.q)), ilike(contacts.email, likePattern(query.q)))
+        : undefined,
+    );
+    // Sequential: with RLS the request's queries share one transaction (one connection).
+    const rows = await this.select()
+      .where(and(where, afterCursor(cursor, contacts.createdAt, contacts.id)))
+      .orderBy(desc(contacts.createdAt), desc(contacts.id))
+      .limit(query.limit + 1);
+    const total = await this.db.$count(contacts, where);
+    const page = pageOf(rows.map((r) => ({ ...r.contact, company: r.company, owner: r.owner })), query.limit);
+    return { rows: await this.withLastActivity(page.rows), total, nextCursor: page.nextCursor };
+  }
+
+  async get(id: string): Promise<ContactAggregate> {
+    const contact = await this.db.findOneOrThrow(contacts, id);
+    assertCan(this.ability.require(), 'Read', 'Contact', contact);
+    return this.aggregate(contact);
+  }
+
+  @Audit({ action: 'Create', subject: 'Contact' })
+  async create(input: CreateContactInput): Promise<ContactAggregate> {
+    await this.db.findOneOrThrow(companies, input.company_id);
+    const ownerId = input.owner_id ?? this.context.require().actor.id!;
+    await this.workspaceUsers.requireMember(ownerId);
+    const [contact] = await this.db
+      .insert(contacts)
+      .values({
+        companyId: input.company_id,
+        firstName: input.first_name,
+        lastName: input.last_name,
+        email: input.email,
+        phone: input.phone,
+        jobTitle: input.job_title,
+        ownerId,
+      })
+      .returning();
+    this.audit.describe({ after: contact });
+    return this.aggregate(contact!);
+  }
+
+  @Audit({ action: 'Update', subject: 'Contact' })
+  async update(id: string, input: UpdateContactInput): Promise<ContactAggregate> {
+    const before = await this.db.findOneOrThrow(contacts, id);
+    assertCan(this.ability.require(), 'Update', 'Contact', before);
+    if (input.company_id) await this.db.findOneOrThrow(companies, input.company_id);
+    if (input.owner_id) await this.workspaceUsers.requireMember(input.owner_id);
+    const after = await this.db.updateOrThrow(contacts, id, {
+      companyId: input.company_id,
+      firstName: input.first_name,
+      lastName: input.last_name,
+      email: input.email,
+      phone: input.phone,
+      jobTitle: input.job_title,
+      ownerId: input.owner_id,
+      updatedAt: new Date(),
+    });
+    this.audit.describe({ subjectId: id, before, after });
+    return this.aggregate(after);
+  }
+
+  @Audit({ action: 'Delete', subject: 'Contact' })
+  async remove(id: string): Promise<void> {
+    const contact = await this.db.findOneOrThrow(contacts, id);
+    assertCan(this.ability.require(), 'Delete', 'Contact', contact);
+    // Deals keep existing without their primary contact.
+    await this.db.update(deals).set({ primaryContactId: null }).where(eq(deals.primaryContactId, id));
+    await this.db.deleteOrThrow(contacts, id);
+    this.audit.describe({ before: contact });
+  }
+
+  private select() {
+    return this.db
+      .select(joined)
+      .from(contacts)
+      .innerJoin(companies, eq(companies.id, contacts.companyId))
+      .innerJoin(users, eq(users.id, contacts.ownerId));
+  }
+
+  private async aggregate(contact: ContactRow): Promise<ContactAggregate> {
+    const [row] = await this.select().where(eq(contacts.id, contact.id));
+    const [aggregate] = await this.withLastActivity([{ ...row!.contact, company: row!.company, owner: row!.owner }]);
+    return aggregate!;
+  }
+
+  private async withLastActivity(rows: Omit<ContactAggregate, 'lastActivity'>[]): Promise<ContactAggregate[]> {
+    const ids = rows.map((r) => r.id);
+    const latest = ids.length
+      ? await this.db
+          .selectDistinctOn([activities.contactId], { contactId: activities.contactId, kind: activities.kind, label: activities.label, occurredAt: activities.occurredAt })
+          .from(activities)
+          .where(inArray(activities.contactId, ids))
+          .orderBy(activities.contactId, desc(activities.occurredAt))
+      : [];
+    const byContact = new Map(latest.map((a) => [a.contactId, a]));
+    return rows.map((row) => ({ ...row, lastActivity: byContact.get(row.id) ?? null }));
+  }
+}

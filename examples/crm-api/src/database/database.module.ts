@@ -1,0 +1,47 @@
+import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import type { Env } from '../config/env.schema';
+import { APP_DB, APP_POOL, SYSTEM_DB, SYSTEM_POOL } from './database.tokens';
+import { schema } from './schema';
+
+const logger = new Logger('Database');
+
+/** An idle pooled connection that the server drops (restart, failover) emits 'error': log it, never crash. */
+function watched(pool: pg.Pool): pg.Pool {
+  pool.on('error', (error) => logger.warn({ msg: 'idle database connection lost', err: error.message }));
+  return pool;
+}
+
+/** The two connection pools (runtime role, system role) and their Drizzle databases. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: APP_POOL,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Env, true>) =>
+        watched(new pg.Pool({ connectionString: config.get('DATABASE_URL'), max: config.get('DATABASE_POOL_SIZE'), application_name: 'crm-api' })),
+    },
+    {
+      provide: SYSTEM_POOL,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Env, true>) =>
+        watched(new pg.Pool({ connectionString: config.get('SYSTEM_DATABASE_URL'), max: 4, application_name: 'crm-api-system' })),
+    },
+    { provide: APP_DB, inject: [APP_POOL], useFactory: (pool: pg.Pool) => drizzle(pool, { schema }) },
+    { provide: SYSTEM_DB, inject: [SYSTEM_POOL], useFactory: (pool: pg.Pool) => drizzle(pool, { schema }) },
+  ],
+  exports: [APP_DB, SYSTEM_DB, APP_POOL, SYSTEM_POOL],
+})
+export class DatabaseModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(APP_POOL) private readonly appPool: pg.Pool,
+    @Inject(SYSTEM_POOL) private readonly systemPool: pg.Pool,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([this.appPool.end(), this.systemPool.end()]);
+  }
+}

@@ -1,0 +1,34 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import { ConfigService } from '@nestjs/config';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import type { Env } from './config/env.schema';
+import { setupOpenApi } from './openapi';
+
+export interface CreateHttpAppOptions {
+  /** Environment variables merged over process.env. */
+  env?: Record<string, string>;
+  /** Nest's logger before nestjs-pino takes over (boot errors). @default Nest's console logger */
+  logger?: false;
+}
+
+/** Builds the configured HTTP app (not listening): used by main.ts and the e2e tests alike. */
+export async function createHttpApp(options: CreateHttpAppOptions = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ env: options.env }), new ExpressAdapter(), {
+    bufferLogs: true,
+    // Registered below with the configured limit; Nest's default parser would apply 100kb first.
+    bodyParser: false,
+    abortOnError: false,
+    ...(options.logger === false ? { logger: false } : {}),
+  });
+  app.useLogger(app.get(Logger));
+  const config = app.get(ConfigService<Env, true>);
+  app.useBodyParser('json', { limit: config.get('BODY_LIMIT') });
+  app.useBodyParser('urlencoded', { limit: config.get('BODY_LIMIT'), extended: false });
+  app.disable('x-powered-by');
+  app.enableShutdownHooks();
+  setupOpenApi(app);
+  return app;
+}

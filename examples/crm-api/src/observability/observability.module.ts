@@ -1,0 +1,44 @@
+import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { makeHistogramProvider, PrometheusModule } from '@willsoto/nestjs-prometheus';
+import { pinoContextMixin } from '@acme/nest-context';
+import { LoggerModule } from 'nestjs-pino';
+import type { Env } from '../config/env.schema';
+import { HealthController } from './health.controller';
+import { HTTP_DURATION, HttpMetricsMiddleware } from './http-metrics.middleware';
+import { MetricsController } from './metrics.controller';
+
+const QUIET_ROUTES = new Set(['/health', '/metrics']);
+
+/** Structured logs (request id, workspace, actor on every line), Prometheus metrics, health. */
+@Module({
+  imports: [
+    LoggerModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Env, true>) => ({
+        pinoHttp: {
+          level: config.get('LOG_LEVEL'),
+          mixin: pinoContextMixin,
+          redact: ['req.headers.authorization', 'req.headers.cookie'],
+          autoLogging: { ignore: (request) => QUIET_ROUTES.has(request.url?.split('?')[0] ?? '') },
+        },
+      }),
+    }),
+    PrometheusModule.register({ controller: MetricsController, defaultMetrics: { enabled: true } }),
+  ],
+  controllers: [HealthController],
+  providers: [
+    makeHistogramProvider({
+      name: HTTP_DURATION,
+      help: 'HTTP request duration by method, route and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    }),
+    HttpMetricsMiddleware,
+  ],
+})
+export class ObservabilityModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpMetricsMiddleware).forRoutes('*path');
+  }
+}

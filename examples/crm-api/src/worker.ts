@@ -1,0 +1,24 @@
+import 'reflect-metadata';
+import { bootstrapWorker, getProducerToken, type Producer } from '@acme/nest-queues';
+import { Logger } from 'nestjs-pino';
+import { InvalidEnvironmentError, parseEnv, WorkerEnvSchema } from './config/env.schema';
+import { maintenance } from './jobs/queues';
+import { WorkerModule } from './worker/worker.module';
+
+/** The worker process: BullMQ processors, crons (job schedulers) and the audit writer. SIGTERM drains it. */
+let env;
+try {
+  env = parseEnv(process.env, WorkerEnvSchema);
+} catch (error) {
+  if (error instanceof InvalidEnvironmentError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
+const worker = await bootstrapWorker(WorkerModule.forRoot());
+worker.app.useLogger(worker.app.get(Logger));
+if (env.RUN_MAINTENANCE_ON_START) {
+  const producer = worker.app.get<Producer<typeof maintenance>>(getProducerToken(maintenance), { strict: false });
+  await producer.add({}, { jobId: `on-start-${Date.now()}` });
+}

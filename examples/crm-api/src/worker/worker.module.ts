@@ -1,0 +1,52 @@
+import { AuditModule } from '@acme/nest-audit';
+import { ContextModule, pinoContextMixin } from '@acme/nest-context';
+import { TenancyModule } from '@acme/nest-tenancy';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { LoggerModule } from 'nestjs-pino';
+import { appConfigModule } from '../config/app-config.module';
+import { WorkerEnvSchema, type WorkerEnv } from '../config/env.schema';
+import { DatabaseModule } from '../database/database.module';
+import { APP_DB, SYSTEM_DB, type Database } from '../database/database.tokens';
+import { ALL_QUEUES } from '../jobs/queues';
+import { queuesRootModule } from '../jobs/queues.module';
+import { QueuesModule } from '@acme/nest-queues';
+import { EmailsProcessor } from './emails.processor';
+import { MaintenanceProcessor } from './maintenance.processor';
+import { StaleDealChecker } from './stale-deal-checker';
+import { StaleDealsProcessor } from './stale-deals.processor';
+import { WorkspaceDirectory } from './workspace-directory';
+
+/** The worker process: BullMQ processors and crons, the audit batch writer. No HTTP. */
+@Module({})
+export class WorkerModule {
+  static forRoot(options: { env?: Record<string, string> } = {}): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [
+        appConfigModule(options.env, WorkerEnvSchema),
+        ContextModule.forRoot(),
+        LoggerModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<WorkerEnv, true>) => ({ pinoHttp: { level: config.get('LOG_LEVEL'), mixin: pinoContextMixin } }),
+        }),
+        DatabaseModule,
+        TenancyModule.forRootAsync({
+          inject: [APP_DB, SYSTEM_DB],
+          useFactory: (db: Database, systemDb: Database) => ({ db, systemDb, rls: true }),
+        }),
+        AuditModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<WorkerEnv, true>) => ({
+            database: { connectionString: config.get('SYSTEM_DATABASE_URL'), max: 2 },
+            // The worker is the audit writer: it consumes the batches the API enqueues.
+            queue: { connection: config.get('REDIS_URL'), prefix: config.get('QUEUE_PREFIX'), consumer: true },
+          }),
+        }),
+        queuesRootModule(),
+        QueuesModule.forFeature(ALL_QUEUES),
+      ],
+      providers: [WorkspaceDirectory, StaleDealChecker, MaintenanceProcessor, StaleDealsProcessor, EmailsProcessor],
+    };
+  }
+}

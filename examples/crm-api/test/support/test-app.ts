@@ -1,0 +1,53 @@
+import { createRedisNamespace, createTestDatabase, type TestDatabase } from '@acme/nest-testing';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { APP_ROLE, SYSTEM_ROLE, urlForRole } from '../../src/database/database-roles';
+import { migrateDatabase } from '../../src/database/migrate-database';
+import { createHttpApp } from '../../src/http-app';
+
+export const TEST_PASSWORDS = { app: 'crm-app-test-password', system: 'crm-system-test-password' };
+
+export interface TestApp {
+  app: NestExpressApplication;
+  /** The HTTP server, for supertest. */
+  server: ReturnType<NestExpressApplication['getHttpServer']>;
+  ownerUrl: string;
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real app on a fresh database of the shared test PostgreSQL (migrated: roles, tables, RLS)
+ * and the shared test Redis, exactly as main.ts builds it.
+ */
+export async function startTestApp(extraEnv: Record<string, string> = {}): Promise<TestApp> {
+  const database: TestDatabase = await createTestDatabase({ prefix: 'crm' });
+  await migrateDatabase({ ownerUrl: database.url, passwords: TEST_PASSWORDS });
+  const redis = await createRedisNamespace({ prefix: 'crm' });
+  const env = {
+    NODE_ENV: 'test',
+    DATABASE_URL: urlForRole(database.url, APP_ROLE, TEST_PASSWORDS.app),
+    SYSTEM_DATABASE_URL: urlForRole(database.url, SYSTEM_ROLE, TEST_PASSWORDS.system),
+    REDIS_URL: redis.url,
+    // Each test app gets its own queues on the shared Redis.
+    QUEUE_PREFIX: redis.prefix,
+    JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
+    LOG_LEVEL: 'silent',
+    // Cheaper hashes in tests; the production default is OWASP's 19 MiB.
+    ARGON2_MEMORY_KIB: '1024',
+    // No worker process in these tests: the API writes the audit entries it queues.
+    AUDIT_WRITER_IN_API: 'true',
+    ...extraEnv,
+  };
+  const app = await createHttpApp({ env });
+  await app.init();
+  return {
+    app,
+    server: app.getHttpServer(),
+    ownerUrl: database.url,
+    env,
+    close: async () => {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
