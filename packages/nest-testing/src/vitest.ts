@@ -112,3 +112,4 @@ async function stopAll(started: readonly { server: TestServer; service: StartedS
     }
   });
 }
+export { describeTenantIsolation, type IsolationResponse, type IsolationRoute, type IsolationTarget, type TenantIsolationOptions } from './tenant-isolation';
