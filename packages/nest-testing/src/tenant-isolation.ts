@@ -40,6 +40,18 @@ export interface TenantIsolationOptions {
   expectBody?(body: unknown): void;
   /** How many ids of each resource to try. @default 2 */
   idsPerResource?: number;
+  /**
+   * What of an error body must be identical for a foreign id and a missing one.
+   * @default the body without per-request fields (`request_id`, `requestId`, `timestamp`)
+   */
+  comparableBody?(body: unknown): unknown;
+}
+
+const PER_REQUEST_FIELDS = ['request_id', 'requestId', 'timestamp'];
+
+function withoutPerRequestFields(body: unknown): unknown {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  return Object.fromEntries(Object.entries(body).filter(([key]) => !PER_REQUEST_FIELDS.includes(key)));
 }
 
 /**
@@ -102,7 +114,8 @@ export function describeTenantIsolation(name: string, options: TenantIsolationOp
         headers: target.intruder,
         body: route.body,
       });
-      expect([missing.status, missing.body]).toEqual([foreign.status, foreign.body]);
+      const comparable = options.comparableBody ?? withoutPerRequestFields;
+      expect([missing.status, comparable(missing.body)]).toEqual([foreign.status, comparable(foreign.body)]);
     });
 
     it('leaves the owner’s rows as they were', async () => {
