@@ -37,8 +37,9 @@ export interface TestDatabase {
    */
   readonly isolation: 'database' | 'schema';
   /**
-   * Drops the database (`WITH (FORCE)`, so open connections do not block it) or the schema
-   * (`CASCADE`). Close your own pool first on PGlite: it serves one connection at a time.
+   * Drops the database or the schema (`CASCADE`). Connections that are closing get a moment
+   * to go; any still open after it are terminated (`WITH (FORCE)`), so they never block it.
+   * Close your own pool first on PGlite: it serves one connection at a time.
    */
   drop(): Promise<void>;
 }
@@ -66,8 +67,36 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
     url,
     name,
     isolation: 'database',
-    drop: () => run(serverUrl, `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`),
+    drop: () => dropDatabase(serverUrl, name),
   };
+}
+
+/** How long `drop()` lets connections that are already closing go before it forces them. */
+const CLOSING_GRACE_MS = 1_000;
+
+/**
+ * `pool.end()` resolves before its sockets are closed, and a backend terminated by
+ * `WITH (FORCE)` meanwhile sends FATAL 57P01 to a client whose pool has already removed its
+ * error listener: an uncaught exception in the caller's process. So wait (briefly) for the
+ * database's backends to go on their own, and only then force what is left.
+ */
+async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    const deadline = Date.now() + CLOSING_GRACE_MS;
+    while (Date.now() < deadline) {
+      const { rows } = await client.query<{ open: number }>(
+        'SELECT count(*)::int AS open FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+        [name],
+      );
+      if (rows[0]?.open === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
 }
 
 /**

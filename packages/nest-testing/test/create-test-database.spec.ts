@@ -35,6 +35,30 @@ describe('createTestDatabase (postgres)', () => {
     const left = await queryValue<number>(serverUrl, 'SELECT count(*)::int FROM pg_database WHERE datname = ANY($1)', [[a.name, b.name]]);
     expect(left).toBe(0);
   });
+
+  it('gives connections that are closing a moment before forcing them, so no FATAL reaches them uncaught', async () => {
+    // pool.end() resolves before its sockets close and has by then removed its error
+    // listeners; a client terminated at that moment throws FATAL 57P01 in the caller's process.
+    // Here: a client without an error listener that closes 200 ms after drop() begins.
+    const database = await createTestDatabase();
+    const closing = new pg.Client({ connectionString: database.url });
+    await closing.connect();
+    const uncaught: unknown[] = [];
+    const record = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', record);
+    try {
+      const dropped = database.drop();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await closing.end();
+      await dropped;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off('uncaughtException', record);
+    }
+    expect(uncaught).toEqual([]);
+    const serverUrl = inject('acmeTestingPostgresUrl') ?? process.env.DATABASE_URL ?? '';
+    expect(await queryValue<number>(serverUrl, 'SELECT count(*)::int FROM pg_database WHERE datname = $1', [database.name])).toBe(0);
+  });
 });
 
 describe('createTestDatabase (timescale)', () => {
