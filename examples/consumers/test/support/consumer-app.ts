@@ -1,65 +1,147 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ROOT } from './pack-packages';
+import { childEnv } from './child-env';
+import { describeFailure, ROOT } from './pack-packages';
 
 const run = promisify(execFile);
-const CONSUMERS = join(ROOT, 'examples', 'consumers');
+export const CONSUMERS = join(ROOT, 'examples', 'consumers');
+
+export type ConsumerName = 'nest11-cjs' | 'nest12-esm';
 
 export interface RunningConsumer {
   url: string;
-  output: () => string;
+  /** What the app's entry ran as: 'commonjs' or 'module'. */
+  moduleSystem: string;
+  /** Everything the app printed so far (for assertion messages). */
+  output(): string;
   stop(): Promise<void>;
 }
 
+/** The @acme packages an app's package.json template lists. */
+export function acmeDependencies(name: ConsumerName): string[] {
+  return Object.keys(readTemplate(name).dependencies).filter((dependency) => dependency.startsWith('@acme/'));
+}
+
+function readTemplate(name: ConsumerName): { dependencies: Record<string, string>; overrides?: Record<string, unknown> } {
+  return JSON.parse(readFileSync(join(CONSUMERS, name, 'package.template.json'), 'utf8'));
+}
+
 /**
- * Lays out one consumer app in `dir` the way a user's project looks: its package.json with the
- * @acme tarballs as `file:` dependencies (and as overrides, so the packages' own dependencies on each
- * other resolve to the tarballs too), the shared source in src/, then `npm install` and `tsc`.
+ * Lays out one consumer app in `dir` (outside the workspace) as a user's project: its package.json
+ * from the template with every @acme dependency pointing at its tarball (`file:`), its tsconfig and
+ * the shared source; then `npm install` from the registry and `tsc`, both on Node 22.
+ *
+ * The @acme packages that other packed packages depend on (`@acme/nest-context`: `pnpm pack` rewrote
+ * `workspace:^` to `^<version>`, which is not on the registry) are also npm overrides pointing at
+ * their tarballs, the way the registry would serve them. Only those: npm 11 resolves a package's
+ * optional peers when that package is itself overridden, which a user's install never does.
  */
-export async function installConsumer(name: 'nest11-cjs' | 'nest12-esm', dir: string, tarballs: Record<string, string>): Promise<void> {
+export async function installConsumer(name: ConsumerName, dir: string, tarballs: Record<string, string>): Promise<void> {
   mkdirSync(join(dir, 'src'), { recursive: true });
-  const manifest = JSON.parse(readFileSync(join(CONSUMERS, name, 'package.template.json'), 'utf8'));
-  const files = Object.fromEntries(Object.entries(tarballs).map(([pkg, file]) => [pkg, `file:${file}`]));
-  manifest.dependencies = { ...manifest.dependencies, ...files };
-  manifest.overrides = files;
+  const manifest = readTemplate(name);
+  const packed: Record<string, string> = {};
+  for (const dependency of Object.keys(manifest.dependencies)) {
+    if (!dependency.startsWith('@acme/')) continue;
+    if (!tarballs[dependency]) throw new Error(`${name} depends on ${dependency}, which was not packed`);
+    packed[dependency] = `file:${tarballs[dependency]}`;
+  }
+  manifest.dependencies = { ...manifest.dependencies, ...packed };
+  const internal = new Set(Object.values(tarballs).flatMap((tarball) => acmeDependenciesOf(readPackedManifest(tarball))));
+  manifest.overrides = { ...manifest.overrides };
+  for (const dependency of internal) {
+    if (!tarballs[dependency]) throw new Error(`a packed package depends on ${dependency}, which was not packed`);
+    manifest.overrides[dependency] = `file:${tarballs[dependency]}`;
+  }
   writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
   copyFileSync(join(CONSUMERS, name, 'tsconfig.template.json'), join(dir, 'tsconfig.json'));
   copyFileSync(join(CONSUMERS, 'app', 'main.ts'), join(dir, 'src', 'main.ts'));
-  const npmrc = join(CONSUMERS, name, 'npmrc.template');
-  if (existsSync(npmrc)) copyFileSync(npmrc, join(dir, '.npmrc'));
-  await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--no-package-lock'], { cwd: dir, timeout: 300_000 });
-  // The workspace's TypeScript, against the app's own node_modules: what the consumer's compiler sees.
-  await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: dir, timeout: 120_000 });
+
+  // npm checks peer dependencies strictly: a package whose peer range leaves out this Nest or
+  // nestjs-cls major fails the install here (ERESOLVE).
+  await step(`${name}: npm install`, 'npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'], dir, 300_000);
+  // The workspace's TypeScript against the app's own node_modules: the packages' published
+  // .d.ts (ESM) or .d.cts (CommonJS) types, as the consumer's compiler sees them.
+  await step(`${name}: tsc`, process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], dir, 120_000);
 }
 
-/** Starts the compiled app (node dist/main.js) and waits for its READY line. */
-export function startConsumer(dir: string, env: Record<string, string>): Promise<RunningConsumer> {
-  const child: ChildProcess = spawn(process.execPath, ['dist/main.js'], { cwd: dir, env: { ...process.env, ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** The package.json inside a tarball, as npm will read it. */
+export function readPackedManifest(tarball: string): PackedManifest {
+  return JSON.parse(execFileSync('tar', ['-xOzf', tarball, 'package/package.json'], { encoding: 'utf8' }));
+}
+
+export interface PackedManifest {
+  name: string;
+  version: string;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+}
+
+function acmeDependenciesOf(manifest: PackedManifest): string[] {
+  const all = { ...manifest.dependencies, ...manifest.optionalDependencies, ...manifest.peerDependencies };
+  return Object.keys(all).filter((dependency) => dependency.startsWith('@acme/'));
+}
+
+async function step(label: string, command: string, args: string[], cwd: string, timeout: number): Promise<void> {
+  try {
+    await run(command, args, { cwd, env: childEnv(), timeout, maxBuffer: 16 * 1024 * 1024 });
+  } catch (error) {
+    throw new Error(`${label} failed in ${cwd}:\n${describeFailure(error)}`, { cause: error });
+  }
+}
+
+/** Starts the compiled app (`node dist/main.js`) and waits for its READY line. */
+export function startConsumer(dir: string, env: Record<string, string>, startupTimeoutMs = 60_000): Promise<RunningConsumer> {
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    cwd: dir,
+    env: childEnv({ ...env, PORT: '0', NODE_ENV: 'production' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-    });
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+
+  // Never outlive the test process, whatever happens to the test.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      process.off('exit', killOnExit);
+      resolve();
+    }),
+  );
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(killer);
+  };
+
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`consumer did not start within 60 s:\n${output}`)), 60_000);
-    child.once('exit', (code) => {
+    const fail = (reason: string) => {
+      cleanup();
+      void stop().finally(() => reject(new Error(`the consumer app in ${dir} ${reason}. Its output:\n${output || '(nothing)'}`)));
+    };
+    const onExit = (code: number | null, signal: string | null) => fail(`exited (code ${code}, signal ${signal}) before it was ready`);
+    const onError = (error: Error) => fail(`could not be spawned (${error.message})`);
+    const onData = () => {
+      const ready = /^READY (\S+) (\S+)$/m.exec(output);
+      if (!ready) return;
+      cleanup();
+      resolve({ url: ready[1]!, moduleSystem: ready[2]!, output: () => output, stop });
+    };
+    const timer = setTimeout(() => fail(`did not print READY within ${startupTimeoutMs / 1000} s`), startupTimeoutMs);
+    const cleanup = () => {
       clearTimeout(timer);
-      reject(new Error(`consumer exited with ${code}:\n${output}`));
-    });
-    child.stdout!.on('data', () => {
-      const ready = /READY (\S+)/.exec(output);
-      if (ready) {
-        clearTimeout(timer);
-        child.removeAllListeners('exit');
-        resolve({ url: ready[1]!.replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1'), output: () => output, stop });
-      }
-    });
+      child.off('exit', onExit);
+      child.off('error', onError);
+      child.stdout.off('data', onData);
+    };
+    child.once('exit', onExit);
+    child.once('error', onError);
+    child.stdout.on('data', onData);
   });
 }
