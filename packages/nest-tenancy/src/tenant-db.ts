@@ -9,6 +9,7 @@ import {
   type PgTable,
   type PgTransactionConfig,
 } from 'drizzle-orm/pg-core';
+import { canOpenInOneRoundTrip, runNodePgUnitOfWork } from './node-pg-unit-of-work';
 import { DEFAULT_RLS_SETTING, setWorkspaceSql } from './rls';
 import { TenantContextMissingError, TenantNotFoundException } from './tenancy.errors';
 import { createTenantDialect } from './tenant-dialect';
@@ -140,10 +141,14 @@ export class TenantDb<
   async transaction<T>(fn: (tx: this) => Promise<T>, config?: PgTransactionConfig): Promise<T> {
     const workspaceId = this.workspaceId('transaction');
     const outer = activeUnitOfWork(this.root);
+    const open = (tx: AnyDatabase) => runUnitOfWork({ owner: this.root, tx, workspaceId }, () => fn(this));
+    if (this.rls && !outer && canOpenInOneRoundTrip(this.root, workspaceId, this.rlsSetting, config)) {
+      return runNodePgUnitOfWork(this.root, workspaceId, this.rlsSetting, open);
+    }
     const executor = (outer?.tx ?? this.root) as AnyDatabase;
     return executor.transaction(async (tx) => {
       if (this.rls && !outer) await tx.execute(setWorkspaceSql(workspaceId, this.rlsSetting));
-      return runUnitOfWork({ owner: this.root, tx, workspaceId }, () => fn(this));
+      return open(tx);
     }, config);
   }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditQueryService, type AuditEntry } from '@acme/nest-audit';
 import { TenantDb } from '@acme/nest-tenancy';
 import type { AuditSearchQuery } from '@acme-examples/crm-contracts';
-import { inArray } from 'drizzle-orm';
+import { anyOf } from '../common/any-of';
 import { ApiError } from '../common/api-error';
 import type { UserSummaryRow } from '../common/user-summary';
 import { users, type Schema } from '../database/schema';
@@ -34,7 +34,7 @@ export class AuditTrailService {
       });
     const ids = [...new Set(page.items.filter((e) => e.actorKind === 'User' && e.actorId).map((e) => e.actorId!))];
     const people = ids.length
-      ? await this.db.select({ id: users.id, name: users.name, email: users.email, avatarUrl: users.avatarUrl }).from(users).where(inArray(users.id, ids))
+      ? await this.db.select({ id: users.id, name: users.name, email: users.email, avatarUrl: users.avatarUrl }).from(users).where(anyOf(users.id, ids))
       : [];
     return { items: page.items, nextCursor: page.next_cursor, users: new Map(people.map((p) => [p.id, p])) };
   }

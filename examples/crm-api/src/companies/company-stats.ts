@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { TenantDb } from '@acme/nest-tenancy';
 import { OPEN_DEAL_STAGES, type ActivityKind } from '@acme-examples/crm-contracts';
-import { and, count, desc, inArray, sum } from 'drizzle-orm';
+import { and, count, desc, sum } from 'drizzle-orm';
+import { anyOf } from '../common/any-of';
 import { activities, contacts, deals, type Schema } from '../database/schema';
 
 export interface CompanyStats {
@@ -25,17 +26,17 @@ export class CompanyStatsLoader {
     const contactCounts = await this.db
         .select({ companyId: contacts.companyId, n: count() })
         .from(contacts)
-        .where(inArray(contacts.companyId, companyIds))
+        .where(anyOf(contacts.companyId, companyIds))
         .groupBy(contacts.companyId);
     const openDeals = await this.db
         .select({ companyId: deals.companyId, n: count(), amount: sum(deals.amount).mapWith(Number) })
         .from(deals)
-        .where(and(inArray(deals.companyId, companyIds), inArray(deals.stage, [...OPEN_DEAL_STAGES])))
+        .where(and(anyOf(deals.companyId, companyIds), anyOf(deals.stage, OPEN_DEAL_STAGES)))
         .groupBy(deals.companyId);
     const latest = await this.db
         .selectDistinctOn([activities.companyId], { companyId: activities.companyId, kind: activities.kind, label: activities.label, occurredAt: activities.occurredAt })
         .from(activities)
-        .where(inArray(activities.companyId, companyIds))
+        .where(anyOf(activities.companyId, companyIds))
         .orderBy(activities.companyId, desc(activities.occurredAt));
     for (const row of contactCounts) stats.get(row.companyId)!.contactsCount = row.n;
     for (const row of openDeals) Object.assign(stats.get(row.companyId)!, { openDealsCount: row.n, openPipelineAmount: row.amount ?? 0 });

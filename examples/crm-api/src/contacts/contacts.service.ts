@@ -5,7 +5,8 @@ import { RequestAbility } from '../authorization/request-ability';
 import { ContextService } from '@acme/nest-context';
 import { TenantDb } from '@acme/nest-tenancy';
 import type { CreateContactInput, ListContactsQuery, UpdateContactInput } from '@acme-examples/crm-contracts';
-import { and, desc, eq, ilike, inArray, or, sql } from 'drizzle-orm';
+import { and, desc, eq, ilike, or, sql } from 'drizzle-orm';
+import { anyOf } from '../common/any-of';
 import { afterCursor, decodeCursor, pageOf } from '../common/cursor';
 import { likePattern } from '../common/like-pattern';
 import { activities, companies, contacts, deals, users, type ContactRow, type Schema } from '../database/schema';
@@ -125,7 +126,7 @@ export class ContactsService {
       ? await this.db
           .selectDistinctOn([activities.contactId], { contactId: activities.contactId, kind: activities.kind, label: activities.label, occurredAt: activities.occurredAt })
           .from(activities)
-          .where(inArray(activities.contactId, ids))
+          .where(anyOf(activities.contactId, ids))
           .orderBy(activities.contactId, desc(activities.occurredAt))
       : [];
     const byContact = new Map(latest.map((a) => [a.contactId, a]));

@@ -1,0 +1,91 @@
+import { ContextService } from '@acme/nest-context';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TenantDb } from '@acme/nest-tenancy';
+import { createTenancyFixture, WS_A, WS_B, type TenancyFixture } from './support/database';
+import { companies, schema } from './support/schema';
+
+const context = new ContextService();
+const inWorkspace = <T>(workspaceId: string, fn: () => Promise<T>) => context.run({ workspaceId, actor: { kind: 'User', id: 'u' } }, fn);
+
+/** The RLS unit of work every request runs in: what it sends, what it commits, where its connection goes. */
+describe('RLS unit of work on a node-postgres pool', () => {
+  let fixture: TenancyFixture;
+  let pool: pg.Pool;
+  let statements: string[];
+  let db: TenantDb<typeof schema>;
+
+  beforeAll(async () => {
+    fixture = await createTenancyFixture();
+    pool = new pg.Pool({ connectionString: fixture.appUrl, max: 2 });
+    const logger = { logQuery: (query: string) => statements.push(query) };
+    db = new TenantDb(drizzle(pool, { schema, logger }), { rls: true });
+  });
+  afterAll(async () => {
+    await pool.end();
+    await fixture.close();
+  });
+  beforeEach(async () => {
+    statements = [];
+    await fixture.admin.delete(companies);
+  });
+
+  it('begins and sets the workspace in one statement, then commits', async () => {
+    await inWorkspace(WS_A, () => db.transaction(() => db.insert(companies).values({ name: 'Acme' })));
+    expect(statements[0]).toBe(`begin; select set_config('app.workspace_id', '${WS_A}', true)`);
+    expect(statements.at(-1)).toBe('commit');
+    expect(statements).toHaveLength(3);
+    const rows = await fixture.admin.select().from(companies);
+    expect(rows.map((r) => [r.name, r.workspaceId])).toEqual([['Acme', WS_A]]);
+  });
+
+  it('rolls back when the callback throws, and the error reaches the caller', async () => {
+    const failing = inWorkspace(WS_A, () =>
+      db.transaction(async () => {
+        await db.insert(companies).values({ name: 'Half done' });
+        throw new Error('boom');
+      }),
+    );
+    await expect(failing).rejects.toThrow('boom');
+    expect(statements.at(-1)).toBe('rollback');
+    expect(await fixture.admin.select().from(companies)).toEqual([]);
+  });
+
+  it('nested transactions are savepoints of the same transaction', async () => {
+    await inWorkspace(WS_A, () =>
+      db.transaction(async () => {
+        await db.insert(companies).values({ name: 'Kept' });
+        await db.transaction(async () => {
+          await db.insert(companies).values({ name: 'Undone' });
+          db.rollback();
+        }).catch(() => undefined);
+      }),
+    );
+    expect(statements).toContain('savepoint sp1');
+    expect((await fixture.admin.select().from(companies)).map((r) => r.name)).toEqual(['Kept']);
+  });
+
+  it('hands every connection back, and the next workspace on it sees only its own rows', async () => {
+    await inWorkspace(WS_A, () => db.transaction(() => db.insert(companies).values({ name: 'A row' })));
+    const seen = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => {
+        const workspaceId = i % 2 ? WS_A : WS_B;
+        return inWorkspace(workspaceId, () => db.transaction(async () => (await db.select().from(companies)).map((r) => r.name)));
+      }),
+    );
+    expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => (i % 2 ? ['A row'] : [])));
+    expect(pool.totalCount).toBeLessThanOrEqual(2);
+    expect(pool.idleCount).toBe(pool.totalCount);
+    // A query on a returned connection, outside any unit of work, sees no workspace at all.
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM companies`);
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('with transaction options it uses Drizzle’s begin and a separate set_config', async () => {
+    await inWorkspace(WS_B, () => db.transaction(() => db.insert(companies).values({ name: 'Serial' }), { isolationLevel: 'serializable' }));
+    expect(statements[0]).toBe('begin isolation level serializable');
+    expect(statements[1]).toContain('set_config');
+    expect((await fixture.admin.select().from(companies)).map((r) => [r.name, r.workspaceId])).toEqual([['Serial', WS_B]]);
+  });
+});
