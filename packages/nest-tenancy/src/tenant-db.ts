@@ -15,6 +15,7 @@ import { TenantContextMissingError, TenantNotFoundException } from './tenancy.er
 import { createTenantDialect } from './tenant-dialect';
 import { DEFAULT_TENANT_COLUMN, tenantColumnOf } from './tenant-table';
 import { activeUnitOfWork, runUnitOfWork } from './unit-of-work';
+import { unpreparedSession } from './unprepared-session';
 
 type AnyDatabase = PgDatabase<any, any, any>;
 
@@ -191,7 +192,7 @@ export class TenantDb<
     let scoped = this.scopedFor.get(executor);
     if (!scoped) {
       const { session, _: schema } = executor as unknown as { session: never; _: never };
-      scoped = new PgDatabase(this.dialect, session, schema);
+      scoped = new PgDatabase(this.dialect, unpreparedSession(session), schema);
       this.scopedFor.set(executor, scoped);
     }
     return scoped;

@@ -1,4 +1,4 @@
-import { and, eq, getTableName, is, Param, SQL, type Table } from 'drizzle-orm';
+import { and, eq, getTableName, is, Param, SQL, sql, StringChunk, type Table } from 'drizzle-orm';
 import type { PgDialect } from 'drizzle-orm/pg-core';
 import { UnscopableQueryError, WorkspaceMismatchException } from './tenancy.errors';
 import { tenantColumnOf } from './tenant-table';
@@ -51,7 +51,6 @@ export function createTenantDialect(base: PgDialect, workspace: WorkspaceResolve
   };
 
   scoped.buildUpdateQuery = function (config: Config) {
-    assertSetKeepsWorkspace(config.table, config.set, workspace('update'), tenantColumn);
     const extra: (SQL | undefined)[] = [filterFor(config.table, 'update'), filterFor(config.from, 'update')];
     const joins = scopeJoins(config.joins, 'update', extra);
     return proto.buildUpdateQuery!.call(this, { ...config, joins, where: and(config.where, ...extra) });
@@ -78,7 +77,14 @@ export function createTenantDialect(base: PgDialect, workspace: WorkspaceResolve
       }
       return { ...row, [tenant.key]: new Param(current, tenant.column) };
     });
-    return proto.buildInsertQuery!.call(this, { ...config, values });
+    const onConflict = config.onConflict ? scopeConflictUpdate(config.onConflict as SQL, eq(tenant.column, current)) : undefined;
+    return proto.buildInsertQuery!.call(this, { ...config, values, onConflict });
+  };
+
+  // The SET of an update and of an upsert's DO UPDATE: neither may move a row to another workspace.
+  scoped.buildUpdateSet = function (table: unknown, set: Record<string, unknown>) {
+    assertSetKeepsWorkspace(table, set, workspace('update'), tenantColumn);
+    return proto.buildUpdateSet!.call(this, table, set);
   };
 
   scoped.buildRelationalQueryWithoutPK = function (config: Config) {
@@ -95,6 +101,23 @@ export function createTenantDialect(base: PgDialect, workspace: WorkspaceResolve
   };
 
   return scoped;
+}
+
+/**
+ * `ON CONFLICT ... DO UPDATE` updates the row that conflicted, which a global unique key (a
+ * uuid primary key, say) can find in another workspace. Adding the workspace to the DO UPDATE's
+ * WHERE makes such a conflict update nothing, as if the row were not there. Drizzle builds the
+ * clause as `(target)[ where ...] do update set <set>[ where <where>][ where <setWhere>]`, so
+ * the user's own condition, when there is one, is the SQL after the SET.
+ */
+function scopeConflictUpdate(onConflict: SQL, scope: SQL): SQL {
+  const chunks = onConflict.queryChunks;
+  const doUpdate = chunks.findIndex((chunk) => is(chunk, StringChunk) && chunk.value.join('').includes('do update set'));
+  if (doUpdate === -1) return onConflict; // DO NOTHING changes no row
+  const head = chunks.slice(0, doUpdate + 2); // ... do update set <set>
+  const conditions = chunks.slice(doUpdate + 2).filter((chunk): chunk is SQL => is(chunk, SQL));
+  const userWhere = conditions.map((where) => new SQL(where.queryChunks.slice(1))); // after ' where '
+  return sql.join([new SQL(head), sql` where `, and(...userWhere, scope)!]);
 }
 
 function assertSetKeepsWorkspace(table: unknown, set: Record<string, unknown>, current: string, tenantColumn?: string) {

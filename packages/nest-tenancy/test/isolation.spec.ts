@@ -185,6 +185,54 @@ describe.each([
       expect(row!.workspaceId).toBe(WS_A);
     });
 
+    it('upsert on the other workspace\'s primary key updates nothing, with or without a where of its own', async () => {
+      const before = await stateOfB();
+      const upsert = (options: { setWhere?: ReturnType<typeof sql> }) =>
+        as(WS_A, () =>
+          db
+            .insert(companies)
+            .values({ id: ids.companyB, name: 'Hijacked', employees: 1 })
+            .onConflictDoUpdate({ target: companies.id, set: { name: 'Hijacked' }, ...options })
+            .returning(),
+        );
+      expect(await upsert({})).toEqual([]);
+      expect(await upsert({ setWhere: sql`true` })).toEqual([]);
+      expect(await stateOfB()).toEqual(before);
+    });
+
+    it('upsert on an own row updates it, and keeps its own where', async () => {
+      const upsert = (name: string, minEmployees: number) =>
+        as(WS_A, () =>
+          db
+            .insert(companies)
+            .values({ id: ids.companyA, name })
+            .onConflictDoUpdate({ target: companies.id, set: { name }, setWhere: sql`${companies.employees} >= ${minEmployees}` })
+            .returning({ name: companies.name }),
+        );
+      expect(await upsert('Renamed', 5)).toEqual([{ name: 'Renamed' }]);
+      expect(await upsert('Not applied', 50)).toEqual([]);
+      const [row] = await fixture.admin.select().from(companies).where(eq(companies.id, ids.companyA));
+      expect(row!.name).toBe('Renamed');
+    });
+
+    it('upsert that moves the conflicting row to another workspace is rejected', async () => {
+      await expect(
+        as(WS_A, () =>
+          db.insert(companies).values({ id: ids.companyA, name: 'x' }).onConflictDoUpdate({ target: companies.id, set: { workspaceId: WS_B } }),
+        ),
+      ).rejects.toBeInstanceOf(WorkspaceMismatchException);
+      await expect(
+        as(WS_A, () =>
+          db.insert(companies).values({ id: ids.companyA, name: 'x' }).onConflictDoUpdate({ target: companies.id, set: { workspaceId: sql`excluded.workspace_id` } }),
+        ),
+      ).rejects.toBeInstanceOf(WorkspaceMismatchException);
+    });
+
+    it('prepared statements are refused: they would keep the workspace they were built in', async () => {
+      await expect(as(WS_A, async () => db.select().from(companies).prepare('companies_of_a'))).rejects.toBeInstanceOf(UnscopableQueryError);
+      await expect(as(WS_A, async () => db.query.companies.findMany().prepare('companies_of_a'))).rejects.toBeInstanceOf(UnscopableQueryError);
+    });
+
     it('INSERT ... SELECT into a tenant table is refused (it cannot be stamped)', async () => {
       await expect(
         as(WS_A, () =>
