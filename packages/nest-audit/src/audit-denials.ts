@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { currentAuditCall } from './audit-call';
 import { AuditService } from './audit.service';
 
 /** The token @acme/nest-casl provides its denial events under (no import of that package needed). */
@@ -40,6 +41,8 @@ export class AuditDenials implements OnModuleInit {
       return; // no @acme/nest-casl in this app
     }
     denials?.subscribe((event) => {
+      // Refused inside an audited method (an instance check): that call records its own Failure.
+      if (currentAuditCall()) return;
       this.audit.recordNow({
         action: event.action ?? 'Access',
         subject: event.subject ?? 'Route',

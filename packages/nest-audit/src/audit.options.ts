@@ -60,6 +60,13 @@ export interface AuditModuleOptions {
    */
   migrate?: boolean;
   /**
+   * Record every HTTP request answered 403 that left no 'Failure' entry of its own (a guard of
+   * the app refused it) as a 'Failure' with action 'Access', subject 'Route', code 'ACCESS_DENIED'.
+   * Denials from @acme/nest-casl are recorded either way, with their action and subject.
+   * @default true
+   */
+  recordForbiddenResponses?: boolean;
+  /**
    * Directory of the local spool: batches that neither the queue nor the database took are
    * appended there and replayed, so nothing is lost while both are down.
    * @default `${os.tmpdir()}/acme-audit-spool`

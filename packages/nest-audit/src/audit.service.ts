@@ -7,7 +7,7 @@ import { AUDIT_MODULE_OPTIONS } from './audit.module-definition';
 import { DEFAULT_REDACT, type AuditModuleOptions } from './audit.options';
 import { buildEntry, type AuditRecord } from './build-entry';
 import { Redactor } from './redactor';
-import { currentRequestInfo } from './request-info';
+import { currentRequestInfo, noteFailureRecorded } from './request-info';
 
 /** A Drizzle transaction (`tx.execute(sql)`) or a pg client (`client.query(text, params)`). */
 export type AuditTransaction = Queryable | { execute(query: unknown): Promise<unknown> };
@@ -32,7 +32,7 @@ export class AuditService {
    * exists if and only if the business write commits), and errors do propagate.
    */
   async record(record: AuditRecord, options: { transaction?: AuditTransaction } = {}): Promise<void> {
-    const entry = buildEntry(record, this.context.get(), currentRequestInfo(), this.redactor);
+    const entry = this.build(record);
     if (options.transaction) {
       await this.pipeline.writeWithin(await queryableOf(options.transaction), [entry]);
       return;
@@ -43,7 +43,7 @@ export class AuditService {
   /** Like `record`, for hot paths: synchronous, never throws. */
   recordNow(record: AuditRecord): void {
     try {
-      this.pipeline.enqueue(buildEntry(record, this.context.get(), currentRequestInfo(), this.redactor));
+      this.pipeline.enqueue(this.build(record));
     } catch (error) {
       this.logger.error(`Audit entry for ${record.action} ${record.subject} could not be recorded: ${String(error)}`);
     }
@@ -63,6 +63,12 @@ export class AuditService {
     if (description.before !== undefined) call.before = description.before;
     if (description.after !== undefined) call.after = description.after;
     if (description.metadata) call.metadata = { ...call.metadata, ...description.metadata };
+  }
+
+  private build(record: AuditRecord) {
+    const entry = buildEntry(record, this.context.get(), currentRequestInfo(), this.redactor);
+    if (entry.status === 'Failure') noteFailureRecorded();
+    return entry;
   }
 
   /** Waits until every entry recorded so far reached the queue, the table or the spool. */

@@ -2,6 +2,7 @@ import { ClsServiceManager } from 'nestjs-cls';
 import type { IncomingMessage } from 'node:http';
 
 const REQUEST_INFO = Symbol.for('@acme/nest-audit:request-info');
+const FAILURE_RECORDED = Symbol.for('@acme/nest-audit:failure-recorded');
 
 export interface RequestInfo {
   ip: string | null;
@@ -28,4 +29,15 @@ export function withRequestInfo(info: RequestInfo, next: () => void): void {
 export function currentRequestInfo(): RequestInfo | undefined {
   const cls = ClsServiceManager.getClsService();
   return cls.isActive() ? (cls.get(REQUEST_INFO) as RequestInfo | undefined) : undefined;
+}
+
+/** Notes that this request already has a 'Failure' entry (so a 403 it ends with is not recorded twice). */
+export function noteFailureRecorded(): void {
+  const cls = ClsServiceManager.getClsService();
+  if (cls.isActive()) cls.set(FAILURE_RECORDED, true);
+}
+
+export function failureRecorded(): boolean {
+  const cls = ClsServiceManager.getClsService();
+  return cls.isActive() && cls.get(FAILURE_RECORDED) === true;
 }
