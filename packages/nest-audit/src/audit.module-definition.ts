@@ -10,5 +10,6 @@ export const {
   ASYNC_OPTIONS_TYPE: AUDIT_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<AuditModuleOptions>({ moduleName: 'Audit', optionsInjectionToken: AUDIT_MODULE_OPTIONS })
   .setClassMethodName('forRoot')
+  // `controller` is an extra too; AuditModule.forRoot/forRootAsync mount it.
   .setExtras<AuditModuleExtras>({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
   .build();

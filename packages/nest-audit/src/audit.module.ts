@@ -1,11 +1,12 @@
 import { ContextModule } from '@acme/nest-context';
-import { Inject, Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Inject, Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { AuditDenials } from './audit-denials';
 import { AuditExplorer } from './audit-explorer';
 import { AuditPipeline } from './audit-pipeline';
 import { AuditRequestMiddleware } from './audit-request.middleware';
-import { AUDIT_MODULE_OPTIONS, AUDIT_OPTIONS_TYPE, ConfigurableAuditModule } from './audit.module-definition';
+import { AUDIT_ASYNC_OPTIONS_TYPE, AUDIT_MODULE_OPTIONS, AUDIT_OPTIONS_TYPE, ConfigurableAuditModule } from './audit.module-definition';
+import { createAuditController, type AuditControllerOptions } from './audit.controller';
 import type { AuditModuleOptions } from './audit.options';
 import { AuditService } from './audit.service';
 import { AuditQueryService } from './audit-query.service';
@@ -27,11 +28,19 @@ export class AuditModule extends ConfigurableAuditModule implements NestModule {
     validateAuditOptions(options);
   }
 
-  static override forRoot(options: typeof AUDIT_OPTIONS_TYPE) {
-    return super.forRoot(options);
+  static override forRoot(options: typeof AUDIT_OPTIONS_TYPE): DynamicModule {
+    return withController(super.forRoot(options), options.controller);
+  }
+
+  static override forRootAsync(options: typeof AUDIT_ASYNC_OPTIONS_TYPE): DynamicModule {
+    return withController(super.forRootAsync(options), options.controller);
   }
 
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(AuditRequestMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }
+}
+
+function withController(definition: DynamicModule, controller: AuditControllerOptions | undefined): DynamicModule {
+  return controller ? { ...definition, controllers: [...(definition.controllers ?? []), createAuditController(controller)] } : definition;
 }

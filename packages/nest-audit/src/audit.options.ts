@@ -1,3 +1,4 @@
+import type { AuditControllerOptions } from './audit.controller';
 import type { Pool } from 'pg';
 
 /** Where the audit table lives: a pg Pool you own, or a connection string (the module owns that pool). */
@@ -77,6 +78,8 @@ export interface AuditModuleOptions {
 export interface AuditModuleExtras {
   /** @default true */
   isGlobal?: boolean;
+  /** Mount `GET /audit` (the current workspace's entries) with the decorators you give it. */
+  controller?: AuditControllerOptions;
 }
 
 export const DEFAULT_REDACT = [

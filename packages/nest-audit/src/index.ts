@@ -8,6 +8,7 @@ export type { AuditRecord } from './build-entry';
 export type { AuditDescription } from './audit-call';
 export { AUDIT_COLUMNS, DEFAULT_AUDIT_TABLE, type AuditEntry, type AuditStatus, type FieldChange } from './audit-entry';
 export { AuditQueryService } from './audit-query.service';
+export { createAuditController, type AuditControllerOptions } from './audit.controller';
 export { AuditConfigurationError } from './audit-explorer';
 export { AuditOptionsError } from './validate-audit-options';
 export { Redactor } from './redactor';

@@ -233,6 +233,8 @@ describe('AuditQuery (PostgreSQL 17)', () => {
       { workspaceId: WS_A, to: new Date('invalid') },
       { workspaceId: WS_A, actorId: 42 },
       { workspaceId: WS_A, subject: { $ne: null } },
+      { workspaceId: WS_A, status: 'failure' },
+      { workspaceId: WS_A, actorKind: 'Robot' },
     ];
     for (const filters of invalid) expect(await errorCode(filters)).toBe('AUDIT_INVALID_FILTER');
   });

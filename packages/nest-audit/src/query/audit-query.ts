@@ -55,6 +55,11 @@ const EQUALS = [
   ['action', 'action'],
   ['status', 'status'],
 ] as const;
+/** Filters with a closed set of values: anything else is a mistake, not an empty page. */
+const ONE_OF: Partial<Record<(typeof EQUALS)[number][0], readonly string[]>> = {
+  actorKind: ['User', 'System', 'Job'] satisfies ActorKind[],
+  status: ['Success', 'Failure'] satisfies AuditStatus[],
+};
 
 /**
  * Reads the audit log of one workspace, newest first, with keyset pagination over
@@ -108,6 +113,8 @@ export class AuditQuery {
       const value = filters[filter] as unknown;
       if (value === undefined || value === null || value === '') continue;
       if (typeof value !== 'string') throw invalid(filter, 'a string', value);
+      const allowed = ONE_OF[filter];
+      if (allowed && !allowed.includes(value)) throw invalid(filter, `one of ${allowed.map((v) => `'${v}'`).join(', ')}`, value);
       where.push(`"${column}" = ${param(value)}`);
     }
     const from = instant('from', filters.from);

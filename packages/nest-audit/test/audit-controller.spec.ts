@@ -1,0 +1,125 @@
+import { ContextService } from '@acme/nest-context';
+import { bearer, claimsFromBearer, HTTP_ADAPTERS, startHttpApp, type HttpTestApp } from '@acme/nest-testing';
+import { Injectable, Module, SetMetadata, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { APP_GUARD, Reflector } from '@nestjs/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditModule, AuditService } from '@acme/nest-audit';
+import { createAuditFixture, type AuditFixture } from './support/audit-fixture';
+
+const WS_A = '0190a0b2-0000-7000-8000-0000000000a0';
+const WS_B = '0190a0b2-0000-7000-8000-0000000000b0';
+
+/** Stand-in authentication: the bearer claims name the workspace and the actor. */
+@Injectable()
+class ClaimsGuard implements CanActivate {
+  constructor(private readonly context: ContextService) {}
+  canActivate(execution: ExecutionContext) {
+    const claims = claimsFromBearer(execution.switchToHttp().getRequest().headers.authorization);
+    if (claims) this.context.update({ workspaceId: claims.workspace as string, actor: { kind: 'User', id: claims.sub as string } });
+    return true;
+  }
+}
+
+const NEEDS_AUDITOR = 'needs-auditor';
+/** What an app's authorization decorator does: the route says what it needs, a guard checks it. */
+@Injectable()
+class AuditorGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+  canActivate(execution: ExecutionContext) {
+    if (!this.reflector.get(NEEDS_AUDITOR, execution.getHandler())) return true;
+    return claimsFromBearer(execution.switchToHttp().getRequest().headers.authorization)?.auditor === true;
+  }
+}
+
+describe.each(HTTP_ADAPTERS)('mounted audit controller (%s)', (adapter) => {
+  let fixture: AuditFixture;
+  let http: HttpTestApp;
+  const asA = bearer({ sub: 'u-a', workspace: WS_A, auditor: true });
+
+  beforeAll(async () => {
+    fixture = await createAuditFixture();
+    @Module({
+      imports: [
+        AuditModule.forRootAsync({
+          useFactory: () => ({ database: { pool: fixture.pool }, batch: { maxWaitMs: 1 } }),
+          controller: { path: 'audit-log', decorators: [SetMetadata(NEEDS_AUDITOR, true), UseGuards(AuditorGuard)] },
+        }),
+      ],
+      providers: [{ provide: APP_GUARD, useClass: ClaimsGuard }],
+    })
+    class AppModule {}
+    http = await startHttpApp(AppModule, adapter);
+    const audit = http.app.get(AuditService);
+    const context = new ContextService();
+    for (const [workspaceId, subject, count] of [[WS_A, 'Deal', 3], [WS_A, 'Company', 2], [WS_B, 'Deal', 4]] as const) {
+      await context.run({ workspaceId, actor: { kind: 'User', id: 'seed' } }, async () => {
+        for (let i = 0; i < count; i++) audit.recordNow({ action: 'Update', subject, subjectId: `${subject}-${i}` });
+      });
+    }
+    await audit.flush();
+  });
+  afterAll(async () => {
+    await http?.close();
+    await fixture?.close();
+  });
+
+  it('lists the current workspace’s entries only, newest first, with the filters and a cursor', async () => {
+    const all = await http.request('GET', '/audit-log', { headers: asA });
+    expect(all.status).toBe(200);
+    expect(all.body.items).toHaveLength(5);
+    expect(new Set(all.body.items.map((e: { workspaceId: string }) => e.workspaceId))).toEqual(new Set([WS_A]));
+    const times = all.body.items.map((e: { occurredAt: string }) => e.occurredAt);
+    expect(times).toEqual([...times].sort().reverse());
+
+    const deals = await http.request('GET', '/audit-log?subject=Deal&limit=2', { headers: asA });
+    expect(deals.body.items.map((e: { subject: string }) => e.subject)).toEqual(['Deal', 'Deal']);
+    const rest = await http.request('GET', `/audit-log?subject=Deal&limit=2&cursor=${deals.body.next_cursor}`, { headers: asA });
+    expect(rest.body.items).toHaveLength(1);
+    expect(rest.body.next_cursor).toBeNull();
+    const ids = [...deals.body.items, ...rest.body.items].map((e: { subjectId: string }) => e.subjectId).sort();
+    expect(ids).toEqual(['Deal-0', 'Deal-1', 'Deal-2']);
+  });
+
+  it('takes no workspace from the caller: a workspace parameter is refused', async () => {
+    const response = await http.request('GET', `/audit-log?workspace_id=${WS_B}`, { headers: asA });
+    expect(response.status).toBe(400);
+    expect(response.body.code).toBe('AUDIT_INVALID_FILTER');
+  });
+
+  it('bad input is a 400 with a stable code, never a 500', async () => {
+    for (const [query, code] of [
+      ['limit=ten', 'AUDIT_INVALID_FILTER'],
+      ['limit=0', 'AUDIT_INVALID_FILTER'],
+      ['from=yesterday', 'AUDIT_INVALID_FILTER'],
+      ['status=failed', 'AUDIT_INVALID_FILTER'],
+      ['subject=Deal&subject=Company', 'AUDIT_INVALID_FILTER'],
+      ['cursor=not-a-cursor', 'AUDIT_INVALID_CURSOR'],
+    ]) {
+      const response = await http.request('GET', `/audit-log?${query}`, { headers: asA });
+      expect({ query, status: response.status, code: response.body.code }).toEqual({ query, status: 400, code });
+    }
+    const anonymous = await http.request('GET', '/audit-log', { headers: bearer({ sub: 'u', auditor: true }) });
+    expect(anonymous.status).toBe(400);
+    expect(anonymous.body.code).toBe('AUDIT_WORKSPACE_REQUIRED');
+  });
+
+  it('applies the decorators it was given', async () => {
+    const response = await http.request('GET', '/audit-log', { headers: bearer({ sub: 'u-a', workspace: WS_A, auditor: false }) });
+    expect(response.status).toBe(403);
+  });
+});
+
+describe('without the controller option', () => {
+  it('mounts no route', async () => {
+    const fixture = await createAuditFixture();
+    @Module({ imports: [AuditModule.forRoot({ database: { pool: fixture.pool } })] })
+    class AppModule {}
+    const http = await startHttpApp(AppModule, 'express');
+    try {
+      expect((await http.request('GET', '/audit')).status).toBe(404);
+    } finally {
+      await http.close();
+      await fixture.close();
+    }
+  });
+});
