@@ -8,6 +8,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { register } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Audit, AuditModule, AuditService, type AuditModuleOptions } from '@acme/nest-audit';
 import { connectionOf } from '../src/audit-queue';
@@ -67,28 +68,48 @@ describe('audit delivery', () => {
     await worker.close();
   });
 
-  it('Redis stopping mid-run: later batches are written directly, every entry lands exactly once', async () => {
+  it('Redis stopping mid-run: batches in flight and later ones are written directly, every entry exactly once, counted as fallbacks', async () => {
     // A Redis of its own, to stop without disturbing other test files.
     const redis: StartedService = await startRedis({ strategies: ['embedded'] });
+    const fallbacks = async () => {
+      const metric = (await register.getSingleMetric('acme_audit_fallbacks_total')?.get())?.values ?? [];
+      return metric.filter((value) => value.labels.to === 'direct').reduce((sum, value) => sum + value.value, 0);
+    };
     const app = await boot({
       database: { pool: fixture.pool },
       queue: { connection: redis.url, sendTimeoutMs: 500 },
       batch: { maxSize: 50, maxWaitMs: 2 },
     });
     try {
-      await createNotes(app, 0, 200);
-      await app.get(AuditService).flush();
-      await eventually(async () => expect(await countRows()).toBe(200)); // through the queue
+      const before = await fallbacks();
+      // A steady stream of audited calls; Redis goes away while entries are buffered and batches
+      // are on their way to the queue.
+      const stream = (async () => {
+        for (let wave = 0; wave < 30; wave++) {
+          await createNotes(app, wave * 20, 20);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      })();
+      await eventually(async () => expect(await countRows()).toBeGreaterThan(0)); // the queue path works
       await redis.stop();
-      await createNotes(app, 200, 200);
+      await stream;
       await app.get(AuditService).flush();
-      await eventually(async () => expect(await countRows()).toBe(400)); // directly
+      await eventually(async () => expect(await countRows()).toBe(600));
       const { rows } = await fixture.pool.query('SELECT count(DISTINCT subject_id) AS n FROM audit_log');
-      expect(Number(rows[0].n)).toBe(400);
+      expect(Number(rows[0].n)).toBe(600);
+      expect(await fallbacks()).toBeGreaterThan(before);
     } finally {
       await app.close();
       await redis.stop();
     }
+  });
+
+  it('closing the app writes what is still buffered', async () => {
+    const app = await boot({ database: { pool: fixture.pool }, batch: { maxSize: 10_000, maxWaitMs: 60_000 } });
+    await createNotes(app, 0, 25);
+    expect(await countRows()).toBe(0); // still in the buffer: neither size nor time has flushed it
+    await app.close();
+    expect(await countRows()).toBe(25);
   });
 
   it('queue and database both down: batches go to the spool and are replayed once the database is back', async () => {
