@@ -24,6 +24,10 @@ const rowsOf = <T>(result: Rows<T>): T[] => (Array.isArray(result) ? result : re
  */
 export async function checkRlsPosture(db: PgDatabase<any, any, any>, tables: PgTable[]): Promise<void> {
   const problems: string[] = [];
+  // Checking no table would pass whatever the database does: say so instead.
+  if (tables.length === 0) {
+    problems.push('no tenant tables to check: pass `tables` to TenancyModule, or give drizzle() your schema (drizzle(pool, { schema }))');
+  }
   const [role] = rowsOf(
     (await db.execute(sql`select current_user as name, rolsuper, rolbypassrls from pg_roles where rolname = current_user`)) as Rows<{
       name: string;

@@ -178,3 +178,58 @@ describe.each(HTTP_ADAPTERS.flatMap((adapter) => [false, true].map((rls) => ({ a
     });
   },
 );
+
+describe.each(HTTP_ADAPTERS)('tenancy with a custom resolveWorkspace, via forRootAsync (%s)', (adapter) => {
+  let fixture: TenancyFixture;
+  let http: HttpTestApp;
+  const asUser = (workspace?: string) => ({ ...bearer({ sub: 'user-1' }), ...(workspace && { 'x-workspace-id': workspace }) });
+
+  beforeAll(async () => {
+    fixture = await createTenancyFixture();
+    @Module({
+      imports: [
+        TenancyModule.forRootAsync({
+          useFactory: async () => ({
+            db: fixture.app,
+            rls: true,
+            // The workspace comes from a header here (a subdomain or a path would do as well),
+            // not from the token; membership is still checked.
+            resolveWorkspace: (request) => request.headers['x-workspace-id'] as string | undefined,
+            isMember: ({ userId, workspaceId }) => MEMBERS.has(`${userId}:${workspaceId}`),
+          }),
+        }),
+      ],
+      controllers: [CompaniesController],
+      providers: [
+        { provide: APP_GUARD, useClass: FakeJwtGuard },
+        { provide: APP_GUARD, useClass: TenancyGuard },
+      ],
+    })
+    class AppModule {}
+    http = await startHttpApp(AppModule, adapter);
+    await fixture.admin.insert(companies).values([
+      { id: ID_A, workspaceId: WS_A, name: 'Alpha' },
+      { id: ID_B, workspaceId: WS_B, name: 'Beta' },
+    ]);
+  });
+  afterAll(async () => {
+    await http?.close();
+    await fixture?.close();
+  });
+
+  it('scopes every query to the workspace the resolver names', async () => {
+    for (const [workspace, name] of [[WS_A, 'Alpha'], [WS_B, 'Beta']]) {
+      const response = await http.request('GET', '/companies', { headers: asUser(workspace) });
+      expect(response.status).toBe(200);
+      expect(response.body.map((c: { name: string }) => c.name)).toEqual([name]);
+    }
+    expect((await http.request('GET', `/companies/${ID_B}`, { headers: asUser(WS_A) })).status).toBe(404);
+  });
+
+  it('what the resolver returns gets the same checks as a claim', async () => {
+    expect(await http.request('GET', '/companies', { headers: asUser() })).toMatchObject({ status: 401, body: { code: 'TENANCY_WORKSPACE_REQUIRED' } });
+    expect(await http.request('GET', '/companies', { headers: asUser('ws-1') })).toMatchObject({ status: 400, body: { code: 'TENANCY_WORKSPACE_INVALID' } });
+    const stranger = { ...bearer({ sub: 'user-2' }), 'x-workspace-id': WS_A };
+    expect(await http.request('GET', '/companies', { headers: stranger })).toMatchObject({ status: 404, body: { code: 'TENANCY_WORKSPACE_NOT_FOUND' } });
+  });
+});

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { integer, pgTable, uuid } from 'drizzle-orm/pg-core';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkRlsPosture, RlsPostureError, TenancyModule, tenantPolicySql } from '@acme/nest-tenancy';
@@ -77,5 +78,19 @@ describe('RLS posture check', () => {
     const app = good.createNestApplication({ logger: false });
     await expect(app.init()).resolves.toBeDefined();
     await app.close();
+  });
+
+  it('refuses when there is no tenant table to check (a Drizzle database without its schema)', async () => {
+    const schemaless = drizzle(new pg.Pool({ connectionString: fixture.appUrl, max: 1 }));
+    try {
+      @Module({ imports: [TenancyModule.forRoot({ db: schemaless, rls: true })] })
+      class App {}
+      const moduleRef = await Test.createTestingModule({ imports: [App] }).compile();
+      const error = await moduleRef.createNestApplication({ logger: false }).init().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RlsPostureError);
+      expect((error as RlsPostureError).problems).toEqual([expect.stringMatching(/^no tenant tables to check/)]);
+    } finally {
+      await schemaless.$client.end();
+    }
   });
 });
