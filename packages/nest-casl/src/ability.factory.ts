@@ -1,8 +1,9 @@
 import { AbilityBuilder, createMongoAbility } from '@casl/ability';
 import { ContextService } from '@acme/nest-context';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ClsServiceManager } from 'nestjs-cls';
 import { AbilityCache } from './ability-cache';
+import { attachDenialReporter, CaslDenials } from './casl-denials';
 import { CASL_MODULE_OPTIONS } from './casl.module-definition';
 import type { CaslModuleOptions } from './casl.options';
 import type { AbilityUser, AppAbility } from './casl.types';
@@ -10,6 +11,8 @@ import { AbilityDefinitionError } from './casl.errors';
 
 // Where the guard leaves the request's ability for services (the request context's CLS store).
 const CURRENT_ABILITY = Symbol.for('@acme/nest-casl:current-ability');
+// ... and the route it was built for, so `assertCan` denials name it.
+const CURRENT_HANDLER = Symbol.for('@acme/nest-casl:current-handler');
 const SEPARATOR = '\u0000';
 // Title Case like every other value: 'Manage' is CASL's "any action" (its default is 'manage').
 const ABILITY_OPTIONS = { anyAction: 'Manage', anySubjectType: 'all' } as const;
@@ -17,6 +20,7 @@ const ABILITY_OPTIONS = { anyAction: 'Manage', anySubjectType: 'all' } as const;
 /**
  * Builds abilities from roles and workspace, cached per (user, workspace, roles version): the
  * rules run once, then every request of that user in that workspace reuses the ability.
+ * Given `CaslDenials` (as `CaslModule` provides it), its abilities report `assertCan` refusals.
  */
 @Injectable()
 export class AbilityFactory {
@@ -25,6 +29,7 @@ export class AbilityFactory {
   constructor(
     @Inject(CASL_MODULE_OPTIONS) private readonly options: CaslModuleOptions,
     private readonly context: ContextService,
+    @Optional() @Inject(CaslDenials) private readonly denials?: CaslDenials,
   ) {
     this.cache = new AbilityCache(options.cacheSize ?? 10_000);
   }
@@ -34,12 +39,12 @@ export class AbilityFactory {
    * an empty workspace never turns a condition like `{ workspaceId }` into "match everything".
    */
   createFor(user: AbilityUser, workspaceId: string | null | undefined): AppAbility {
-    if (!workspaceId) return createMongoAbility<AppAbility>([], ABILITY_OPTIONS);
+    if (!workspaceId) return this.reporting(createMongoAbility<AppAbility>([], ABILITY_OPTIONS), user, null);
     const rolesKey = user.rolesVersion ?? (user.roles.length > 1 ? [...user.roles].sort().join(',') : (user.roles[0] ?? ''));
     const key = `${user.id}${SEPARATOR}${workspaceId}${SEPARATOR}${rolesKey}`;
     let ability = this.cache.get(key);
     if (!ability) {
-      ability = this.build(user, workspaceId);
+      ability = this.reporting(this.build(user, workspaceId), user, workspaceId);
       this.cache.set(key, ability);
     }
     return ability;
@@ -59,15 +64,41 @@ export class AbilityFactory {
     return cls.isActive() ? (cls.get(CURRENT_ABILITY) as AppAbility | undefined) : undefined;
   }
 
-  /** Remembers the request's ability for `current()`; a no-op outside a request context. */
-  setCurrent(ability: AppAbility): void {
+  /**
+   * Remembers the request's ability for `current()`, and the `Controller.handler` it was built
+   * for (named by `assertCan` denial events); a no-op outside a request context.
+   */
+  setCurrent(ability: AppAbility, handler?: string): void {
     const cls = ClsServiceManager.getClsService();
-    if (cls.isActive()) cls.set(CURRENT_ABILITY, ability);
+    if (!cls.isActive()) return;
+    cls.set(CURRENT_ABILITY, ability);
+    if (handler !== undefined) cls.set(CURRENT_HANDLER, handler);
   }
 
   /** The ability for the current context's workspace. */
   forContext(user: AbilityUser): AppAbility {
     return this.createFor(user, this.context.get()?.workspaceId);
+  }
+
+  // An ability belongs to one user and workspace (that is its cache key), so the reporter can name
+  // them; the request id and route are read when a denial happens.
+  private reporting(ability: AppAbility, user: AbilityUser, workspaceId: string | null): AppAbility {
+    const denials = this.denials;
+    if (!denials) return ability;
+    const userId = user.id;
+    attachDenialReporter(ability, (kind, action, subject) => {
+      const cls = ClsServiceManager.getClsService();
+      denials.emit({
+        kind,
+        action,
+        subject,
+        userId,
+        workspaceId,
+        requestId: this.context.get()?.requestId ?? null,
+        handler: cls.isActive() ? ((cls.get(CURRENT_HANDLER) as string | undefined) ?? null) : null,
+      });
+    });
+    return ability;
   }
 
   private build(user: AbilityUser, workspaceId: string): AppAbility {

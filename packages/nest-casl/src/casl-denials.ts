@@ -1,7 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { CaslAction } from './casl.types';
 
-/** Why a request was refused, Title Case like every value the suite stores. */
+/**
+ * Why a request was refused, Title Case like every value the suite stores: 'Forbidden' (403,
+ * `PoliciesGuard` or `assertCan`), 'Not Found' (404, `assertCan` on a row the user may not read),
+ * 'No Policy' (403, a route without `@CheckAbility`), 'Unauthenticated' (401).
+ */
 export type DenialKind = 'Forbidden' | 'Not Found' | 'No Policy' | 'Unauthenticated';
 
 /** An authorization denial, for audit trails (@acme/nest-audit records it as a 'Failure'). */
@@ -12,7 +16,10 @@ export interface AuthorizationDenied {
   userId: string | null;
   workspaceId: string | null;
   requestId: string | null;
-  /** `Controller.handler` of the refused route. */
+  /**
+   * `Controller.handler` of the refused route (for `assertCan`, the route `PoliciesGuard` built
+   * the ability for); null outside a guarded request.
+   */
   handler: string | null;
 }
 
@@ -43,4 +50,21 @@ export class CaslDenials {
         .catch((error: unknown) => this.logger.error({ msg: 'denial listener failed', error: String(error) }));
     }
   }
+}
+
+/** What an ability built by `AbilityFactory` reports its instance-level denials to. */
+export type DenialReporter = (kind: DenialKind, action: CaslAction, subject: string) => void;
+
+// On the ability itself, so `assertCan` needs no DI and works with every ability the factory of
+// any app built (Symbol.for: a duplicated package copy still finds it).
+const DENIAL_REPORTER = Symbol.for('@acme/nest-casl:denial-reporter');
+
+/** Lets `assertCan` report this ability's denials (the factory calls it when `CaslDenials` exists). */
+export function attachDenialReporter(ability: object, reporter: DenialReporter): void {
+  Object.defineProperty(ability, DENIAL_REPORTER, { value: reporter, enumerable: false, configurable: true });
+}
+
+/** Reports a denial through the ability's reporter; a no-op for abilities built outside `CaslModule`. */
+export function reportDenial(ability: object, kind: DenialKind, action: CaslAction, subject: string): void {
+  (ability as { [DENIAL_REPORTER]?: DenialReporter })[DENIAL_REPORTER]?.(kind, action, subject);
 }

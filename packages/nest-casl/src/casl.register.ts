@@ -1,6 +1,7 @@
 /**
- * Augment this interface once in your app to type subjects everywhere (decorators, `assertCan`,
- * `defineAbilities`): a misspelt subject becomes a compile error.
+ * Augment this interface once in your app to type subjects everywhere (`@CheckAbility`,
+ * `defineAbilities`, `AppAbility`, `assertCan`, `permittedFields`, `accessibleBy`, `caslSubject`):
+ * a misspelt subject becomes a compile error.
  *
  * @example
  * declare module '@acme/nest-casl' {

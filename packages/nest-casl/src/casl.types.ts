@@ -1,4 +1,5 @@
 import type { ForcedSubject, MongoAbility } from '@casl/ability';
+import type { SubjectName } from './casl.register';
 
 /** The actions of the suite, Title Case as everything that is stored, sent or shown. `Manage` means any. */
 export type CaslAction = 'Create' | 'Read' | 'Update' | 'Delete' | 'Manage';
@@ -6,10 +7,11 @@ export type CaslAction = 'Create' | 'Read' | 'Update' | 'Delete' | 'Manage';
 export const CASL_ACTIONS: readonly CaslAction[] = ['Create', 'Read', 'Update', 'Delete', 'Manage'];
 
 /**
- * An ability over the app's subjects (`'Company' | 'Deal' | ...`). Instances are checked as
- * `subject('Company', row)`; `'all'` stands for every subject.
+ * An ability over the app's subjects (`'Company' | 'Deal' | ...`, by default the ones registered
+ * with `CaslRegister`). Instances are checked as `subject('Company', row)`; `'all'` stands for
+ * every subject.
  */
-export type AppAbility<TSubject extends string = string> = MongoAbility<
+export type AppAbility<TSubject extends string = SubjectName> = MongoAbility<
   [CaslAction, TSubject | 'all' | SubjectRecord<TSubject>]
 >;
 

@@ -45,7 +45,7 @@ export class PoliciesGuard implements CanActivate {
 
     const ability = this.abilities.forContext(user);
     request[REQUEST_ABILITY] = ability;
-    this.abilities.setCurrent(ability);
+    this.abilities.setCurrent(ability, handler);
     for (const [action, subject] of requirements) {
       if (!ability.can(action, subject)) {
         this.deny({ kind: 'Forbidden', action, subject, userId: user.id, handler });

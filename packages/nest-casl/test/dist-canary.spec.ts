@@ -12,7 +12,8 @@ const built = existsSync(distEsm) && existsSync(distCjs);
 /**
  * The built dist must keep `design:paramtypes`: PoliciesGuard receives Reflector,
  * AbilityFactory, CaslDenials and ContextService by type; without the metadata Nest
- * cannot construct it and the app does not boot.
+ * cannot construct it and the app does not boot (and AbilityFactory, whose CaslDenials is
+ * optional, would silently stop reporting `assertCan` denials).
  */
 describe.skipIf(!built && !process.env.CI)('built dist keeps decorator metadata', () => {
   it.each([
@@ -21,6 +22,8 @@ describe.skipIf(!built && !process.env.CI)('built dist keeps decorator metadata'
   ])('the %s build boots and injects by type', async (_format, load) => {
     const dist = await load();
     expect(Reflect.getMetadata('design:paramtypes', dist.PoliciesGuard)?.[2]).toBe(dist.AbilityFactory);
+    // AbilityFactory's CaslDenials is @Optional(): it must still be injected (assertCan denial events).
+    expect(Reflect.getMetadata('design:paramtypes', dist.AbilityFactory)?.[2]).toBe(dist.CaslDenials);
     const abilities = dist.defineAbilities({ Admin: ({ can }: any) => can('Manage', 'all') });
     @Module({ imports: [dist.CaslModule.forRoot({ abilities })] })
     class AppModule {}

@@ -219,4 +219,26 @@ describe.each(HTTP_ADAPTERS)('CASL over HTTP (%s)', (adapter) => {
       },
     ]);
   });
+
+  it("assertCan refusals reach the same channel: 'Not Found' for a 404, 'Forbidden' for a 403", async () => {
+    // Subscribed the way @acme/nest-audit does: by token, without importing this package.
+    const viaToken: AuthorizationDenied[] = [];
+    const channel = http.app.get<{ subscribe(listener: (event: AuthorizationDenied) => void): () => void }>(Symbol.for('@acme/nest-casl:denials'), {
+      strict: false,
+    });
+    const unsubscribe = channel.subscribe((event) => void viaToken.push(event));
+    denied.length = 0;
+    expect((await call('GET', `/deals/${ids['Mine, Lost']}`, as('Viewer', 'viewer-7'))).status).toBe(404);
+    expect((await call('PATCH', `/deals/${ids['Theirs, New']}`, as('Operator', 'u1'), { title: 'x' })).status).toBe(403);
+    expect((await call('GET', `/deals/${ids['Mine, New']}`, as('Viewer', 'viewer-7'))).status).toBe(200);
+    await new Promise((resolve) => setImmediate(resolve));
+    unsubscribe();
+    const where = { workspaceId: WS, requestId: expect.any(String) };
+    expect(denied).toEqual([
+      { kind: 'Not Found', action: 'Read', subject: 'Deal', userId: 'viewer-7', ...where, handler: 'DealsController.get' },
+      { kind: 'Forbidden', action: 'Update', subject: 'Deal', userId: 'u1', ...where, handler: 'DealsController.update' },
+    ]);
+    expect(viaToken).toEqual(denied);
+    expect(denied[0]!.requestId).not.toBe(denied[1]!.requestId);
+  });
 });
