@@ -1,8 +1,23 @@
-import { AuditPage, CompanyView, DealPage } from '@acme-examples/crm-contracts';
+import { randomUUID } from 'node:crypto';
+import { AuditPage, AuthSessionView, CompanyView, DealPage } from '@acme-examples/crm-contracts';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { entriesOf } from './support/audit-log';
+import { entriesOf, type StoredEntry } from './support/audit-log';
 import { startCrmFixture, type CrmFixture, type Persona } from './support/fixture';
+import { refreshFamilyOf } from './support/refresh-tokens';
+
+/** One call of one mutating route and the single entry it must leave. */
+interface AuditCase {
+  /** The route as the OpenAPI document names it: 'POST /deals/{id}/stage'. */
+  route: string;
+  /** Who calls, and how, for the test name. */
+  what: string;
+  /** Prepares what the call needs (as other requests), makes the call, says what to expect. */
+  run(): Promise<{ response: request.Response; status: number; entry: Expected }>;
+}
+type Expected = Pick<StoredEntry, 'action' | 'subject' | 'subject_id' | 'workspace_id' | 'actor_id'> & Partial<Pick<StoredEntry, 'error_code'>>;
+
+const MUTATING = ['post', 'put', 'patch', 'delete'];
 
 // Every mutation leaves exactly one audit entry with the right status; denied calls leave a 'Failure'.
 describe('audit trail', () => {
@@ -79,6 +94,327 @@ describe('audit trail', () => {
     await request(f.server).post('/auth/refresh').send({ refresh_token: first }).expect(200);
     const replay = await request(f.server).post('/auth/refresh').send({ refresh_token: first });
     expect(await only(replay)).toMatchObject({ action: 'Refresh', status: 'Failure', error_code: 'REFRESH_TOKEN_REUSED', workspace_id: f.northwindId });
+  });
+
+  // Rows and accounts the table's calls act on, made by other requests (their entries are not counted).
+  const make = {
+    company: async (persona: Persona = 'admin') =>
+      (await call(persona, 'post', '/companies', { name: `Audited ${randomUUID()}`, industry: 'Media', size_range: '11-50' }).expect(201)).body.id as string,
+    contact: async (persona: Persona = 'admin') =>
+      (await call(persona, 'post', '/contacts', { company_id: await make.company(persona), first_name: 'Ida', last_name: 'Audit', email: `ida-${randomUUID()}@audit.test` }).expect(201))
+        .body.id as string,
+    deal: async () => (await call('admin', 'post', '/deals', { company_id: company, title: 'Audited deal', amount: 1_000 }).expect(201)).body.id as string,
+    account: async () => {
+      const email = `audit-${randomUUID()}@audit.test`;
+      const body = { email, password: 'audit-password-2026', name: 'Audit Person', workspace_name: 'Audit Workspace' };
+      return { email, session: AuthSessionView.parse((await request(f.server).post('/auth/register').send(body).expect(201)).body) };
+    },
+    member: async () => (await call('admin', 'post', '/members', { email: (await make.account()).email, role: 'Viewer' }).expect(201)).body.id as string,
+    session: async (email = 'linus@northwind.test') =>
+      AuthSessionView.parse((await request(f.server).post('/auth/login').send({ email, password: f.seed.password }).expect(200)).body),
+  };
+  const inNorthwind = (persona: Persona) => ({ workspace_id: f.northwindId, actor_id: f.userIds[persona] });
+
+  const SUCCESSES: AuditCase[] = [
+    ...(['companies', 'contacts', 'deals'] as const).flatMap((resource): AuditCase[] => {
+      const subject = ({ companies: 'Company', contacts: 'Contact', deals: 'Deal' } as const)[resource];
+      const body = {
+        companies: () => ({ name: 'Audited Co', industry: 'Media', size_range: '1-10' }),
+        contacts: () => ({ company_id: company, first_name: 'Ida', last_name: 'Audit', email: `ida-${randomUUID()}@audit.test` }),
+        deals: () => ({ company_id: company, title: 'Audited deal', amount: 1_000 }),
+      }[resource];
+      const patch = { companies: { name: 'Audited Group' }, contacts: { job_title: 'Auditor' }, deals: { amount: 2_000 } }[resource];
+      const row = { companies: () => make.company(), contacts: () => make.contact(), deals: () => make.deal() }[resource];
+      return [
+        {
+          route: `POST /${resource}`,
+          what: 'an Operator creates',
+          run: async () => {
+            const response = await call('operator', 'post', `/${resource}`, body());
+            return { response, status: 201, entry: { action: 'Create', subject, subject_id: response.body.id, ...inNorthwind('operator') } };
+          },
+        },
+        {
+          route: `PATCH /${resource}/{id}`,
+          what: 'an Operator updates',
+          run: async () => {
+            const id = await row();
+            return { response: await call('operator', 'patch', `/${resource}/${id}`, patch), status: 200, entry: { action: 'Update', subject, subject_id: id, ...inNorthwind('operator') } };
+          },
+        },
+        {
+          route: `DELETE /${resource}/{id}`,
+          what: 'an Operator deletes',
+          run: async () => {
+            const id = await row();
+            return { response: await call('operator', 'delete', `/${resource}/${id}`), status: 204, entry: { action: 'Delete', subject, subject_id: id, ...inNorthwind('operator') } };
+          },
+        },
+      ];
+    }),
+    {
+      route: 'POST /deals/{id}/stage',
+      what: 'an Operator moves a deal',
+      run: async () => {
+        const id = await make.deal();
+        return { response: await call('operator', 'post', `/deals/${id}/stage`, { stage: 'Qualified' }), status: 200, entry: { action: 'Stage Change', subject: 'Deal', subject_id: id, ...inNorthwind('operator') } };
+      },
+    },
+    {
+      route: 'POST /members',
+      what: 'the Admin adds a member',
+      run: async () => {
+        const { email } = await make.account();
+        const response = await call('admin', 'post', '/members', { email, role: 'Viewer' });
+        return { response, status: 201, entry: { action: 'Create', subject: 'Member', subject_id: response.body.id, ...inNorthwind('admin') } };
+      },
+    },
+    {
+      route: 'PATCH /members/{id}',
+      what: 'the Admin changes a role',
+      run: async () => {
+        const id = await make.member();
+        return { response: await call('admin', 'patch', `/members/${id}`, { role: 'Pipeline' }), status: 200, entry: { action: 'Update', subject: 'Member', subject_id: id, ...inNorthwind('admin') } };
+      },
+    },
+    {
+      route: 'DELETE /members/{id}',
+      what: 'the Admin removes a member',
+      run: async () => {
+        const id = await make.member();
+        return { response: await call('admin', 'delete', `/members/${id}`), status: 204, entry: { action: 'Delete', subject: 'Member', subject_id: id, ...inNorthwind('admin') } };
+      },
+    },
+    {
+      route: 'POST /auth/register',
+      what: 'a new account',
+      run: async () => {
+        const response = await request(f.server)
+          .post('/auth/register')
+          .send({ email: `new-${randomUUID()}@audit.test`, password: 'audit-password-2026', name: 'New Person', workspace_name: 'New Workspace' });
+        const session = AuthSessionView.parse(response.body);
+        return { response, status: 201, entry: { action: 'Register', subject: 'User', subject_id: session.user.id, workspace_id: session.workspace.id, actor_id: session.user.id } };
+      },
+    },
+    {
+      route: 'POST /auth/login',
+      what: 'a Pipeline user signs in',
+      run: async () => {
+        const response = await request(f.server).post('/auth/login').send({ email: 'linus@northwind.test', password: f.seed.password });
+        return { response, status: 200, entry: { action: 'Sign In', subject: 'User', subject_id: f.userIds.pipeline, ...inNorthwind('pipeline') } };
+      },
+    },
+    {
+      route: 'POST /auth/refresh',
+      what: 'a session rotates its refresh token',
+      run: async () => {
+        const { refresh_token } = await make.session();
+        const family = await refreshFamilyOf(f.ownerUrl, refresh_token);
+        const response = await request(f.server).post('/auth/refresh').send({ refresh_token });
+        // The rotation keeps the family: the new token is the same session.
+        expect(await refreshFamilyOf(f.ownerUrl, response.body.refresh_token)).toBe(family);
+        return { response, status: 200, entry: { action: 'Refresh', subject: 'Session', subject_id: family, ...inNorthwind('pipeline') } };
+      },
+    },
+    {
+      route: 'POST /auth/logout',
+      what: 'a session signs out',
+      run: async () => {
+        const { refresh_token } = await make.session();
+        const family = await refreshFamilyOf(f.ownerUrl, refresh_token);
+        const response = await request(f.server).post('/auth/logout').send({ refresh_token });
+        return { response, status: 200, entry: { action: 'Sign Out', subject: 'Session', subject_id: family, ...inNorthwind('pipeline') } };
+      },
+    },
+    {
+      route: 'POST /auth/logout',
+      what: 'an unknown token (nothing to revoke: no session, no workspace)',
+      run: async () => {
+        const response = await request(f.server).post('/auth/logout').send({ refresh_token: 'not-a-token' });
+        return { response, status: 200, entry: { action: 'Sign Out', subject: 'Session', subject_id: null, workspace_id: null, actor_id: null } };
+      },
+    },
+    {
+      route: 'POST /auth/switch-workspace',
+      what: 'the Admin switches to a workspace she is a member of',
+      run: async () => {
+        const response = await call('admin', 'post', '/auth/switch-workspace', { workspace_id: f.globexId });
+        // Unlike Refresh and Sign Out, a switch names the user (it starts a new session, whose family is not returned).
+        return { response, status: 200, entry: { action: 'Switch Workspace', subject: 'Session', subject_id: f.userIds.admin, workspace_id: f.globexId, actor_id: f.userIds.admin } };
+      },
+    },
+  ];
+
+  // One refused call per mutating route: the CASL guard's denial, a row the ability refuses
+  // inside the service, a missing or foreign id, or the route's own business error.
+  const FAILURES: AuditCase[] = [
+    ...(['companies', 'contacts', 'deals'] as const).flatMap((resource): AuditCase[] => {
+      const subject = ({ companies: 'Company', contacts: 'Contact', deals: 'Deal' } as const)[resource];
+      const denied = (persona: Persona, action: string): Expected => ({ action, subject, subject_id: null, error_code: 'CASL_FORBIDDEN', ...inNorthwind(persona) });
+      return [
+        {
+          route: `POST /${resource}`,
+          what: 'a Viewer (guard denial)',
+          run: async () => ({ response: await call('viewer', 'post', `/${resource}`, { name: 'Nope' }), status: 403, entry: denied('viewer', 'Create') }),
+        },
+        {
+          route: `PATCH /${resource}/{id}`,
+          what: 'a Viewer (guard denial)',
+          run: async () => ({ response: await call('viewer', 'patch', `/${resource}/${randomUUID()}`, { name: 'Nope' }), status: 403, entry: denied('viewer', 'Update') }),
+        },
+        {
+          route: `DELETE /${resource}/{id}`,
+          what: 'a Pipeline user (guard denial)',
+          run: async () => ({ response: await call('pipeline', 'delete', `/${resource}/${randomUUID()}`), status: 403, entry: denied('pipeline', 'Delete') }),
+        },
+      ];
+    }),
+    {
+      route: 'POST /contacts',
+      what: 'the Admin, for a company that does not exist',
+      run: async () => ({
+        response: await call('admin', 'post', '/contacts', { company_id: randomUUID(), first_name: 'Ida', last_name: 'Audit', email: 'ida@audit.test' }),
+        status: 404,
+        entry: { action: 'Create', subject: 'Contact', subject_id: null, error_code: 'TENANCY_NOT_FOUND', ...inNorthwind('admin') },
+      }),
+    },
+    {
+      route: 'PATCH /companies/{id}',
+      what: 'the Admin, on an id that does not exist',
+      run: async () => {
+        const id = randomUUID();
+        return { response: await call('admin', 'patch', `/companies/${id}`, { name: 'Ghost' }), status: 404, entry: { action: 'Update', subject: 'Company', subject_id: id, error_code: 'TENANCY_NOT_FOUND', ...inNorthwind('admin') } };
+      },
+    },
+    {
+      route: 'DELETE /contacts/{id}',
+      what: 'the Admin, on another workspace’s contact',
+      run: async () => {
+        const id = await make.contact('globexAdmin');
+        return { response: await call('admin', 'delete', `/contacts/${id}`), status: 404, entry: { action: 'Delete', subject: 'Contact', subject_id: id, error_code: 'TENANCY_NOT_FOUND', ...inNorthwind('admin') } };
+      },
+    },
+    {
+      route: 'PATCH /deals/{id}',
+      what: 'a Pipeline user, on a deal they do not own (refused in the service)',
+      run: async () => {
+        const id = await make.deal();
+        return { response: await call('pipeline', 'patch', `/deals/${id}`, { amount: 1 }), status: 403, entry: { action: 'Update', subject: 'Deal', subject_id: id, error_code: 'CASL_FORBIDDEN', ...inNorthwind('pipeline') } };
+      },
+    },
+    {
+      route: 'POST /deals/{id}/stage',
+      what: 'a Viewer (guard denial)',
+      run: async () => ({
+        response: await call('viewer', 'post', `/deals/${await make.deal()}/stage`, { stage: 'Qualified' }),
+        status: 403,
+        entry: { action: 'Update', subject: 'Deal', subject_id: null, error_code: 'CASL_FORBIDDEN', ...inNorthwind('viewer') },
+      }),
+    },
+    {
+      route: 'POST /deals/{id}/stage',
+      what: 'the Admin, on an id that does not exist',
+      run: async () => {
+        const id = randomUUID();
+        return { response: await call('admin', 'post', `/deals/${id}/stage`, { stage: 'Qualified' }), status: 404, entry: { action: 'Stage Change', subject: 'Deal', subject_id: id, error_code: 'TENANCY_NOT_FOUND', ...inNorthwind('admin') } };
+      },
+    },
+    {
+      route: 'POST /members',
+      what: 'an Operator (guard denial)',
+      run: async () => ({
+        response: await call('operator', 'post', '/members', { email: (await make.account()).email, role: 'Viewer' }),
+        status: 403,
+        entry: { action: 'Create', subject: 'Member', subject_id: null, error_code: 'CASL_FORBIDDEN', ...inNorthwind('operator') },
+      }),
+    },
+    {
+      route: 'POST /members',
+      what: 'the Admin, adding someone already a member',
+      run: async () => ({
+        response: await call('admin', 'post', '/members', { email: 'mary@northwind.test', role: 'Viewer' }),
+        status: 409,
+        entry: { action: 'Create', subject: 'Member', subject_id: null, error_code: 'MEMBER_EXISTS', ...inNorthwind('admin') },
+      }),
+    },
+    {
+      route: 'PATCH /members/{id}',
+      what: 'an Operator (guard denial)',
+      run: async () => ({
+        response: await call('operator', 'patch', `/members/${await make.member()}`, { role: 'Admin' }),
+        status: 403,
+        entry: { action: 'Update', subject: 'Member', subject_id: null, error_code: 'CASL_FORBIDDEN', ...inNorthwind('operator') },
+      }),
+    },
+    {
+      route: 'DELETE /members/{id}',
+      what: 'the Admin, on an id that does not exist',
+      run: async () => {
+        const id = randomUUID();
+        return { response: await call('admin', 'delete', `/members/${id}`), status: 404, entry: { action: 'Delete', subject: 'Member', subject_id: id, error_code: 'TENANCY_NOT_FOUND', ...inNorthwind('admin') } };
+      },
+    },
+    {
+      route: 'POST /auth/register',
+      what: 'an email that has an account',
+      run: async () => ({
+        response: await request(f.server).post('/auth/register').send({ email: 'mary@northwind.test', password: 'audit-password-2026', name: 'Mary Again', workspace_name: 'Dup' }),
+        status: 409,
+        entry: { action: 'Register', subject: 'User', subject_id: null, error_code: 'EMAIL_TAKEN', workspace_id: null, actor_id: null },
+      }),
+    },
+    {
+      route: 'POST /auth/login',
+      what: 'a wrong password (the entry names the account tried)',
+      run: async () => ({
+        response: await request(f.server).post('/auth/login').send({ email: 'grace@northwind.test', password: 'wrong-password-2026' }),
+        status: 401,
+        entry: { action: 'Sign In', subject: 'User', subject_id: f.userIds.operator, error_code: 'INVALID_CREDENTIALS', workspace_id: null, actor_id: null },
+      }),
+    },
+    {
+      route: 'POST /auth/refresh',
+      what: 'an unknown token',
+      run: async () => ({
+        response: await request(f.server).post('/auth/refresh').send({ refresh_token: 'not-a-token' }),
+        status: 401,
+        entry: { action: 'Refresh', subject: 'Session', subject_id: null, error_code: 'REFRESH_TOKEN_INVALID', workspace_id: null, actor_id: null },
+      }),
+    },
+    {
+      route: 'POST /auth/switch-workspace',
+      what: 'a Viewer, to a workspace they are not a member of',
+      run: async () => ({
+        response: await call('viewer', 'post', '/auth/switch-workspace', { workspace_id: f.globexId }),
+        status: 404,
+        entry: { action: 'Switch Workspace', subject: 'Session', subject_id: f.userIds.viewer, error_code: 'WORKSPACE_NOT_FOUND', ...inNorthwind('viewer') },
+      }),
+    },
+  ];
+
+  it.each(SUCCESSES)('$route, $what: exactly one Success entry', async ({ run }) => {
+    const { response, status, entry } = await run();
+    expect(response.status, JSON.stringify(response.body)).toBe(status);
+    expect(await only(response)).toMatchObject({ ...entry, status: 'Success', error_code: null });
+  });
+
+  it.each(FAILURES)('$route, $what: exactly one Failure entry', async ({ run }) => {
+    const { response, status, entry } = await run();
+    expect(response.status, JSON.stringify(response.body)).toBe(status);
+    expect(await only(response)).toMatchObject({ ...entry, status: 'Failure' });
+  });
+
+  it('the tables cover every mutating route the app serves (sign-out has no failing call: an unknown token is a Success)', async () => {
+    const document = (await request(f.server).get('/docs-json').expect(200)).body as { paths: Record<string, Record<string, unknown>> };
+    const routes = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.keys(operations)
+        .filter((method) => MUTATING.includes(method))
+        .map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    const covered = (cases: AuditCase[]) => [...new Set(cases.map((c) => c.route))].sort();
+    expect(routes.length).toBeGreaterThanOrEqual(18);
+    expect(covered(SUCCESSES)).toEqual([...routes].sort());
+    expect(covered(FAILURES)).toEqual(routes.filter((route) => route !== 'POST /auth/logout').sort());
   });
 
   it('GET /audit shows the workspace’s trail as views, never another workspace’s', async () => {

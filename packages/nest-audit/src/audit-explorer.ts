@@ -119,11 +119,16 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
+// What a first argument must look like to be taken for the subject's id: a UUID or an integer.
+// Any other string may be a secret (a refresh token, a reset code) and is never stored.
+const ID_LIKE = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d{1,19})$/i;
+
 function defaultSubjectId(args: unknown[], result: unknown): string | number | null {
   const id = (result as { id?: unknown } | null)?.id;
   if (typeof id === 'string' || typeof id === 'number') return id;
   const [first] = args;
-  return typeof first === 'string' || typeof first === 'number' ? first : null;
+  if (typeof first === 'number' && Number.isFinite(first)) return first;
+  return typeof first === 'string' && ID_LIKE.test(first) ? first : null;
 }
 
 /** A user-supplied option function that throws must not fail the business call. */

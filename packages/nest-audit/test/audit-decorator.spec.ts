@@ -45,7 +45,7 @@ class DealsService {
 
   @Audit({ action: 'Archive', subject: 'Deal' })
   archiveNow(id: string): string {
-    if (id === 'bad') throw new Error('cannot archive');
+    if (id === '0190a0b2-0000-7000-8000-00000000bad0') throw new Error('cannot archive');
     return id;
   }
 
@@ -157,32 +157,40 @@ describe.each(HTTP_ADAPTERS)('@Audit on provider methods (%s)', (adapter) => {
   });
 
   it('records a failure with the error code and message, and the caller still gets the error', async () => {
-    const response = await post('/deals/deal-3/delete');
+    const response = await post('/deals/0190a0b2-0000-7000-8000-0000000000d3/delete');
     expect(response.status).toBe(404);
     const [entry] = await flushedRows();
     expect(entry).toMatchObject({
       action: 'Delete',
-      subject_id: 'deal-3',
+      subject_id: '0190a0b2-0000-7000-8000-0000000000d3',
       status: 'Failure',
       error_code: 'DEAL_NOT_FOUND',
-      error_message: 'Deal deal-3 not found.',
+      error_message: 'Deal 0190a0b2-0000-7000-8000-0000000000d3 not found.',
     });
   });
 
   it('audits synchronous methods, and providers called outside HTTP (a job) with the job context', async () => {
     const deals = http.app.get(DealsService);
-    expect(deals.archiveNow('a-1')).toBe('a-1');
-    expect(() => deals.archiveNow('bad')).toThrow('cannot archive');
+    expect(deals.archiveNow('0190a0b2-0000-7000-8000-0000000000a1')).toBe('0190a0b2-0000-7000-8000-0000000000a1');
+    expect(() => deals.archiveNow('0190a0b2-0000-7000-8000-00000000bad0')).toThrow('cannot archive');
     await new ContextService().run({ workspaceId: WS, actor: { kind: 'Job', id: 'job-42' } }, () =>
       http.app.get(ReminderProcessor).process({ dealId: 'deal-5' }),
     );
     const entries = await flushedRows();
     expect(entries.map((e) => [e.action, e.status, e.subject_id, e.actor_kind, e.error_code])).toEqual([
-      ['Archive', 'Success', 'a-1', 'System', null],
-      ['Archive', 'Failure', 'bad', 'System', 'Error'],
+      ['Archive', 'Success', '0190a0b2-0000-7000-8000-0000000000a1', 'System', null],
+      ['Archive', 'Failure', '0190a0b2-0000-7000-8000-00000000bad0', 'System', 'Error'],
       ['Send', 'Success', 'deal-5', 'Job', null],
     ]);
     expect(entries[2]!.actor_id).toBe('job-42');
+  });
+
+  it('takes a first argument for the subject id only when it looks like one (a UUID or an integer), never a token', async () => {
+    const deals = http.app.get(DealsService);
+    const token = 'p8Ks0Jb1y3XwVq7n2mR5tLc9hGd4fZa6eUo0iWj_QxY';
+    for (const id of [token, 'reset-code-1234', '42']) deals.archiveNow(id);
+    deals.archiveNow(7 as unknown as string);
+    expect((await flushedRows()).map((e) => e.subject_id)).toEqual([null, null, '42', '7']);
   });
 
   it('keeps the wrapped method’s own metadata', async () => {

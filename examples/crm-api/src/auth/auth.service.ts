@@ -41,6 +41,7 @@ export class AuthService {
         if (error.code === '23505') throw new ApiError('EMAIL_TAKEN', 'An account with this email exists: sign in instead.');
         throw error;
       });
+    this.audit.describe({ subjectId: created.user.id });
     return this.openSession(created.user, created.workspace, created.role);
   }
 
@@ -99,7 +100,8 @@ export class AuthService {
   private async openSession(user: UserRow, workspace: WorkspaceRow, role: Role, familyId?: string): Promise<AuthSession> {
     // From here on the request acts as this user in this workspace: logs and the audit entry say so.
     this.context.update({ workspaceId: workspace.id, actor: { kind: 'User', id: user.id } });
-    this.audit.describe({ subjectId: user.id, metadata: { role } });
+    // The subject id is the caller's: the user for Register and Sign In, the family for Refresh.
+    this.audit.describe({ metadata: { role } });
     const accessToken = await this.accessTokens.sign({ sub: user.id, workspace_id: workspace.id, roles: [role], name: user.name });
     const refresh = await this.refreshTokens.issue({ userId: user.id, workspaceId: workspace.id, ttlDays: this.refreshTtlDays, familyId });
     return {
