@@ -128,20 +128,25 @@ export class TenantDb<
 
   /**
    * Raw SQL. Not rewritten: with `rls: true` it runs in the unit of work's transaction and the
-   * database policies scope it; without RLS, filter by workspace yourself.
+   * database policies scope it; without RLS, filter by workspace yourself. Either way it needs a
+   * workspace in context, like every other query (fail closed).
    */
   get execute(): PgDatabase<TQueryResult, TSchema>['execute'] {
+    this.workspaceId('execute');
     const db = this.current();
     return db.execute.bind(db);
   }
 
   /**
-   * Runs `fn` in a transaction (a savepoint when one is already open). The callback receives
-   * this TenantDb, which uses the transaction for everything called inside it.
+   * Runs `fn` in a transaction: a savepoint when one of the same workspace is already open, a
+   * transaction of its own (another connection) inside one of another workspace, as with
+   * `Tenancy.runInWorkspace(B)` during a request of A. The callback receives this TenantDb,
+   * which uses the transaction for everything called inside it.
    */
   async transaction<T>(fn: (tx: this) => Promise<T>, config?: PgTransactionConfig): Promise<T> {
     const workspaceId = this.workspaceId('transaction');
-    const outer = activeUnitOfWork(this.root);
+    const active = activeUnitOfWork(this.root);
+    const outer = active?.workspaceId === workspaceId ? active : undefined;
     const open = (tx: AnyDatabase) => runUnitOfWork({ owner: this.root, tx, workspaceId }, () => fn(this));
     if (this.rls && !outer && canOpenInOneRoundTrip(this.root, workspaceId, this.rlsSetting, config)) {
       return runNodePgUnitOfWork(this.root, workspaceId, this.rlsSetting, open);

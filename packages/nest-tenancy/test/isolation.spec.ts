@@ -254,6 +254,7 @@ describe.each([
     await context.run({ actor: { kind: 'System', id: null } }, async () => {
       await expect(async () => db.select().from(companies)).rejects.toBeInstanceOf(TenantContextMissingError);
       await expect(async () => db.insert(companies).values({ name: 'x' })).rejects.toBeInstanceOf(TenantContextMissingError);
+      await expect(async () => db.execute(sql`select 1`)).rejects.toBeInstanceOf(TenantContextMissingError);
     });
   });
 

@@ -82,6 +82,26 @@ describe('RLS unit of work on a node-postgres pool', () => {
     expect(rows[0].n).toBe(0);
   });
 
+  it('a transaction for another workspace inside a unit of work is a transaction of its own, in that workspace', async () => {
+    const seen = await inWorkspace(WS_A, () =>
+      db.transaction(async () => {
+        await db.insert(companies).values({ name: 'From A' });
+        // What Tenancy.runInWorkspace(B) does during a request of A.
+        const inB = await inWorkspace(WS_B, () =>
+          db.transaction(async () => {
+            await db.insert(companies).values({ name: 'From B' });
+            return (await db.select().from(companies)).map((r) => r.name);
+          }),
+        );
+        const inA = (await db.select().from(companies)).map((r) => r.name);
+        return { inA, inB };
+      }),
+    );
+    expect(seen).toEqual({ inA: ['From A'], inB: ['From B'] });
+    const rows = await fixture.admin.select().from(companies).orderBy(companies.name);
+    expect(rows.map((r) => [r.name, r.workspaceId])).toEqual([['From A', WS_A], ['From B', WS_B]]);
+  });
+
   it('with transaction options it uses Drizzle’s begin and a separate set_config', async () => {
     await inWorkspace(WS_B, () => db.transaction(() => db.insert(companies).values({ name: 'Serial' }), { isolationLevel: 'serializable' }));
     expect(statements[0]).toBe('begin isolation level serializable');
