@@ -36,6 +36,8 @@ export const EnvSchema = z.object({
   /** Largest accepted request body (body-parser syntax). */
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/, "like '100kb'").default('100kb'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Write the JSON log lines to this file instead of stdout ('' = stdout). */
+  LOG_FILE: z.string().default(''),
   /** Argon2id memory cost in KiB (OWASP: 19 MiB minimum with t=2, p=1). */
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(8).default(19_456),
 });

@@ -3,8 +3,10 @@ import { ConfigService } from '@nestjs/config';
 import { makeHistogramProvider, PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { pinoContextMixin } from '@acme/nest-context';
 import { LoggerModule } from 'nestjs-pino';
+import type { Options as HttpLoggerOptions } from 'pino-http';
 import type { Env } from '../config/env.schema';
 import { HealthController } from './health.controller';
+import { pinoHttpTo } from './log-destination';
 import { HTTP_DURATION, HttpMetricsMiddleware } from './http-metrics.middleware';
 import { MetricsController } from './metrics.controller';
 
@@ -15,14 +17,15 @@ const QUIET_ROUTES = new Set(['/health', '/metrics']);
   imports: [
     LoggerModule.forRootAsync({
       inject: [ConfigService],
-      useFactory: (config: ConfigService<Env, true>) => ({
-        pinoHttp: {
+      useFactory: (config: ConfigService<Env, true>) => {
+        const options: HttpLoggerOptions = {
           level: config.get('LOG_LEVEL'),
           mixin: pinoContextMixin,
           redact: ['req.headers.authorization', 'req.headers.cookie'],
           autoLogging: { ignore: (request) => QUIET_ROUTES.has(request.url?.split('?')[0] ?? '') },
-        },
-      }),
+        };
+        return { pinoHttp: pinoHttpTo(config.get('LOG_FILE'), options) };
+      },
     }),
     PrometheusModule.register({ controller: MetricsController, defaultMetrics: { enabled: true } }),
   ],

@@ -6,6 +6,7 @@ import { ConfigService } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import { appConfigModule } from '../config/app-config.module';
 import { WorkerEnvSchema, type WorkerEnv } from '../config/env.schema';
+import { pinoHttpTo } from '../observability/log-destination';
 import { DatabaseModule } from '../database/database.module';
 import { APP_DB, SYSTEM_DB, type Database } from '../database/database.tokens';
 import { ALL_QUEUES } from '../jobs/queues';
@@ -28,7 +29,9 @@ export class WorkerModule {
         ContextModule.forRoot(),
         LoggerModule.forRootAsync({
           inject: [ConfigService],
-          useFactory: (config: ConfigService<WorkerEnv, true>) => ({ pinoHttp: { level: config.get('LOG_LEVEL'), mixin: pinoContextMixin } }),
+          useFactory: (config: ConfigService<WorkerEnv, true>) => ({
+            pinoHttp: pinoHttpTo(config.get('LOG_FILE'), { level: config.get('LOG_LEVEL'), mixin: pinoContextMixin }),
+          }),
         }),
         DatabaseModule,
         TenancyModule.forRootAsync({

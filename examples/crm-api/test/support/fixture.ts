@@ -26,8 +26,8 @@ export interface CrmFixture extends TestApp {
 }
 
 /** The app with the demo seed (two workspaces, every role) and a signed-in token per persona. */
-export async function startCrmFixture(): Promise<CrmFixture> {
-  const app = await startTestApp();
+export async function startCrmFixture(extraEnv: Record<string, string> = {}): Promise<CrmFixture> {
+  const app = await startTestApp(extraEnv);
   const seed = await seedDemo(app.ownerUrl, { argon2MemoryKib: 1024 });
   const ids = { northwind: seed.workspaces.find((w) => w.slug === 'northwind')!.id, globex: seed.workspaces.find((w) => w.slug === 'globex')!.id };
   const tokens = {} as Record<Persona, string>;
