@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeTenantIsolation, type IsolationRoute } from '@acme/nest-testing/vitest';
 import { startCrmFixture, type CrmFixture } from './support/fixture';
 
+const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
+
 type IdRoute = IsolationRoute & { resource: 'company' | 'contact' | 'deal' | 'member' };
 
 const ID_ROUTES: IdRoute[] = [
@@ -51,9 +53,11 @@ describeTenantIsolation('CRM API (Globex against Northwind)', {
       owner: f.as('admin'),
       intruder: f.as('globexAdmin'),
       ownerIds: await northwindIds(f),
+      // Every path with a parameter, whatever it is called ({id}, {dealId}, ...), and only the
+      // HTTP methods of each path item (not `parameters`, `summary` and the like).
       idRoutes: Object.entries(document.paths)
-        .filter(([path]) => path.includes('{id}'))
-        .flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`)),
+        .filter(([path]) => /\{[^}]+\}/.test(path))
+        .flatMap(([path, item]) => Object.keys(item).filter((key) => HTTP_METHODS.has(key)).map((method) => `${method.toUpperCase()} ${path}`)),
       close: () => f.close(),
     };
   },

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fillId, findIds, idPlaceholder, routeKey, withoutPerRequestFields } from './isolation-checks';
 
 /** A response as the isolation suite looks at it. */
 export interface IsolationResponse {
@@ -16,12 +17,19 @@ export interface IsolationTarget {
   intruder: Record<string, string>;
   /** Ids of rows the owner's workspace has, per resource kind (at least one each). */
   ownerIds: Record<string, readonly string[]>;
-  /** Every `METHOD /path/{id}` route of the app (e.g. from its OpenAPI document), to prove coverage. */
-  idRoutes?: readonly string[];
+  /**
+   * Every `METHOD /path/{param}` route of the app, taken from the app itself (e.g. every path of
+   * its OpenAPI document with a `{...}` parameter), never copied from `routes`: the suite fails
+   * when one of them is missing from `routes`, so a new id route cannot go untested.
+   */
+  idRoutes: readonly string[];
   close?(): Promise<void>;
 }
 
-/** A route that takes an id: `{id}` in `path` is replaced by the owner's ids of `resource`. */
+/**
+ * A route that takes an id. The path's id placeholder (`{id}`, or its only `{param}`, e.g.
+ * `{dealId}`) is replaced by the owner's ids of `resource`; write the placeholder as `idRoutes` does.
+ */
 export interface IsolationRoute {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
@@ -31,8 +39,9 @@ export interface IsolationRoute {
 
 export interface TenantIsolationOptions {
   setup(): Promise<IsolationTarget>;
+  /** Every id route of the app; each resource needs a `GET` route (it proves the owner's rows unchanged). */
   routes: readonly IsolationRoute[];
-  /** List endpoints that must never return the owner's ids to the intruder. */
+  /** List endpoints whose bodies must never contain the owner's ids, anywhere. Without any, that test is skipped. */
   lists?: readonly string[];
   /** @default 404 */
   expectStatus?: number;
@@ -47,41 +56,46 @@ export interface TenantIsolationOptions {
   comparableBody?(body: unknown): unknown;
 }
 
-const PER_REQUEST_FIELDS = ['request_id', 'requestId', 'timestamp'];
-
-function withoutPerRequestFields(body: unknown): unknown {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return body;
-  return Object.fromEntries(Object.entries(body).filter(([key]) => !PER_REQUEST_FIELDS.includes(key)));
-}
+const MISSING_ID = '00000000-0000-4000-8000-000000000000';
 
 /**
  * The cross-workspace suite every multi-tenant API needs: for every route that takes an id, a
  * user of another workspace gets 404 (reads and writes alike), indistinguishable from an id that
- * never existed; the owner's rows are unchanged afterwards; lists never contain the owner's ids;
- * and, given the app's id routes, no route is left out.
+ * never existed on every route; the owner's rows are unchanged afterwards; lists never contain
+ * the owner's ids; and no id route of the app is left out.
  *
  * @example describeTenantIsolation('CRM', { setup, routes: [{ method: 'GET', path: '/companies/{id}', resource: 'company' }] });
  */
 export function describeTenantIsolation(name: string, options: TenantIsolationOptions): void {
   const expected = options.expectStatus ?? 404;
   const perResource = options.idsPerResource ?? 2;
-  describe(`tenant isolation: ${name}`, () => {
+  for (const route of options.routes) {
+    if (!idPlaceholder(route.path)) {
+      throw new TypeError(`describeTenantIsolation: ${route.method} ${route.path} has no id placeholder: write it as {id} (or as its only {param})`);
+    }
+  }
+  const readPathOf = (resource: string) => options.routes.find((r) => r.resource === resource && r.method === 'GET')?.path;
+  const resources = [...new Set(options.routes.map((r) => r.resource))];
+
+  // The tests build on each other (rows read before the attacks, compared after): never shuffled or concurrent.
+  describe(`tenant isolation: ${name}`, { shuffle: false, concurrent: false }, () => {
     let target: IsolationTarget;
-    const snapshots = new Map<string, string>();
-    const readPathOf = (resource: string) => options.routes.find((r) => r.resource === resource && r.method === 'GET')?.path;
+    const snapshots: { resource: string; id: string; body: string }[] = [];
+    const idsOf = (resource: string) => target.ownerIds[resource]!.slice(0, perResource);
 
     beforeAll(async () => {
       target = await options.setup();
-      for (const route of options.routes) {
-        expect(target.ownerIds[route.resource]?.length ?? 0, `owner ids of "${route.resource}"`).toBeGreaterThan(0);
+      for (const resource of resources) {
+        expect(target.ownerIds[resource]?.length ?? 0, `owner ids of "${resource}"`).toBeGreaterThan(0);
       }
-      for (const resource of new Set(options.routes.map((r) => r.resource))) {
+      for (const resource of resources) {
         const path = readPathOf(resource);
         if (!path) continue;
-        const id = target.ownerIds[resource]![0]!;
-        const own = await target.request('GET', path.replace('{id}', id), { headers: target.owner });
-        expect(own.status, `the owner reads ${path}`).toBe(200);
-        snapshots.set(`${resource}:${id}`, JSON.stringify(own.body));
+        for (const id of idsOf(resource)) {
+          const own = await target.request('GET', fillId(path, id), { headers: target.owner });
+          expect(own.status, `the owner reads ${path} with ${id}`).toBe(200);
+          snapshots.push({ resource, id, body: JSON.stringify(own.body) });
+        }
       }
     });
     afterAll(async () => {
@@ -89,15 +103,22 @@ export function describeTenantIsolation(name: string, options: TenantIsolationOp
     });
 
     it('covers every route that takes an id', () => {
-      if (!target.idRoutes) return;
-      const covered = options.routes.map((r) => `${r.method} ${r.path}`).sort();
-      expect(covered).toEqual([...target.idRoutes].map((r) => r.replace(/^(\w+)/, (m) => m.toUpperCase())).sort());
+      if (!Array.isArray(target.idRoutes)) {
+        throw new Error('idRoutes is missing: return every METHOD /path/{param} route of the app from setup() (e.g. from its OpenAPI document)');
+      }
+      const covered = new Set(options.routes.map((r) => routeKey(`${r.method} ${r.path}`)));
+      const app = new Set(target.idRoutes.map(routeKey));
+      const uncovered = [...app].filter((r) => !covered.has(r)).sort();
+      const unknown = [...covered].filter((r) => !app.has(r)).sort();
+      expect(uncovered, `id routes of the app with no case in routes: ${uncovered.join(', ')}`).toEqual([]);
+      expect(unknown, `routes that are not among the app's idRoutes: ${unknown.join(', ')}`).toEqual([]);
     });
 
     it(`answers ${expected} to another workspace on every id route`, async () => {
+      expect(options.routes.length, 'routes').toBeGreaterThan(0);
       for (const route of options.routes) {
-        for (const id of target.ownerIds[route.resource]!.slice(0, perResource)) {
-          const response = await target.request(route.method, route.path.replace('{id}', id), { headers: target.intruder, body: route.body });
+        for (const id of idsOf(route.resource)) {
+          const response = await target.request(route.method, fillId(route.path, id), { headers: target.intruder, body: route.body });
           expect(response.status, `${route.method} ${route.path} with ${id}`).toBe(expected);
           options.expectBody?.(response.body);
         }
@@ -105,35 +126,36 @@ export function describeTenantIsolation(name: string, options: TenantIsolationOp
     });
 
     it('cannot tell another workspace’s row from one that never existed', async () => {
-      const route = options.routes.find((r) => r.method === 'GET') ?? options.routes[0]!;
-      const foreign = await target.request(route.method, route.path.replace('{id}', target.ownerIds[route.resource]![0]!), {
-        headers: target.intruder,
-        body: route.body,
-      });
-      const missing = await target.request(route.method, route.path.replace('{id}', '00000000-0000-4000-8000-000000000000'), {
-        headers: target.intruder,
-        body: route.body,
-      });
       const comparable = options.comparableBody ?? withoutPerRequestFields;
-      expect([missing.status, comparable(missing.body)]).toEqual([foreign.status, comparable(foreign.body)]);
-    });
-
-    it('leaves the owner’s rows as they were', async () => {
-      for (const [key, before] of snapshots) {
-        const [resource, id] = key.split(':') as [string, string];
-        const after = await target.request('GET', readPathOf(resource)!.replace('{id}', id), { headers: target.owner });
-        expect(after.status, key).toBe(200);
-        expect(JSON.stringify(after.body), key).toBe(before);
+      for (const route of options.routes) {
+        const call = (id: string) => target.request(route.method, fillId(route.path, id), { headers: target.intruder, body: route.body });
+        const foreign = await call(target.ownerIds[route.resource]![0]!);
+        const missing = await call(MISSING_ID);
+        expect({ status: foreign.status, body: comparable(foreign.body) }, `${route.method} ${route.path}: a foreign id vs a missing one`).toEqual({
+          status: missing.status,
+          body: comparable(missing.body),
+        });
       }
     });
 
-    it('never lists the owner’s ids to another workspace', async () => {
+    it('leaves the owner’s rows as they were', async () => {
+      const unread = resources.filter((resource) => !readPathOf(resource));
+      expect(unread, `resources with no GET route in routes, so their rows cannot be compared: ${unread.join(', ')}`).toEqual([]);
+      for (const { resource, id, body } of snapshots) {
+        const after = await target.request('GET', fillId(readPathOf(resource)!, id), { headers: target.owner });
+        expect(after.status, `${resource} ${id}`).toBe(200);
+        expect(JSON.stringify(after.body), `${resource} ${id} changed after another workspace's requests`).toBe(body);
+      }
+    });
+
+    it('never lists the owner’s ids to another workspace', async ({ skip }) => {
+      if (!options.lists?.length) skip('no lists given');
       const owned = new Set(Object.values(target.ownerIds).flat());
-      for (const path of options.lists ?? []) {
+      for (const path of options.lists!) {
         const response = await target.request('GET', path, { headers: target.intruder });
         expect(response.status, path).toBe(200);
-        const items: { id?: string }[] = Array.isArray(response.body) ? response.body : (response.body?.items ?? []);
-        for (const item of items) expect(owned.has(item.id ?? ''), `${path} lists ${item.id}`).toBe(false);
+        const leaked = findIds(response.body, owned);
+        expect(leaked, `${path} shows another workspace the owner's ids: ${leaked.join(', ')}`).toEqual([]);
       }
     });
   });
