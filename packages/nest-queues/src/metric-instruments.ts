@@ -1,3 +1,4 @@
+import type { QueueHealthCounts } from './job-counts';
 import type { MetricsRegistry } from './queues.options';
 
 export const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -10,7 +11,7 @@ interface Counter {
 interface Histogram {
   labels(labels: Labels): { observe(value: number): void };
 }
-export type GaugeSource = () => Promise<Array<[queue: string, counts: Record<string, number>]>>;
+export type GaugeSource = () => Promise<Array<[queue: string, counts: QueueHealthCounts]>>;
 
 /** The prom-client instruments of one registry, shared by every app in the process that uses it. */
 export interface Instruments {
@@ -46,7 +47,7 @@ export function createInstruments(prom: any, registry: MetricsRegistry, prefix: 
         for (const result of results) {
           if (result.status !== 'fulfilled') continue; // Redis unreachable: the health check reports it
           for (const [queue, counts] of result.value) {
-            for (const state of GAUGE_STATES) this.set({ queue, state }, counts[state] ?? 0);
+            for (const state of GAUGE_STATES) this.set({ queue, state }, counts[state]);
           }
         }
       },

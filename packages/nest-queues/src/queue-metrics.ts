@@ -1,9 +1,10 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { readJobCounts } from './job-counts';
 import { QueueRegistry } from './queue-registry';
 import { QUEUES_MODULE_OPTIONS } from './queues.module-definition';
 import { QueuesOptionsError } from './queues.errors';
 import type { MetricsRegistry, QueuesModuleOptions } from './queues.options';
-import { createInstruments, DEFAULT_BUCKETS, GAUGE_STATES, instrumentsByRegistry, type GaugeSource, type Instruments } from './metric-instruments';
+import { createInstruments, DEFAULT_BUCKETS, instrumentsByRegistry, type GaugeSource, type Instruments } from './metric-instruments';
 
 /** Per-queue children of the instruments, cached so the hot path skips label hashing. */
 interface QueueInstruments {
@@ -27,7 +28,7 @@ export class QueueMetrics implements OnModuleInit, OnApplicationShutdown {
   private readonly perQueue = new Map<string, QueueInstruments>();
   private readonly source: GaugeSource = () =>
     Promise.all(
-      [...this.registry.known].map(async (name) => [name, await this.registry.get(name).getJobCounts(...GAUGE_STATES)] as [string, Record<string, number>]),
+      [...this.registry.known].map(async (name) => [name, await readJobCounts(this.registry.get(name))] as const),
     );
 
   constructor(

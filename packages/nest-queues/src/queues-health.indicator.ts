@@ -1,14 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { readJobCounts, type QueueHealthCounts } from './job-counts';
 import { QueueRegistry } from './queue-registry';
 import { QueueWorkers } from './queue-workers';
 
-/** Job counts of one queue, as the health check reports them. */
-export interface QueueHealthCounts {
-  waiting: number;
-  active: number;
-  delayed: number;
-  failed: number;
-}
+export type { QueueHealthCounts } from './job-counts';
 
 /**
  * The shape @nestjs/terminus expects from a health indicator (`HealthIndicatorResult`), declared
@@ -41,10 +36,7 @@ export class QueuesHealthIndicator {
     try {
       const counts = await Promise.race([
         Promise.all(
-          [...this.registry.known].map(async (name) => {
-            const counts = await this.registry.get(name).getJobCounts('waiting', 'active', 'delayed', 'failed');
-            return [name, counts as unknown as QueueHealthCounts] as const;
-          }),
+          [...this.registry.known].map(async (name): Promise<[string, QueueHealthCounts]> => [name, await readJobCounts(this.registry.get(name))]),
         ),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);

@@ -24,14 +24,16 @@ describe('QueuesHealthIndicator with @nestjs/terminus', () => {
   it('is up with job counts when Redis answers', async () => {
     const app = await bootHealth(redis.options());
     try {
-      await app.get<symbol, Producer<typeof pings>>(getProducerToken(pings)).add({});
+      const producer = app.get<symbol, Producer<typeof pings>>(getProducerToken(pings));
+      await producer.add({});
+      await producer.add({}, { priority: 1 }); // kept apart from BullMQ's wait list, waiting all the same
       const indicator = app.get(QueuesHealthIndicator);
       const result = await app.get(HealthCheckService).check([() => indicator.isHealthy('queues')]);
       expect(result.status).toBe('ok');
       expect(result.details.queues).toEqual({
         status: 'up',
         workers: 'stopped',
-        queues: { pings: { waiting: 1, active: 0, delayed: 0, failed: 0 } },
+        queues: { pings: { waiting: 2, active: 0, delayed: 0, failed: 0 } },
       });
     } finally {
       await app.close();
