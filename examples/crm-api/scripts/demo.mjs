@@ -1,22 +1,32 @@
 #!/usr/bin/env node
 // `pnpm demo` at the repository root: builds what the demo needs (the @acme packages the API
-// imports, once; the API itself, always) and starts dist/demo.js, which runs everything.
+// imports, when a build is missing or older than their sources; the API itself, always) and
+// starts dist/demo.js, which runs everything.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const app = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { dependencies } = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
-const unbuilt = Object.keys(dependencies).filter(
-  (name) => name.startsWith('@acme/') && !existsSync(join(app, 'node_modules', name, 'dist', 'index.js')),
-);
+
+/** The newest modification time of the files under `dir`. */
+const newest = (dir) =>
+  Math.max(0, ...readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => statSync(join(e.parentPath, e.name)).mtimeMs));
+
+/** A package whose dist is missing, or older than a file of its src (a pull, an edit). */
+const needsBuild = (name) => {
+  const root = join(app, 'node_modules', name);
+  const built = join(root, 'dist', 'index.js');
+  return !existsSync(built) || (existsSync(join(root, 'src')) && newest(join(root, 'src')) > statSync(built).mtimeMs);
+};
+const unbuilt = Object.keys(dependencies).filter((name) => name.startsWith('@acme/') && needsBuild(name));
 const run = (args) => {
   const result = spawnSync('pnpm', args, { cwd: app, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
 };
 if (unbuilt.length) {
-  console.log(`Building ${unbuilt.join(', ')} (first run only)...`);
+  console.log(`Building ${unbuilt.join(', ')}...`);
   run(['--filter', '@acme-examples/crm-api^...', '--filter', '!@acme-examples/*', 'build']);
 }
 run(['run', '--silent', 'build']);

@@ -9,6 +9,9 @@ const url = (protocols: string[]) =>
     }
   }, `must be a ${protocols.join(' or ')}// URL`);
 
+/** OWASP's minimum argon2id memory cost (KiB) with t=2, p=1. */
+const OWASP_ARGON2_MEMORY_KIB = 19_456;
+
 /** The API's environment (the worker's is a subset). Every variable is validated once, at startup. */
 export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -38,8 +41,8 @@ export const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Write the JSON log lines to this file instead of stdout ('' = stdout). */
   LOG_FILE: z.string().default(''),
-  /** Argon2id memory cost in KiB (OWASP: 19 MiB minimum with t=2, p=1). */
-  ARGON2_MEMORY_KIB: z.coerce.number().int().min(8).default(19_456),
+  /** Argon2id memory cost in KiB (OWASP: 19 MiB minimum with t=2, p=1; lower only outside production). */
+  ARGON2_MEMORY_KIB: z.coerce.number().int().min(8).default(OWASP_ARGON2_MEMORY_KIB),
 });
 export type Env = z.infer<typeof EnvSchema>;
 
@@ -61,11 +64,24 @@ export function parseEnv(raw: Record<string, unknown>): Env;
 export function parseEnv<S extends z.ZodType>(raw: Record<string, unknown>, schema: S): z.infer<S>;
 export function parseEnv(raw: Record<string, unknown>, schema: z.ZodType = EnvSchema): unknown {
   const result = schema.safeParse(raw);
-  if (result.success) return result.data;
+  if (result.success) {
+    const weakened = productionProblems(result.data as Record<string, unknown>);
+    if (weakened.length) throw new InvalidEnvironmentError(weakened);
+    return result.data;
+  }
   throw new InvalidEnvironmentError(
     result.error.issues.map((issue) => {
       const name = issue.path.join('.');
       return raw[name] === undefined ? `${name}: missing (${issue.message})` : `${name}: ${issue.message}`;
     }),
   );
+}
+
+/** Settings that tests and the demo may lower, but production may not. */
+function productionProblems(env: Record<string, unknown>): string[] {
+  if (env.NODE_ENV !== 'production') return [];
+  const memory = env.ARGON2_MEMORY_KIB;
+  return typeof memory === 'number' && memory < OWASP_ARGON2_MEMORY_KIB
+    ? [`ARGON2_MEMORY_KIB: must be at least ${OWASP_ARGON2_MEMORY_KIB} in production (OWASP's minimum for argon2id, t=2, p=1)`]
+    : [];
 }
