@@ -34,8 +34,9 @@ Try it (needs curl; jq is optional):
   # 3. Ask for a Globex company with the Northwind token: 404, as if it did not exist
   curl -s -i ${baseUrl}/companies/${globex?.firstCompanyId} -H "authorization: Bearer $TOKEN"
 
-  # 4. The same company is visible after switching workspace (Ada is a Viewer at Globex)
-  curl -s -X POST ${baseUrl}/auth/switch-workspace -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"workspace_id":"${globex?.id}"}'
+  # 4. Switch to Globex (Ada is a Viewer there): a new token, and the same company is now visible
+  GLOBEX_TOKEN=$(curl -s -X POST ${baseUrl}/auth/switch-workspace -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"workspace_id":"${globex?.id}"}' | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')
+  curl -s ${baseUrl}/companies/${globex?.firstCompanyId} -H "authorization: Bearer $GLOBEX_TOKEN"
 
   # 5. Change something, then read the audit trail
   curl -s -X POST ${baseUrl}/deals -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"company_id":"${northwind?.firstCompanyId}","title":"Demo upsell","amount":25000}'
