@@ -4,6 +4,7 @@ import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-ex
 import { ConfigService } from '@nestjs/config';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { rejectUnreadBodies } from './common/unread-body.middleware';
 import type { Env } from './config/env.schema';
 import { setupOpenApi } from './openapi';
 
@@ -27,6 +28,7 @@ export async function createHttpApp(options: CreateHttpAppOptions = {}): Promise
   const config = app.get(ConfigService<Env, true>);
   app.useBodyParser('json', { limit: config.get('BODY_LIMIT') });
   app.useBodyParser('urlencoded', { limit: config.get('BODY_LIMIT'), extended: false });
+  app.use(rejectUnreadBodies(['application/json', 'application/x-www-form-urlencoded']));
   app.disable('x-powered-by');
   app.enableShutdownHooks();
   setupOpenApi(app);

@@ -1,6 +1,10 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRedisNamespace, createTestDatabase, type TestDatabase } from '@acme/nest-testing';
 import { bootstrapWorker, getProducerToken, type Producer, type WorkerProcess } from '@acme/nest-queues';
 import { Queue } from 'bullmq';
+import { Logger } from 'nestjs-pino';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_ROLE, SYSTEM_ROLE, urlForRole } from '../src/database/database-roles';
@@ -18,6 +22,15 @@ describe('worker', () => {
   let owner: pg.Client;
   let worker: WorkerProcess;
   let redis: { url: string; prefix: string };
+  const logFile = join(mkdtempSync(join(tmpdir(), 'crm-worker-logs-')), 'worker.log');
+  const logLines = () => {
+    try {
+      return readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+  };
 
   const waitFor = async <T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> => {
     const deadline = Date.now() + 20_000;
@@ -45,16 +58,38 @@ describe('worker', () => {
           SYSTEM_DATABASE_URL: urlForRole(database.url, SYSTEM_ROLE, TEST_PASSWORDS.system),
           REDIS_URL: redis.url,
           QUEUE_PREFIX: redis.prefix,
-          LOG_LEVEL: 'silent',
+          LOG_LEVEL: 'info',
+          LOG_FILE: logFile,
         },
       }),
       { exitProcess: false, signals: [], logger: false },
     );
+    // As src/worker.ts does: from here on Nest's loggers write through nestjs-pino (to LOG_FILE).
+    worker.app.useLogger(worker.app.get(Logger));
   });
   afterAll(async () => {
     await worker?.shutdown();
     await owner?.end();
     await database?.drop();
+  });
+
+  it('starting the worker registers the nightly stale-deal check as a BullMQ job scheduler of the maintenance queue', async () => {
+    const queue = new Queue(maintenance.name, { connection: { url: redis.url }, prefix: redis.prefix });
+    try {
+      const schedulers = await queue.getJobSchedulers(0, -1);
+      expect(schedulers.map(({ key, name, pattern, tz, every }) => ({ key, name, pattern, tz, every }))).toEqual([
+        { key: 'nightly-stale-deal-check', name: 'nightly-stale-deal-check', pattern: '0 2 * * *', tz: 'UTC', every: undefined },
+      ]);
+      // Its runs enqueue the queue's payload (validated) and are marked as this cron's.
+      expect(schedulers[0]!.template?.data).toEqual({ payload: {}, context: null, cron: 'nightly-stale-deal-check' });
+      // The next run is the coming 02:00 UTC.
+      const next = new Date(schedulers[0]!.next!);
+      expect([next.getUTCHours(), next.getUTCMinutes(), next.getUTCSeconds()]).toEqual([2, 0, 0]);
+      expect(next.getTime() - Date.now()).toBeGreaterThan(0);
+      expect(next.getTime() - Date.now()).toBeLessThanOrEqual(86_400_000);
+    } finally {
+      await queue.close();
+    }
   });
 
   it('the maintenance run flags stale deals per workspace, audits it and emails the Admins a digest', async () => {
@@ -88,6 +123,22 @@ describe('worker', () => {
     } finally {
       await queue.close();
     }
+  });
+
+  // Reads the run of the test above: the emails processor "sends" by logging, so the log is the outbox.
+  it('the digest email is written to the worker\'s JSON log, in the workspace it was sent for', async () => {
+    const northwindId = (await owner.query<{ id: string }>(`SELECT id FROM workspaces WHERE slug = 'northwind'`)).rows[0]!.id;
+    const emails = await waitFor(
+      async () => logLines().filter((line) => line.msg === 'email rendered'),
+      (lines) => lines.length > 0,
+      'an "email rendered" log line',
+    );
+    expect(emails.map((line) => [line.context, line.template, line.to])).toEqual([['Emails', 'Stale Deals Digest', 'ada@northwind.test']]);
+    expect(emails[0]).toMatchObject({ level: 30, workspaceId: northwindId });
+    const email = emails[0]!.email as string;
+    expect(email).toContain('To: ada@northwind.test');
+    expect(email).toContain('Subject: Northwind Traders: 5 stale deal(s)');
+    expect(email).toContain('  - Line 4 automation retrofit (Negotiation, €185,000)');
   });
 
   it('RLS holds in the worker: the Globex check could not touch Northwind rows', async () => {
