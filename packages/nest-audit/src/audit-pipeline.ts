@@ -11,11 +11,9 @@ import { AuditSpool } from './audit-spool';
 import { AuditWriter, insertParameters, type Queryable } from './audit-writer';
 import { AUDIT_MODULE_OPTIONS } from './audit.module-definition';
 import type { AuditModuleOptions } from './audit.options';
-import { migrateAudit } from './storage/audit-migration';
-import { maintainAuditPartitions } from './storage/audit-partitions';
+import { prepareAuditStorage } from './audit-storage-setup';
 
 const REPLAY_EVERY_MS = 5_000;
-const PARTITION_UPKEEP_EVERY_MS = 6 * 60 * 60 * 1000;
 
 /**
  * Moves entries from the process to the audit table without losing any: a short in-process
@@ -56,16 +54,8 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
     this.writer = new AuditWriter(this.pool, table, this.options.schema);
     this.metrics = await createAuditMetrics();
     if (this.options.migrate) {
-      const { mode } = await migrateAudit(this.pool, { table, schema: this.options.schema, timescale: 'auto' });
-      if (mode === 'partitioned') {
-        this.logger.warn(`TimescaleDB is not installed: "${table}" uses native range partitions; retention drops old partitions.`);
-        // No default partition: upcoming ones must exist before rows for them arrive.
-        const upkeep = () =>
-          maintainAuditPartitions(this.pool, { table, schema: this.options.schema }).catch((error: unknown) =>
-            this.logger.error(`Audit partition upkeep failed (inserts fail once partitions run out): ${String(error)}`),
-          );
-        this.upkeepTimer = setInterval(() => void upkeep(), PARTITION_UPKEEP_EVERY_MS).unref();
-      }
+      const storage = this.options.migrate === true ? {} : this.options.migrate;
+      this.upkeepTimer = await prepareAuditStorage(this.pool, { table, schema: this.options.schema, storage }, this.logger);
     }
     if (queue) {
       this.producer = await createAuditProducer(queue);

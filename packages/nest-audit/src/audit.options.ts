@@ -1,5 +1,6 @@
 import type { AuditControllerOptions } from './audit.controller';
 import type { Pool } from 'pg';
+import type { MigrateAuditOptions } from './storage/audit-storage.options';
 
 /** Where the audit table lives: a pg Pool you own, or a connection string (the module owns that pool). */
 export type AuditDatabase = { pool: Pool } | { connectionString: string; max?: number };
@@ -30,6 +31,12 @@ export interface AuditQueueOptions {
   lockDurationMs?: number;
 }
 
+/**
+ * Storage settings of `migrate`: those of `migrateAudit(pool, options)`, without the table and
+ * schema (the module's `table` and `schema` are used) and without `now` (the clock is the real one).
+ */
+export type AuditMigrateOptions = Omit<MigrateAuditOptions, 'table' | 'schema' | 'now'>;
+
 /** Options of `AuditModule.forRoot` / `forRootAsync`. */
 export interface AuditModuleOptions {
   database: AuditDatabase;
@@ -57,9 +64,13 @@ export interface AuditModuleOptions {
   redact?: string[];
   /**
    * Create the table (TimescaleDB hypertable when available, else native partitions) at startup.
+   * `true` uses the default storage settings; an object sets them as `migrateAudit` takes them
+   * (`timescale`, `chunkInterval`, `compressAfter`, `retainFor`, `partitionInterval`,
+   * `partitionsAhead`). Without TimescaleDB the module also keeps the partitions up (at startup
+   * and every 6 hours) with the same `retainFor`, `partitionInterval` and `partitionsAhead`.
    * @default false
    */
-  migrate?: boolean;
+  migrate?: boolean | AuditMigrateOptions;
   /**
    * Record every HTTP request answered 403 that left no 'Failure' entry of its own (a guard of
    * the app refused it) as a 'Failure' with action 'Access', subject 'Route', code 'ACCESS_DENIED'.

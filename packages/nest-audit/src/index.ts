@@ -1,6 +1,6 @@
 export { AuditModule } from './audit.module';
 export { AUDIT_MODULE_OPTIONS } from './audit.module-definition';
-export type { AuditDatabase, AuditModuleExtras, AuditModuleOptions, AuditQueueOptions } from './audit.options';
+export type { AuditDatabase, AuditMigrateOptions, AuditModuleExtras, AuditModuleOptions, AuditQueueOptions } from './audit.options';
 export { DEFAULT_REDACT } from './audit.options';
 export { Audit, type AuditedCall, type AuditOptions } from './audit.decorator';
 export { AuditService, type AuditTransaction } from './audit.service';

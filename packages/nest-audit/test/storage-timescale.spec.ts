@@ -1,14 +1,30 @@
-import { createTestDatabase, type TestDatabase } from '@acme/nest-testing';
+import { ContextService } from '@acme/nest-context';
+import { createRedisNamespace, createTestDatabase, type TestDatabase } from '@acme/nest-testing';
+import { Module, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Queue } from 'bullmq';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditModule, AuditService, type AuditModuleOptions } from '@acme/nest-audit';
+import { connectionOf } from '../src/audit-queue';
 import { AuditQuery } from '../src/query/audit-query';
 import { migrateAudit } from '../src/storage/audit-migration';
 import { AuditStorageError } from '../src/storage/audit-storage.errors';
+import { eventually } from './support/audit-fixture';
 import { auditTableColumns, expectedAuditColumns } from './support/storage-rows';
 
 const WS_A = '0190a0b2-0000-7000-8000-0000000000a1';
 const WS_B = '0190a0b2-0000-7000-8000-0000000000b2';
 const OPTIONS = { chunkInterval: '1 day', compressAfter: '7 days', retainFor: '30 days' };
+
+async function boot(options: AuditModuleOptions): Promise<INestApplicationContext> {
+  @Module({ imports: [AuditModule.forRoot(options)] })
+  class AppModule {}
+  return NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
+}
 
 // The embedded TimescaleDB (PGlite) serves one connection at a time: a pool of one that lets it
 // go quickly, so other test files can have it in between.
@@ -163,5 +179,104 @@ describe('audit storage on TimescaleDB', () => {
     const error = await migrateAudit(pool, { timescale: false }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuditStorageError);
     expect((error as AuditStorageError).code).toBe('AUDIT_TABLE_LAYOUT_MISMATCH');
+  });
+
+  it('migrate with storage options: the hypertable gets their chunk interval, compression and retention', async () => {
+    const table = 'audit_settings';
+    const spoolDir = await mkdtemp(join(tmpdir(), 'audit-ts-spool-'));
+    const app = await boot({ database: { pool }, table, spoolDir, migrate: { timescale: true, chunkInterval: '12 hours', compressAfter: '2 days', retainFor: '90 days' } });
+    try {
+      const dimension = await one('SELECT time_interval::text AS interval FROM timescaledb_information.dimensions WHERE hypertable_schema = $1 AND hypertable_name = $2', [schema, table]);
+      expect(dimension.interval).toBe('12:00:00');
+      const { rows } = await pool.query(
+        `SELECT proc_name, config FROM timescaledb_information.jobs WHERE hypertable_schema = $1 AND hypertable_name = $2 ORDER BY proc_name`,
+        [schema, table],
+      );
+      expect(rows).toEqual([
+        { proc_name: 'policy_compression', config: expect.objectContaining({ compress_after: '2 days' }) },
+        { proc_name: 'policy_retention', config: expect.objectContaining({ drop_after: '90 days' }) },
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a batch delivered again after its chunk was compressed (a retried job) is written once, and the compressed rows read back unchanged', async () => {
+    const table = 'audit_retry';
+    const { url, prefix } = await createRedisNamespace();
+    const spoolDir = await mkdtemp(join(tmpdir(), 'audit-ts-spool-'));
+    const common = { database: { pool }, table, spoolDir, batch: { maxWaitMs: 1 } } satisfies AuditModuleOptions;
+    const api = await boot({ ...common, migrate: { timescale: true }, queue: { connection: url, prefix, consumer: false } });
+    const inspector = new Queue('audit-write', { connection: connectionOf(url), prefix });
+    let worker: INestApplicationContext | undefined;
+    try {
+      // Entries of ten days ago (older than compressAfter), through the real service, in one batch.
+      const audit = api.get(AuditService);
+      const start = Date.now() - 10 * 86_400_000;
+      await new ContextService().run({ workspaceId: WS_A, actor: { kind: 'User', id: 'u1' } }, async () => {
+        const calls = Array.from({ length: 30 }, (_, i) => {
+          const record = {
+            action: i % 2 ? 'Update' : 'Create',
+            subject: 'Deal',
+            subjectId: `deal-${i}`,
+            occurredAt: new Date(start + i * 60_000),
+            metadata: { n: i },
+            before: { stage: 'New' },
+            after: { stage: i % 3 ? 'Won' : 'Lost' },
+          };
+          if (i % 2) return audit.record(record);
+          audit.recordNow(record);
+          return undefined;
+        });
+        await Promise.all(calls);
+      });
+      await audit.flush();
+      const jobs = await inspector.getJobs(['waiting']);
+      expect(jobs.length).toBeGreaterThanOrEqual(1);
+
+      worker = await boot({ ...common, queue: { connection: url, prefix } });
+      const count = async () => (await one<{ n: number; ids: number }>(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM ${table}`));
+      await eventually(async () => expect(await count()).toEqual({ n: 30, ids: 30 }));
+      const rowsBefore = (await pool.query(`SELECT * FROM ${table} ORDER BY id`)).rows;
+
+      await pool.query(`CALL run_job(${await jobId('policy_compression', table)})`);
+      const chunks = await pool.query(
+        `SELECT is_compressed FROM timescaledb_information.chunks WHERE hypertable_schema = $1 AND hypertable_name = $2 AND range_end > $3`,
+        [schema, table, new Date(start)],
+      );
+      expect(chunks.rows.length).toBeGreaterThanOrEqual(1);
+      expect(chunks.rows.every((c) => c.is_compressed)).toBe(true);
+
+      // The same batches again, as after a worker crash mid-write, under other job ids.
+      for (const [i, job] of jobs.entries()) {
+        const id = `replayed-${i}`;
+        await inspector.add('batch', job.data, { jobId: id });
+        const state = await eventually(async () => {
+          const now = await inspector.getJobState(id);
+          expect(['completed', 'failed']).toContain(now);
+          return now;
+        });
+        // The database error, when there is one, in the failure message.
+        expect((await inspector.getJob(id))?.failedReason ?? null).toBeNull();
+        expect(state).toBe('completed');
+      }
+
+      expect(await count()).toEqual({ n: 30, ids: 30 });
+      expect((await pool.query(`SELECT * FROM ${table} ORDER BY id`)).rows).toEqual(rowsBefore);
+      // Checking the conflicts decompressed the batches concerned (the chunk is partially
+      // compressed now); the next policy run compresses them again, rows still once each.
+      await pool.query(`CALL run_job(${await jobId('policy_compression', table)})`);
+      const stats = await pool.query(`SELECT compression_status FROM chunk_columnstore_stats($1)`, [table]);
+      expect(stats.rows.map((r) => r.compression_status)).toEqual(chunks.rows.map(() => 'Compressed'));
+      expect((await pool.query(`SELECT * FROM ${table} ORDER BY id`)).rows).toEqual(rowsBefore);
+      const query = new AuditQuery(pool, { table });
+      const page = await query.find({ workspaceId: WS_A, limit: 100 });
+      expect(page.items.map((e) => e.metadata['n'])).toEqual(Array.from({ length: 30 }, (_, i) => 29 - i));
+      expect(page.items[0]).toMatchObject({ action: 'Update', subject: 'Deal', subjectId: 'deal-29', actorId: 'u1', changes: { stage: { from: 'New', to: 'Won' } } });
+    } finally {
+      await inspector.close();
+      await api.close();
+      await worker?.close();
+    }
   });
 });
