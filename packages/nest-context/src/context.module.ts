@@ -1,8 +1,10 @@
-import { Inject, Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Inject, Module, Optional, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
 import { ContextMiddleware } from './context.middleware';
 import { CONTEXT_MODULE_OPTIONS, CONTEXT_OPTIONS_TYPE, ConfigurableContextModule } from './context.module-definition';
 import type { ContextModuleOptions } from './context.options';
 import { ContextService } from './context.service';
+import { effectiveContextOptions } from './effective-context-options';
 import { validateContextOptions } from './validate-context-options';
 
 /**
@@ -16,12 +18,12 @@ import { validateContextOptions } from './validate-context-options';
   exports: [ContextService, ContextMiddleware],
 })
 export class ContextModule extends ConfigurableContextModule implements NestModule {
-  private readonly mountMiddleware: boolean;
-
-  constructor(@Inject(CONTEXT_MODULE_OPTIONS) options: ContextModuleOptions) {
+  constructor(
+    @Inject(CONTEXT_MODULE_OPTIONS) private readonly options: ContextModuleOptions,
+    @Optional() @Inject(ModulesContainer) private readonly modules?: ModulesContainer,
+  ) {
     super();
     validateContextOptions(options);
-    this.mountMiddleware = options.mountMiddleware ?? true;
   }
 
   /** Every option has a default, so `forRoot()` needs no argument. */
@@ -30,7 +32,9 @@ export class ContextModule extends ConfigurableContextModule implements NestModu
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    if (!this.mountMiddleware) return;
+    // The app's own options decide, also for the copy a package imported (see effectiveContextOptions).
+    const options = this.modules ? effectiveContextOptions(this.modules, this.options) : this.options;
+    if (!(options.mountMiddleware ?? true)) return;
     // `{*path}` matches every path, the root included, on Express 5 and Fastify 5 (Nest 11 and 12).
     consumer.apply(ContextMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }

@@ -72,4 +72,37 @@ describe('ContextModule options', () => {
       Test.createTestingModule({ imports: [ContextModule.forRoot({ requestIdHeader: 'x y' })] }).compile(),
     ).rejects.toThrow(/"requestIdHeader"/);
   });
+
+  describe.each(['express', 'fastify'] as const)('the app\'s options win over a package\'s default import, in any order (%s)', (adapter) => {
+    /** What @acme/nest-tenancy, nest-audit ... do: import the context with its defaults, to work alone. */
+    @Module({ imports: [ContextModule.forRoot()] })
+    class SomePackageModule {}
+
+    it.each([
+      ['after the package', () => [SomePackageModule, ContextModule.forRoot({ requestIdHeader: 'x-correlation-id' })]],
+      ['before the package', () => [ContextModule.forRoot({ requestIdHeader: 'x-correlation-id' }), SomePackageModule]],
+    ])('app module imported %s', async (_, imports) => {
+      @Module({ imports: imports() as never[], controllers: [ProbeController] })
+      class AppModule {}
+      const http = await startHttpApp(AppModule, adapter);
+      try {
+        const response = await fetch(http.url, { headers: { 'x-correlation-id': 'from-gateway', 'x-request-id': 'not-this-one' } });
+        expect(((await response.json()) as any).context.requestId).toBe('from-gateway');
+        expect(response.headers.get('x-correlation-id')).toBe('from-gateway');
+      } finally {
+        await http.close();
+      }
+    });
+
+    it('mountMiddleware: false in the app is not undone by a package\'s import', async () => {
+      @Module({ imports: [SomePackageModule, ContextModule.forRoot({ mountMiddleware: false })], controllers: [ProbeController] })
+      class AppModule {}
+      const http = await startHttpApp(AppModule, adapter);
+      try {
+        expect(((await (await fetch(http.url)).json()) as any).context).toBeNull();
+      } finally {
+        await http.close();
+      }
+    });
+  });
 });
