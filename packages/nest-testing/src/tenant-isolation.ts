@@ -54,6 +54,11 @@ export interface TenantIsolationOptions {
    * @default the body without per-request fields (`request_id`, `requestId`, `timestamp`)
    */
   comparableBody?(body: unknown): unknown;
+  /**
+   * An id of the ids' format that no row has, to compare a foreign id's answer with.
+   * @default '00000000-0000-4000-8000-000000000000' (give e.g. '999999999' for integer ids)
+   */
+  missingId?: string;
 }
 
 const MISSING_ID = '00000000-0000-4000-8000-000000000000';
@@ -130,7 +135,7 @@ export function describeTenantIsolation(name: string, options: TenantIsolationOp
       for (const route of options.routes) {
         const call = (id: string) => target.request(route.method, fillId(route.path, id), { headers: target.intruder, body: route.body });
         const foreign = await call(target.ownerIds[route.resource]![0]!);
-        const missing = await call(MISSING_ID);
+        const missing = await call(options.missingId ?? MISSING_ID);
         expect({ status: foreign.status, body: comparable(foreign.body) }, `${route.method} ${route.path}: a foreign id vs a missing one`).toEqual({
           status: missing.status,
           body: comparable(missing.body),

@@ -105,6 +105,10 @@ describe('describeTenantIsolation against leaky apps', () => {
     expect(await runLeakyApps({ sequence: { shuffle: true, concurrent: true, seed: 7 } })).toEqual(outcomes);
   });
 
+  it('compares a foreign id with the missingId it is given', () => {
+    expect(outcomes['missing id given']).toEqual({ ...ALL_PASSED, [INDISTINGUISHABLE]: failed('GET /notes/{id}: a foreign id vs a missing one') });
+  });
+
   it('reports the list check as skipped, not passed, when no lists are given', () => {
     expect(outcomes['no lists']).toEqual({ ...ALL_PASSED, [LISTS]: 'skipped: no lists given' });
   });
