@@ -16,8 +16,8 @@ try {
   }
   throw error;
 }
-const worker = await bootstrapWorker(WorkerModule.forRoot());
-worker.app.useLogger(worker.app.get(Logger));
+// Every line through nestjs-pino (JSON, with the context), the startup ones included.
+const worker = await bootstrapWorker(WorkerModule.forRoot(), { loggerFrom: (app) => app.get(Logger) });
 if (env.RUN_MAINTENANCE_ON_START) {
   const producer = worker.app.get<Producer<typeof maintenance>>(getProducerToken(maintenance), { strict: false });
   await producer.add({}, { jobId: `on-start-${Date.now()}` });

@@ -62,15 +62,20 @@ describe('worker', () => {
           LOG_FILE: logFile,
         },
       }),
-      { exitProcess: false, signals: [], logger: false },
+      // As src/worker.ts does: every line through nestjs-pino (to LOG_FILE), startup included.
+      { exitProcess: false, signals: [], loggerFrom: (app) => app.get(Logger) },
     );
-    // As src/worker.ts does: from here on Nest's loggers write through nestjs-pino (to LOG_FILE).
-    worker.app.useLogger(worker.app.get(Logger));
   });
   afterAll(async () => {
     await worker?.shutdown();
     await owner?.end();
     await database?.drop();
+  });
+
+  it('every line the worker logs is JSON through nestjs-pino, its startup lines included', () => {
+    const contexts = logLines().map((line) => line.context);
+    expect(contexts).toContain('InstanceLoader'); // logged while Nest built the app, before the logger existed
+    expect(logLines().find((line) => line.context === 'QueueWorkers')?.msg).toMatch(/^Processing /);
   });
 
   it('starting the worker registers the nightly stale-deal check as a BullMQ job scheduler of the maintenance queue', async () => {

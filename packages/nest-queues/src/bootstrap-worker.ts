@@ -7,6 +7,12 @@ export interface BootstrapWorkerOptions {
   /** Nest's logger for the worker app (e.g. nestjs-pino's `Logger`, or `false`). @default Nest's console logger */
   logger?: LoggerService | LogLevel[] | false;
   /**
+   * A logger the worker app itself provides, e.g. `(app) => app.get(Logger)` with nestjs-pino. Nest
+   * buffers the lines logged while the app boots and writes them through it, so every line of the
+   * process, startup included, goes to that logger (as `bufferLogs` + `useLogger` do for HTTP apps).
+   */
+  loggerFrom?: (app: INestApplicationContext) => LoggerService;
+  /**
    * Signals that start a graceful shutdown; a second signal exits at once.
    * @default ['SIGTERM', 'SIGINT']
    */
@@ -49,10 +55,13 @@ export async function bootstrapWorker(module: Type | DynamicModule, options: Boo
     app = await NestFactory.createApplicationContext(module, {
       abortOnError: false,
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
+      ...(options.loggerFrom ? { bufferLogs: true } : {}),
     });
+    if (options.loggerFrom) app.useLogger(options.loggerFrom(app));
     workers = app.get(QueueWorkers, { strict: false });
     await workers.start();
   } catch (error) {
+    Logger.flush(); // lines buffered for `loggerFrom`'s logger, which never came: write them anyway
     logger.error(`Worker failed to start: ${(error as Error).message}`);
     await app?.close().catch(() => undefined);
     if (exitProcess) process.exit(1);
