@@ -33,6 +33,8 @@ const WARMUP_SECONDS = 3;
 const here = dirname(fileURLToPath(import.meta.url));
 const crmApi = join(here, '..', 'examples', 'crm-api');
 
+// The app is measured as it is now: rebuilt every run (tsup, well under a second), never a stale dist.
+buildCrmApi();
 const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
 const database = await createTestDatabase({ url: postgres.url, prefix: 'bench_http' });
 const servers: ServerProcess[] = [];
@@ -88,6 +90,11 @@ try {
   await Promise.allSettled(servers.map((server) => server.stop()));
   await database.drop().catch(() => undefined);
   await Promise.allSettled([postgres.stop(), redis.stop()]);
+}
+
+function buildCrmApi(): void {
+  const run = spawnSync('pnpm', ['run', '--silent', 'build'], { cwd: crmApi, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`crm-api build failed:\n${run.stderr}${run.stdout}`);
 }
 
 function migrate(ownerUrl: string, passwords: { app: string; system: string }): void {
