@@ -1,19 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { getTestServerUrl } from '@acme/nest-testing';
+import { freePort, getTestServerUrl } from '@acme/nest-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const launcher = fileURLToPath(new URL('../scripts/demo.mjs', import.meta.url));
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 // `pnpm demo`, the README's "run" command, as a user runs it: the launcher, embedded PostgreSQL,
 // the API and the worker, the requests the banner prints, then Ctrl-C.

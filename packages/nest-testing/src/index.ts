@@ -6,6 +6,7 @@ export { detectContainerRuntime, type ContainerRuntimeStatus } from './container
 export { createTestDatabase, type CreateTestDatabaseOptions, type TestDatabase } from './create-test-database';
 export { createRedisNamespace, type RedisNamespace, type RedisNamespaceOptions } from './redis-namespace';
 export { getTestServerUrl } from './test-server-url';
+export { freePort } from './free-port';
 export { ServiceUnavailableError, TestingError, TestServerUrlMissingError, type StrategyAttempt } from './testing.errors';
 export {
   HTTP_ADAPTERS,
