@@ -1,25 +1,33 @@
+import { assertRedisDurability } from '@acme/nest-context';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Queue, Worker } from 'bullmq';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
 import { AuditBuffer } from './audit-buffer';
+import { auditBatchJob, type AuditBatchJob } from './audit-batch';
+import { AuditDelivery } from './audit-delivery';
 import { DEFAULT_AUDIT_TABLE, type AuditEntry } from './audit-entry';
 import { createAuditMetrics, type AuditMetrics } from './audit-metrics';
-import { createAuditConsumer, createAuditProducer, type AuditBatchJob } from './audit-queue';
+import { connectRedis, createAuditConsumer, createAuditProducer } from './audit-queue';
 import { AuditSpool } from './audit-spool';
-import { AuditWriter, insertParameters, type Queryable } from './audit-writer';
+import { defaultSpoolDir } from './audit-spool-dir';
+import { AuditWriter, type Queryable } from './audit-writer';
 import { AUDIT_MODULE_OPTIONS } from './audit.module-definition';
-import type { AuditModuleOptions } from './audit.options';
+import type { AuditModuleOptions, AuditQueueOptions } from './audit.options';
 import { prepareAuditStorage } from './audit-storage-setup';
+import { withTimeout } from './with-timeout';
+import pg from 'pg';
 
-const REPLAY_EVERY_MS = 5_000;
+/** How often the pipeline reconciles (settles, retries, re-sends) and looks for orphaned spool files. */
+const RECONCILE_EVERY_MS = 1_000;
+const RECOVER_EVERY_MS = 5_000;
+const SPOOL_ROTATE_AFTER_MS = 5_000;
+/** How long startup waits for Redis to read its persistence settings. */
+const POSTURE_TIMEOUT_MS = 10_000;
 
 /**
  * Moves entries from the process to the audit table without losing any: a short in-process
- * batch, then one queue job per batch (or a direct write without a queue), a direct write when
- * the queue does not answer, and the local spool when the database does not either. Every
- * write is idempotent by entry id, so the fallbacks may overlap without duplicating rows.
+ * batch, spooled locally, then one queue job per batch (or a direct write without a queue),
+ * and kept outstanding until the table has it (see AuditDelivery). Every write is idempotent
+ * by entry id, so retries and recoveries may overlap without duplicating rows.
  */
 @Injectable()
 export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
@@ -30,14 +38,13 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
   private producer: Queue | undefined;
   private consumer: Worker | undefined;
   private metrics!: AuditMetrics;
+  private spool!: AuditSpool;
+  private delivery!: AuditDelivery;
   private readonly buffer: AuditBuffer;
-  private readonly spool: AuditSpool;
-  private replayTimer: NodeJS.Timeout | undefined;
-  private upkeepTimer: NodeJS.Timeout | undefined;
+  private timers: NodeJS.Timeout[] = [];
 
   constructor(@Inject(AUDIT_MODULE_OPTIONS) private readonly options: AuditModuleOptions) {
     this.buffer = new AuditBuffer((batch) => this.deliver(batch), options.batch?.maxSize ?? 500, options.batch?.maxWaitMs ?? 5);
-    this.spool = new AuditSpool(options.spoolDir ?? join(tmpdir(), 'acme-audit-spool'));
   }
 
   async onModuleInit(): Promise<void> {
@@ -55,18 +62,43 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
     this.metrics = await createAuditMetrics();
     if (this.options.migrate) {
       const storage = this.options.migrate === true ? {} : this.options.migrate;
-      this.upkeepTimer = await prepareAuditStorage(this.pool, { table, schema: this.options.schema, storage }, this.logger);
+      const upkeep = await prepareAuditStorage(this.pool, { table, schema: this.options.schema, storage }, this.logger);
+      if (upkeep) this.timers.push(upkeep);
     }
     if (queue) {
+      try {
+        await this.checkRedisPosture(queue);
+      } catch (error) {
+        // Startup stops here: release the pool so the process can exit.
+        if (this.ownsPool) await this.pool.end().catch(() => undefined);
+        throw error;
+      }
       this.producer = await createAuditProducer(queue);
       this.producer.on('error', () => undefined); // connection errors surface per add() and fall back there
       if (queue.consumer !== false) {
-        this.consumer = await createAuditConsumer(queue, (columns) => this.writeColumns(columns));
+        this.consumer = await createAuditConsumer(queue, (job) => this.write(job));
         this.consumer.on('error', (error) => this.logger.warn(`Audit consumer: ${error.message}`));
       }
     }
-    this.replayTimer = setInterval(() => void this.replaySpool(), REPLAY_EVERY_MS).unref();
-    void this.replaySpool();
+    this.spool = new AuditSpool(this.options.spoolDir ?? defaultSpoolDir(this.pool, table, this.options.schema), {
+      rotateAfterMs: SPOOL_ROTATE_AFTER_MS,
+      orphanAfterMs: this.options.spoolOrphanAfterMs ?? 30_000,
+    });
+    this.delivery = new AuditDelivery({
+      producer: this.producer,
+      spool: this.spool,
+      writer: this.writer,
+      write: async (job) => void (await this.write(job)),
+      metrics: this.metrics,
+      logger: this.logger,
+      sendTimeoutMs: queue?.sendTimeoutMs ?? 2_000,
+      redeliverAfterMs: queue?.redeliverAfterMs ?? 10_000,
+    });
+    this.timers.push(
+      setInterval(() => void this.reconcile(), RECONCILE_EVERY_MS).unref(),
+      setInterval(() => void this.recoverOrphans(), RECOVER_EVERY_MS).unref(),
+    );
+    void this.recoverOrphans();
   }
 
   /** The pool of the audit table (for queries). */
@@ -92,8 +124,7 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.replayTimer);
-    clearInterval(this.upkeepTimer);
+    for (const timer of this.timers) clearInterval(timer);
     await this.buffer.drain();
     // A consumer mid-batch finishes it; if Redis is gone, closing would wait forever: force it
     // after a while (an unfinished job is re-run elsewhere, and writes are idempotent).
@@ -101,6 +132,10 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
       const consumer = this.consumer;
       await withTimeout(consumer.close(), 5_000).catch(() => withTimeout(consumer.close(true), 1_000).catch(() => void consumer.disconnect()));
     }
+    // Settle what the table has now; the rest stays in the spool (and in the queue), and a
+    // later process with the same spool directory recovers it.
+    await this.delivery?.reconcile().catch(() => undefined);
+    await this.spool?.close();
     if (this.producer) {
       const producer = this.producer;
       await withTimeout(producer.close(), 2_000).catch(() => void producer.disconnect());
@@ -110,66 +145,57 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
 
   private async deliver(batch: AuditEntry[]): Promise<void> {
     this.metrics.batch(batch.length);
+    await this.delivery.deliver(auditBatchJob(batch));
+  }
+
+  /** Writes a batch to the table; resolves with how many of its rows were new. */
+  private async write(job: AuditBatchJob): Promise<number> {
     try {
-      await this.send(batch);
-    } catch (error) {
-      this.metrics.fallback('spool');
-      this.logger.warn(`Audit batch of ${batch.length} spooled (queue and database unavailable): ${String(error)}`);
-      try {
-        await this.spool.append(batch);
-      } catch (spoolError) {
-        this.metrics.failure('spool');
-        this.logger.error(`Audit batch of ${batch.length} could not be spooled and is lost: ${String(spoolError)}`);
-      }
-    }
-  }
-
-  /** The queue when there is one and it answers in time, else a direct write; throws if both fail. */
-  private async send(batch: AuditEntry[]): Promise<void> {
-    if (this.producer) {
-      try {
-        const job: AuditBatchJob = { v: 1, columns: insertParameters(batch) };
-        await withTimeout(this.producer.add('batch', job, { jobId: batch[0]!.id }), this.options.queue?.sendTimeoutMs ?? 2_000);
-        return;
-      } catch (error) {
-        this.metrics.failure('enqueue');
-        this.metrics.fallback('direct');
-        this.logger.warn(`Audit queue unavailable, writing a batch of ${batch.length} directly: ${String(error)}`);
-      }
-    }
-    await this.write(batch);
-  }
-
-  private write(batch: AuditEntry[]): Promise<void> {
-    return this.writeColumns(insertParameters(batch));
-  }
-
-  private async writeColumns(columns: unknown[][]): Promise<void> {
-    try {
-      await this.writer.writeColumns(columns);
+      const inserted = await this.writer.writeColumns(job.columns);
       const now = Date.now();
-      const occurredAt = columns[1] as (Date | string)[]; // AUDIT_COLUMNS[1] is occurred_at
+      const occurredAt = job.columns[1] as (Date | string)[]; // AUDIT_COLUMNS[1] is occurred_at
       this.metrics.written(occurredAt.length, occurredAt.map((at) => (now - new Date(at).getTime()) / 1000));
+      return inserted;
     } catch (error) {
       this.metrics.failure('write');
       throw error;
     }
   }
 
-  private async replaySpool(): Promise<void> {
+  private async reconcile(): Promise<void> {
     try {
-      const replayed = await this.spool.replay((batch) => this.send(batch));
-      if (replayed) this.logger.log(`Replayed ${replayed} spooled audit entries.`);
+      await this.spool.maintain();
+      await this.delivery.reconcile();
     } catch (error) {
-      this.logger.warn(`Audit spool replay failed, will retry: ${String(error)}`);
+      this.logger.warn(`Audit reconciliation failed, will retry: ${String(error)}`);
     }
   }
-}
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  /** Batches spooled by processes that are gone: written directly (or taken over when the table is away). */
+  private async recoverOrphans(): Promise<void> {
+    try {
+      const recovered = await this.spool.recoverOrphans(async (job) => {
+        try {
+          await this.write(job);
+        } catch {
+          await this.delivery.deliver(job); // the table is away: ours to retry now
+        }
+      });
+      if (recovered) this.logger.log(`Recovered ${recovered} spooled audit entries left by a stopped process.`);
+    } catch (error) {
+      this.logger.warn(`Audit spool recovery failed, will retry: ${String(error)}`);
+    }
+  }
+
+  /** Refuses a Redis that could drop waiting batches silently, unless `allowVolatileRedis`. */
+  private async checkRedisPosture(queue: AuditQueueOptions): Promise<void> {
+    const client = await connectRedis(queue, POSTURE_TIMEOUT_MS);
+    const posture = await assertRedisDurability(client, {
+      component: 'AuditModule (queue)',
+      optionName: 'queue.allowVolatileRedis',
+      allowVolatile: queue.allowVolatileRedis ?? false,
+    }).finally(() => client.quit().catch(() => client.disconnect()));
+    this.metrics.volatileRedis(!posture.durable);
+    if (!posture.durable) this.logger.warn(`Audit queue on a volatile Redis (allowVolatileRedis): ${posture.problems.join(' ')}`);
+  }
 }

@@ -1,4 +1,7 @@
 import type { Queue, Worker } from 'bullmq';
+import { hostname } from 'node:os';
+import type { AuditBatchJob } from './audit-batch';
+import { AuditBatchFormatError, AuditMissingDependencyError, AuditRedisUnreachableError } from './audit.errors';
 import type { AuditQueueOptions } from './audit.options';
 
 /** BullMQ connection options from a Redis URL or ioredis options. */
@@ -20,8 +23,30 @@ async function loadBullmq(): Promise<typeof import('bullmq')> {
   try {
     return await import('bullmq');
   } catch (error) {
-    throw new Error('AuditModule option "queue" needs bullmq and ioredis: pnpm add bullmq ioredis', { cause: error });
+    throw new AuditMissingDependencyError('AuditModule option "queue" needs bullmq and ioredis: pnpm add bullmq ioredis', { cause: error });
   }
+}
+
+/**
+ * A short-lived ioredis connection to the queue's Redis, connected (the startup checks use it);
+ * the caller quits it.
+ */
+export async function connectRedis(options: AuditQueueOptions, timeoutMs: number): Promise<import('ioredis').Redis> {
+  let Redis: typeof import('ioredis').Redis;
+  try {
+    ({ Redis } = await import('ioredis'));
+  } catch (error) {
+    throw new AuditMissingDependencyError('AuditModule option "queue" needs bullmq and ioredis: pnpm add bullmq ioredis', { cause: error });
+  }
+  const client = new Redis(connectionOf(options.connection, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: timeoutMs, retryStrategy: () => null }));
+  client.on('error', () => undefined); // the failed connect() reports it
+  try {
+    await client.connect();
+  } catch (error) {
+    client.disconnect();
+    throw new AuditRedisUnreachableError(error);
+  }
+  return client;
 }
 
 /** The producer side: one job per batch (not per entry), deduplicated by the first entry id. */
@@ -40,23 +65,25 @@ export async function createAuditProducer(options: AuditQueueOptions): Promise<Q
   });
 }
 
-/** A batch job: the entries in column form (see `insertParameters`), versioned for rolling upgrades. */
-export interface AuditBatchJob {
-  v: 1;
-  columns: unknown[][];
+/** What a batch job returns: how many of its rows were new, and which consumer wrote them. */
+export interface AuditBatchResult {
+  inserted: number;
+  writer: string;
 }
 
 /** The consumer side: writes each batch job; BullMQ retries failures and re-runs stalled jobs. */
-export async function createAuditConsumer(options: AuditQueueOptions, write: (columns: unknown[][]) => Promise<void>): Promise<Worker> {
+export async function createAuditConsumer(options: AuditQueueOptions, write: (job: AuditBatchJob) => Promise<number>): Promise<Worker> {
   const { Worker } = await loadBullmq();
-  return new Worker<AuditBatchJob>(options.name ?? 'audit-write', async (job) => {
-    if (job.data.v !== 1) throw new Error(`Unknown audit batch format ${String(job.data.v)}: upgrade the consumer.`);
-    await write(job.data.columns);
+  const writer = `${hostname()}:${process.pid}`;
+  return new Worker<AuditBatchJob, AuditBatchResult>(options.name ?? 'audit-write', async (job) => {
+    if (job.data.v !== 1) throw new AuditBatchFormatError(job.data.v);
+    return { inserted: await write(job.data), writer };
   }, {
     connection: connectionOf(options.connection, { maxRetriesPerRequest: null }),
     prefix: options.prefix,
     concurrency: options.concurrency ?? 2,
     lockDuration: options.lockDurationMs ?? 30_000,
     stalledInterval: options.lockDurationMs ?? 30_000,
+    maxStalledCount: options.maxStalledCount ?? 1,
   });
 }

@@ -59,6 +59,7 @@ export function insertParameters(entries: readonly AuditEntry[]): unknown[][] {
 /** Writes batches of entries; idempotent per entry id. */
 export class AuditWriter {
   private readonly statement: string;
+  private readonly storedStatement: string;
 
   constructor(
     private readonly db: Queryable,
@@ -66,6 +67,14 @@ export class AuditWriter {
     schema?: string,
   ) {
     this.statement = insertStatement(table, schema);
+    // The time range lets partitions and chunks outside it be skipped; (id, occurred_at) is the key.
+    this.storedStatement = `SELECT id::text AS id FROM ${qualifiedTable(table, schema)} WHERE id = ANY($1::uuid[]) AND occurred_at BETWEEN $2 AND $3`;
+  }
+
+  /** Which of these entries (ids, and the time range they happened in) the table has. */
+  async stored(ids: readonly string[], from: Date, to: Date): Promise<Set<string>> {
+    const result = (await this.db.query(this.storedStatement, [ids, from, to])) as { rows?: { id: string }[] };
+    return new Set((result.rows ?? []).map((row) => row.id));
   }
 
   /** Inserts the batch; returns how many rows were new. */

@@ -29,6 +29,28 @@ export interface AuditQueueOptions {
    * @default 30000
    */
   lockDurationMs?: number;
+  /**
+   * How many times a batch whose consumer died (found stalled) is re-run before its job is
+   * failed instead; 0 never re-runs it. A failed batch is written by the producer once
+   * `redeliverAfterMs` has passed.
+   * @default 1
+   */
+  maxStalledCount?: number;
+  /**
+   * Accept a Redis that may drop waiting batches (AOF off, or a `maxmemory-policy` other than
+   * `noeviction`): for tests and development. Without it the module refuses to start on such a
+   * Redis (`ACME_REDIS_NOT_DURABLE`); with it, `acme_audit_redis_volatile` is 1. Either way the
+   * producer re-sends what the queue lost while it runs (see `redeliverAfterMs`).
+   * @default false
+   */
+  allowVolatileRedis?: boolean;
+  /**
+   * How long a batch the queue took may stay unseen in the table before the producer asks the
+   * queue about it: a batch the queue no longer has (Redis restarted without it, a failover to a
+   * replica that was behind) is sent again; one whose job failed for good is written directly.
+   * @default 10000
+   */
+  redeliverAfterMs?: number;
 }
 
 /**
@@ -79,11 +101,19 @@ export interface AuditModuleOptions {
    */
   recordForbiddenResponses?: boolean;
   /**
-   * Directory of the local spool: batches that neither the queue nor the database took are
-   * appended there and replayed, so nothing is lost while both are down.
-   * @default `${os.tmpdir()}/acme-audit-spool`
+   * Directory of the local spool: every batch is appended there before it travels, and its file
+   * is removed once the table has all of its batches. Files of a process that is gone are
+   * recovered by the next process with the same directory. Give each audit table its own
+   * directory; on containers, a volume that outlives the container.
+   * @default `${os.tmpdir()}/acme-audit-spool/<hash of server, database, schema and table>`
    */
   spoolDir?: string;
+  /**
+   * A spool file nobody touched for this long was left by a process that is gone (live
+   * processes touch theirs every second), and is recovered.
+   * @default 30000
+   */
+  spoolOrphanAfterMs?: number;
 }
 
 export interface AuditModuleExtras {

@@ -1,13 +1,10 @@
+import { AuditError } from './audit.errors';
 import type { AuditModuleOptions } from './audit.options';
 import { checkInterval } from './storage/sql-identifier';
 
 /** Thrown at bootstrap when `AuditModule` options are invalid; the message names the option. */
-export class AuditOptionsError extends Error {
+export class AuditOptionsError extends AuditError {
   readonly code = 'AUDIT_INVALID_OPTIONS';
-  constructor(message: string) {
-    super(message);
-    this.name = 'AuditOptionsError';
-  }
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -34,6 +31,15 @@ export function validateAuditOptions(options: AuditModuleOptions): void {
   }
   if (options.queue && (options.queue.connection === undefined || options.queue.connection === null)) {
     throw new AuditOptionsError('AuditModule option "queue.connection" is required: a Redis URL or ioredis options.');
+  }
+  for (const [name, value, min] of [
+    ['queue.redeliverAfterMs', options.queue?.redeliverAfterMs, 1_000],
+    ['queue.maxStalledCount', options.queue?.maxStalledCount, 0],
+    ['spoolOrphanAfterMs', options.spoolOrphanAfterMs, 1_000],
+  ] as const) {
+    if (value !== undefined && !(Number.isInteger(value) && value >= min)) {
+      throw new AuditOptionsError(`AuditModule option "${name}" must be an integer of at least ${min}, got ${JSON.stringify(value)}.`);
+    }
   }
   if (options.redact !== undefined && (!Array.isArray(options.redact) || options.redact.some((p) => typeof p !== 'string'))) {
     throw new AuditOptionsError('AuditModule option "redact" must be a list of field names or dotted paths.');

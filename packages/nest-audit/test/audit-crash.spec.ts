@@ -2,15 +2,21 @@ import { ContextService } from '@acme/nest-context';
 import { createRedisNamespace } from '@acme/nest-testing';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { QueueEvents } from 'bullmq';
 import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditModule, AuditService } from '@acme/nest-audit';
+import { connectionOf } from '../src/audit-queue';
 import { createAuditFixture, eventually, type AuditFixture } from './support/audit-fixture';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const workerScript = fileURLToPath(new URL('./fixtures/audit-worker.ts', import.meta.url));
+const ENTRIES = 300;
 
 describe('a worker killed mid-batch', () => {
   let fixture: AuditFixture;
@@ -18,17 +24,30 @@ describe('a worker killed mid-batch', () => {
     fixture = await createAuditFixture();
   });
   afterAll(() => fixture.close());
+  beforeEach(() => fixture.pool.query('DELETE FROM audit_log'));
 
-  it('loses nothing and duplicates nothing: the batch is re-run by the next worker', async () => {
+  /**
+   * One batch of 300 entries; a worker process takes it and is SIGKILLed while its INSERT waits
+   * on a table lock. Its database session is terminated before the lock is released, so the
+   * killed worker cannot finish the write; then a second worker (this process) starts, which
+   * re-runs a stalled batch up to `maxStalledCount` times. Resolves with who completed the job.
+   */
+  async function crashMidBatch({ maxStalledCount, waitMs }: { maxStalledCount: number; waitMs: number }): Promise<{ writer: string; inserted: number }> {
     const { url: redisUrl, prefix } = await createRedisNamespace();
-    const queue = { connection: redisUrl, prefix, lockDurationMs: 1_000 };
+    // The producer's own re-sending is pushed beyond the test: only the consumers' recovery is tested.
+    const queue = { connection: redisUrl, prefix, lockDurationMs: 1_000, redeliverAfterMs: 600_000 };
+    const spoolDir = await mkdtemp(join(tmpdir(), 'audit-crash-'));
 
-    // The API side enqueues one batch of 300 entries.
-    @Module({ imports: [AuditModule.forRoot({ database: { pool: fixture.pool }, queue: { ...queue, consumer: false }, batch: { maxWaitMs: 1 } })] })
+    @Module({ imports: [AuditModule.forRoot({ database: { pool: fixture.pool }, spoolDir, queue: { ...queue, consumer: false }, batch: { maxWaitMs: 1 } })] })
     class ApiModule {}
     const api = await NestFactory.createApplicationContext(ApiModule, { logger: false, abortOnError: false });
+    const events = new QueueEvents('audit-write', { connection: connectionOf(redisUrl), prefix });
+    await events.waitUntilReady();
+    const completed = new Promise<{ writer: string; inserted: number }>((resolve) =>
+      events.on('completed', ({ returnvalue }) => resolve((typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as never)),
+    );
     await new ContextService().run({ workspaceId: null, actor: { kind: 'System', id: null } }, async () => {
-      for (let i = 0; i < 300; i++) api.get(AuditService).recordNow({ action: 'Import', subject: 'Contact', subjectId: i });
+      for (let i = 0; i < ENTRIES; i++) api.get(AuditService).recordNow({ action: 'Import', subject: 'Contact', subjectId: i });
       await api.get(AuditService).flush();
     });
 
@@ -43,30 +62,52 @@ describe('a worker killed mid-batch', () => {
       cwd: root,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    await new Promise<void>((resolve) => worker.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()));
-    await eventually(async () => {
-      const { rows } = await fixture.pool.query(
-        "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO \"audit_log\"%'",
-      );
-      expect(Number(rows[0].n)).toBeGreaterThan(0); // the batch insert is waiting on the lock
-    });
-    worker.kill('SIGKILL');
-    await new Promise((resolve) => worker.once('exit', resolve));
-    await blocker.query('ROLLBACK');
-    await blocker.end();
-
-    // Whatever the killed worker's connection did is gone; a new worker picks the stalled batch up.
-    @Module({ imports: [AuditModule.forRoot({ database: { pool: fixture.pool }, queue })] })
-    class WorkerModule {}
-    const next = await NestFactory.createApplicationContext(WorkerModule, { logger: false, abortOnError: false });
+    let next: Awaited<ReturnType<typeof NestFactory.createApplicationContext>> | undefined;
     try {
+      await new Promise<void>((resolve) => worker.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()));
+      const backend = await eventually(async () => {
+        const { rows } = await fixture.pool.query(
+          "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO \"audit_log\"%'",
+        );
+        expect(rows).toHaveLength(1); // the batch insert is waiting on the lock
+        return rows[0].pid as number;
+      });
+      worker.kill('SIGKILL');
+      await new Promise((resolve) => worker.once('exit', resolve));
+      // A dead client's session lives on until the server notices; end it, so its INSERT never runs.
+      await fixture.pool.query('SELECT pg_terminate_backend($1)', [backend]);
       await eventually(async () => {
-        const { rows } = await fixture.pool.query('SELECT count(*) AS total, count(DISTINCT subject_id) AS distinct_ids FROM audit_log');
-        expect(rows[0]).toEqual({ total: '300', distinct_ids: '300' });
-      }, 20_000);
+        const { rows } = await fixture.pool.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [backend]);
+        expect(rows).toEqual([]);
+      });
+      await blocker.query('ROLLBACK');
+      expect((await fixture.rows()).length).toBe(0); // the killed worker wrote nothing
+
+      @Module({ imports: [AuditModule.forRoot({ database: { pool: fixture.pool }, spoolDir, queue: { ...queue, maxStalledCount } })] })
+      class WorkerModule {}
+      next = await NestFactory.createApplicationContext(WorkerModule, { logger: false, abortOnError: false });
+      return await Promise.race([
+        completed,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the batch was not completed within ${waitMs} ms`)), waitMs)),
+      ]);
     } finally {
-      await next.close();
+      worker.kill('SIGKILL');
+      await blocker.end().catch(() => undefined);
+      await next?.close();
+      await events.close();
       await api.close();
     }
+  }
+
+  it('the next worker re-runs the stalled batch: every entry stored once, by that worker', async () => {
+    const result = await crashMidBatch({ maxStalledCount: 1, waitMs: 20_000 });
+    expect(result).toEqual({ writer: `${hostname()}:${process.pid}`, inserted: ENTRIES });
+    const { rows } = await fixture.pool.query('SELECT count(*)::int AS total, count(DISTINCT subject_id)::int AS distinct FROM audit_log');
+    expect(rows[0]).toEqual({ total: ENTRIES, distinct: ENTRIES });
+  });
+
+  it('fails when stalled batches are not re-run (maxStalledCount 0, producer re-sending beyond the test)', async () => {
+    await expect(crashMidBatch({ maxStalledCount: 0, waitMs: 8_000 })).rejects.toThrow('not completed');
+    expect((await fixture.rows()).length).toBe(0);
   });
 });
