@@ -24,8 +24,9 @@ export async function prepareAuditStorage(pool: SqlQueryable, setup: AuditStorag
   const { mode, reason } = await migrateAudit(pool, { timescale: 'auto', ...storage, table, schema });
   if (mode !== 'partitioned') return undefined;
   logger.warn(`Audit table "${table}" uses native range partitions, not TimescaleDB (${reason}); the module drops partitions older than retainFor.`);
-  // No default partition: upcoming ones must exist before rows for them arrive. Run once now
-  // too, so retention applies even in processes that never live 6 hours.
+  // Upcoming partitions exist before their rows arrive, and rows that reached the DEFAULT
+  // partition move to their own. Run once now too, so retention applies even in processes that
+  // never live 6 hours.
   const upkeep = () =>
     maintainAuditPartitions(pool, {
       table,
@@ -33,7 +34,14 @@ export async function prepareAuditStorage(pool: SqlQueryable, setup: AuditStorag
       ...(storage.retainFor === undefined ? {} : { retainFor: storage.retainFor }),
       ...(storage.partitionInterval === undefined ? {} : { interval: storage.partitionInterval }),
       ...(storage.partitionsAhead === undefined ? {} : { ahead: storage.partitionsAhead }),
-    }).catch((error: unknown) => logger.error(`Audit partition upkeep failed (inserts fail once partitions run out): ${String(error)}`));
+    }).then(
+      ({ leftInDefault }) => {
+        if (leftInDefault > 0) {
+          logger.warn(`Audit table "${table}": ${leftInDefault} rows stay in its DEFAULT partition (timestamps outside years 1-9999, or more periods than one upkeep run moves); the next run continues.`);
+        }
+      },
+      (error: unknown) => logger.error(`Audit partition upkeep failed (entries past the existing partitions pile up in the DEFAULT partition): ${String(error)}`),
+    );
   await upkeep();
   return setInterval(() => void upkeep(), PARTITION_UPKEEP_EVERY_MS).unref();
 }

@@ -19,6 +19,7 @@ export {
   maintainAuditPartitions,
   listAuditPartitions,
   type AuditPartition,
+  type AuditPartitionUpkeep,
   type EnsureAuditPartitionsOptions,
   type DropExpiredAuditPartitionsOptions,
 } from './storage/audit-partitions';

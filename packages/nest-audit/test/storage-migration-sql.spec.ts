@@ -34,9 +34,12 @@ describe('auditMigrationSql', () => {
     expect(sql[0]).toBe('CREATE SCHEMA IF NOT EXISTS "Audit"');
     expect(sql.join('\n')).toContain('"Audit"."events_daily"');
     expect(sql.join('\n')).not.toMatch(/FROM "events"|ON "events"/);
+    const partitioned = auditMigrationSql({ timescale: false, table: 'events', schema: 'Audit' });
+    expect(partitioned.at(-1)).toBe('CREATE TABLE IF NOT EXISTS "Audit"."events_default" PARTITION OF "Audit"."events" DEFAULT');
+    expect(partitioned.filter((s) => s.includes('PARTITION OF')).every((s) => s.startsWith('CREATE TABLE IF NOT EXISTS "Audit"."events_'))).toBe(true);
   });
 
-  it('creates monthly partitions from the previous month to two months ahead, in UTC, without a default partition', () => {
+  it('creates monthly partitions from the previous month to two months ahead, in UTC, then the DEFAULT partition', () => {
     const sql = auditMigrationSql({ timescale: false, now: new Date('2026-12-31T23:30:00-05:00') }); // 2027-01-01 04:30 UTC
     const partitions = sql.filter((s) => s.includes('PARTITION OF'));
     expect(partitions).toEqual([
@@ -44,18 +47,19 @@ describe('auditMigrationSql', () => {
       `CREATE TABLE IF NOT EXISTS "audit_log_p202701" PARTITION OF "audit_log" FOR VALUES FROM ('2027-01-01T00:00:00.000Z') TO ('2027-02-01T00:00:00.000Z')`,
       `CREATE TABLE IF NOT EXISTS "audit_log_p202702" PARTITION OF "audit_log" FOR VALUES FROM ('2027-02-01T00:00:00.000Z') TO ('2027-03-01T00:00:00.000Z')`,
       `CREATE TABLE IF NOT EXISTS "audit_log_p202703" PARTITION OF "audit_log" FOR VALUES FROM ('2027-03-01T00:00:00.000Z') TO ('2027-04-01T00:00:00.000Z')`,
+      'CREATE TABLE IF NOT EXISTS "audit_log_default" PARTITION OF "audit_log" DEFAULT',
     ]);
     expect(sql.join('\n')).toContain('PARTITION BY RANGE ("occurred_at")');
-    expect(sql.join('\n')).not.toMatch(/DEFAULT PARTITION|\bDEFAULT\b(?! '\{\}')/);
     expect(sql.join('\n')).not.toContain('timescaledb');
   });
 
   it('creates daily partitions across a leap day', () => {
     const sql = auditMigrationSql({ timescale: false, partitionInterval: 'day', partitionsAhead: 1, now: new Date('2028-02-29T12:00:00Z') });
-    expect(sql.filter((s) => s.includes('PARTITION OF')).map((s) => s.match(/"(audit_log_p\d+)"/)![1])).toEqual([
+    expect(sql.filter((s) => s.includes('PARTITION OF')).map((s) => s.match(/"(audit_log_(?:p\d+|default))"/)![1])).toEqual([
       'audit_log_p20280228',
       'audit_log_p20280229',
       'audit_log_p20280301',
+      'audit_log_default',
     ]);
   });
 

@@ -34,12 +34,15 @@ describe('audit storage without TimescaleDB (native partitions, PostgreSQL 17)',
     const result = await migrateAudit(pool, { timescale: 'auto' });
     expect(result.mode).toBe('partitioned');
     expect(result.reason).toBe('the timescaledb extension is not available on this server');
-    expect(result.createdPartitions).toHaveLength(4); // previous month, this one, two ahead
+    expect(result.createdPartitions).toHaveLength(5); // previous month, this one, two ahead, DEFAULT
+    expect(result.createdPartitions.at(-1)).toBe('audit_log_default');
 
     const kind = await pool.query(`SELECT c.relkind::text AS kind, pg_get_partkeydef(c.oid) AS key FROM pg_class c WHERE c.oid = 'audit_log'::regclass`);
     expect(kind.rows[0]).toEqual({ kind: 'p', key: 'RANGE (occurred_at)' });
     const partitions = await listAuditPartitions(pool);
-    expect(partitions.every((p) => p.from !== null && p.to !== null)).toBe(true); // no DEFAULT partition
+    expect(partitions.every((p) => p.from !== null && p.to !== null)).toBe(true); // ranges only: DEFAULT is not listed
+    const defaults = await pool.query(`SELECT partdefid::regclass::text AS name FROM pg_partitioned_table WHERE partrelid = 'audit_log'::regclass`);
+    expect(defaults.rows).toEqual([{ name: 'audit_log_default' }]);
     const thisMonth = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
     expect(partitions.map((p) => p.from!.getTime())).toEqual([-1, 0, 1, 2].map((m) => Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + m, 1)));
     expect(partitions.find((p) => p.from!.getTime() === thisMonth)!.to!.getTime()).toBe(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
@@ -65,24 +68,28 @@ describe('audit storage without TimescaleDB (native partitions, PostgreSQL 17)',
       ['partitioned', []],
     ]);
     const fresh = await Promise.all([1, 2, 3].map(() => migrateAudit(pool, { table: 'audit_race', partitionInterval: 'day' })));
-    expect(fresh.flatMap((r) => r.createdPartitions)).toHaveLength(9); // created once: yesterday, today, 7 ahead
+    expect(fresh.flatMap((r) => r.createdPartitions)).toHaveLength(10); // created once: yesterday, today, 7 ahead, DEFAULT
   });
 
-  it('takes rows for current dates, and refuses rows past the last partition (there is no DEFAULT partition)', async () => {
+  it('takes rows for current dates, and rows past the last partition too (in DEFAULT, until the upkeep moves them)', async () => {
     await insertAuditRows(pool, [
       { id: testUuid(1), occurredAt: new Date(), workspaceId: WS },
       { id: testUuid(2), occurredAt: new Date(Date.now() - DAY), workspaceId: null, actorKind: 'System' },
     ]);
     expect(await count()).toBe(2);
     const far = new Date(Date.now() + 400 * DAY);
-    expect(await codeOf(insertAuditRows(pool, [{ id: testUuid(3), occurredAt: far, workspaceId: WS }]))).toBe('23514'); // no partition found for row
+    const farMonth = `audit_log_p${far.toISOString().slice(0, 7).replace('-', '')}`;
+    await insertAuditRows(pool, [{ id: testUuid(3), occurredAt: far, workspaceId: WS }]);
+    expect(await count(`tableoid = 'audit_log_default'::regclass`)).toBe(1);
 
-    // Ensuring a later date fills every month from the last partition on: no gap is left behind.
+    // Ensuring a later date fills every month from the last partition on: no gap is left behind,
+    // and the row waiting in DEFAULT moves to its month.
     const created = await ensureAuditPartitions(pool, { now: far, ahead: 0 });
-    expect(created.at(-1)).toBe(`audit_log_p${far.toISOString().slice(0, 7).replace('-', '')}`);
+    expect(created.at(-1)).toBe(farMonth);
     const partitions = await listAuditPartitions(pool);
     expect(partitions.slice(1).every((p, i) => p.from!.getTime() === partitions[i]!.to!.getTime())).toBe(true);
-    await insertAuditRows(pool, [{ id: testUuid(3), occurredAt: far, workspaceId: WS }]);
+    expect(await count(`tableoid = '${farMonth}'::regclass`)).toBe(1);
+    expect(await count(`tableoid = 'audit_log_default'::regclass`)).toBe(0);
     expect(await count()).toBe(3);
     await pool.query('DELETE FROM audit_log');
   });
@@ -120,13 +127,13 @@ describe('audit storage without TimescaleDB (native partitions, PostgreSQL 17)',
   it('partitions by day in a schema of its own, and keeps the interval the table already uses', async () => {
     const now = new Date('2026-03-10T12:00:00Z');
     const result = await migrateAudit(pool, { table: 'events', schema: 'audit', partitionInterval: 'day', partitionsAhead: 2, now });
-    expect(result.createdPartitions).toEqual(['events_p20260309', 'events_p20260310', 'events_p20260311', 'events_p20260312']);
+    expect(result.createdPartitions).toEqual(['events_p20260309', 'events_p20260310', 'events_p20260311', 'events_p20260312', 'events_default']);
     const partitions = await listAuditPartitions(pool, { table: 'events', schema: 'audit' });
     expect(partitions.every((p) => p.schema === 'audit')).toBe(true);
 
     // Unset interval: the existing daily layout wins over the monthly default.
     const later = await maintainAuditPartitions(pool, { table: 'events', schema: 'audit', now: new Date('2026-03-12T01:00:00Z'), ahead: 1, retainFor: '2 days' });
-    expect(later).toEqual({ created: ['events_p20260313'], dropped: ['events_p20260309'] });
+    expect(later).toEqual({ created: ['events_p20260313'], dropped: ['events_p20260309'], movedFromDefault: 0, expiredFromDefault: 0, leftInDefault: 0 });
     expect(await codeOf(ensureAuditPartitions(pool, { table: 'events', schema: 'audit', interval: 'month' }))).toBe('AUDIT_PARTITION_INTERVAL_MISMATCH');
   });
 

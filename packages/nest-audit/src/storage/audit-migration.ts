@@ -1,6 +1,6 @@
 import { AuditStorageError } from './audit-storage.errors';
 import { AUDIT_STORAGE_DEFAULTS, type AuditMigrationSqlOptions, type MigrateAuditOptions } from './audit-storage.options';
-import { addPeriods, createPartitionSql, partitionRanges, periodStart } from './audit-partition-range';
+import { addPeriods, createDefaultPartitionSql, createPartitionSql, partitionRanges, periodStart } from './audit-partition-range';
 import { ensurePartitionsIn } from './audit-partitions';
 import { auditIndexesSql, auditTableSql } from './audit-table.sql';
 import { auditTimescaleSql } from './audit-timescale.sql';
@@ -19,7 +19,10 @@ export interface AuditMigrationResult {
    * 'the timescaledb extension is not available on this server'.
    */
   reason: string;
-  /** Partitions created by this run (native partitions only). */
+  /**
+   * Partitions created by this run (native partitions only): ranges oldest first, then
+   * `<table>_default` when the table had no DEFAULT partition yet.
+   */
   createdPartitions: string[];
 }
 
@@ -31,10 +34,11 @@ export interface AuditMigrationResult {
  *   `segmentby workspace_id, orderby occurred_at DESC, id DESC`, compression after `compressAfter`,
  *   retention `retainFor`, and the continuous aggregate `<table>_daily` (day, workspace_id,
  *   action, status, entries) refreshed hourly.
- * - `timescale: false`: `PARTITION BY RANGE (occurred_at)` without a DEFAULT partition, and the
- *   partitions from the previous period to `partitionsAhead` periods after `now`. Those dates are
- *   fixed when the list is built: keep `ensureAuditPartitions` running, and drop old partitions
- *   with `dropExpiredAuditPartitions`.
+ * - `timescale: false`: `PARTITION BY RANGE (occurred_at)`, the partitions from the previous
+ *   period to `partitionsAhead` periods after `now`, and the DEFAULT partition `<table>_default`
+ *   that takes any row outside them (so an insert never fails for lack of a partition). Those
+ *   dates are fixed when the list is built: run `maintainAuditPartitions` on a schedule, which
+ *   creates the next partitions, moves rows out of DEFAULT into their own, and drops old ones.
  */
 export function auditMigrationSql(options: AuditMigrationSqlOptions): string[] {
   const name = auditTableName(options.table ?? AUDIT_STORAGE_DEFAULTS.table, options.schema);
@@ -54,6 +58,8 @@ export function auditMigrationSql(options: AuditMigrationSqlOptions): string[] {
   for (const range of partitionRanges(name.table, interval, addPeriods(periodStart(now, interval), -1, interval), now, ahead)) {
     statements.push(createPartitionSql(name, range, true));
   }
+  // Last: each range created before it is created without scanning it.
+  statements.push(createDefaultPartitionSql(name, true));
   return statements;
 }
 
@@ -87,7 +93,7 @@ export async function migrateAudit(db: SqlQueryable, options: MigrateAuditOption
       return { mode, reason: found.existing === 'hypertable' ? 'the table is already a hypertable' : `the timescaledb extension (${found.timescale}) is installed`, createdPartitions: [] };
     }
     for (const statement of [...schemaSql(name), auditTableSql(name, true), ...auditIndexesSql(name)]) await client.query(statement);
-    const createdPartitions = await ensurePartitionsIn(client, name, {
+    const { created: createdPartitions } = await ensurePartitionsIn(client, name, {
       ...(options.partitionInterval === undefined ? {} : { interval: options.partitionInterval }),
       ...(options.partitionsAhead === undefined ? {} : { ahead: options.partitionsAhead }),
       ...(options.now === undefined ? {} : { now: options.now }),

@@ -1,5 +1,5 @@
 import type { AuditPartitionInterval } from './audit-storage.options';
-import { quoteIdentifier, quoteLiteral, type AuditTableName } from './sql-identifier';
+import { quoteLiteral, type AuditTableName } from './sql-identifier';
 
 /** One native partition: `[from, to)` in UTC. */
 export interface AuditPartitionRange {
@@ -31,18 +31,37 @@ export function partitionRanges(table: string, interval: AuditPartitionInterval,
   const last = addPeriods(periodStart(now, interval), ahead, interval);
   const ranges: AuditPartitionRange[] = [];
   for (let start = periodStart(from, interval); start <= last; start = addPeriods(start, 1, interval)) {
-    ranges.push({ name: `${table}_p${suffix(start, interval)}`, from: start, to: addPeriods(start, 1, interval) });
+    ranges.push(partitionRange(table, start, interval));
   }
   return ranges;
 }
 
+/** The partition of the period that starts at `start`. */
+export function partitionRange(table: string, start: Date, interval: AuditPartitionInterval): AuditPartitionRange {
+  return { name: `${table}_p${suffix(start, interval)}`, from: start, to: addPeriods(start, 1, interval) };
+}
+
 /** `CREATE TABLE ... PARTITION OF` for one range (bounds as UTC instants: no session time zone involved). */
 export function createPartitionSql(name: AuditTableName, range: AuditPartitionRange, ifNotExists: boolean): string {
-  const partition = name.schema === undefined ? quoteIdentifier(range.name) : `${quoteIdentifier(name.schema)}.${quoteIdentifier(range.name)}`;
-  return (
-    `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${partition} PARTITION OF ${name.qualified} ` +
-    `FOR VALUES FROM (${quoteLiteral(range.from.toISOString())}) TO (${quoteLiteral(range.to.toISOString())})`
-  );
+  return `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${name.sibling(range.name)} PARTITION OF ${name.qualified} ${rangeBoundSql(range)}`;
+}
+
+/** `FOR VALUES FROM (...) TO (...)` of one range. */
+export function rangeBoundSql(range: AuditPartitionRange): string {
+  return `FOR VALUES FROM (${quoteLiteral(range.from.toISOString())}) TO (${quoteLiteral(range.to.toISOString())})`;
+}
+
+/** Name of the DEFAULT partition the migration creates: `<table>_default`. */
+export function defaultPartitionName(table: string): string {
+  return `${table}_default`;
+}
+
+/**
+ * `CREATE TABLE ... PARTITION OF ... DEFAULT`: the partition that takes the rows no range
+ * partition covers, so an insert never fails for lack of a partition.
+ */
+export function createDefaultPartitionSql(name: AuditTableName, ifNotExists: boolean): string {
+  return `CREATE TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${name.sibling(defaultPartitionName(name.table))} PARTITION OF ${name.qualified} DEFAULT`;
 }
 
 function suffix(start: Date, interval: AuditPartitionInterval): string {

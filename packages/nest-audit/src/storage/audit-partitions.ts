@@ -1,18 +1,12 @@
 import { AuditStorageError } from './audit-storage.errors';
 import { AUDIT_STORAGE_DEFAULTS, type AuditPartitionInterval, type AuditTableOptions } from './audit-storage.options';
-import { createPartitionSql, partitionRanges, addPeriods, periodStart } from './audit-partition-range';
+import { addPeriods, createDefaultPartitionSql, createPartitionSql, defaultPartitionName, partitionRanges, periodStart } from './audit-partition-range';
+import { assertPartitioned, partitionInterval, readPartitionLayout, type AuditPartition } from './audit-partition-catalog';
+import { defaultPartitionHasRows, deleteExpiredFromDefault, moveRowsOutOfDefault } from './audit-default-partition';
 import { inStorageTransaction, type SqlQueryable } from './sql-client';
 import { auditTableName, checkInterval, quoteIdentifier, type AuditTableName } from './sql-identifier';
 
-/** A native partition of the audit table, as the catalog describes it. */
-export interface AuditPartition {
-  schema: string;
-  name: string;
-  /** Lower bound (inclusive); null for a DEFAULT or MINVALUE partition. */
-  from: Date | null;
-  /** Upper bound (exclusive); null for a DEFAULT or MAXVALUE partition. */
-  to: Date | null;
-}
+export type { AuditPartition } from './audit-partition-catalog';
 
 /** Options of {@link ensureAuditPartitions}. */
 export interface EnsureAuditPartitionsOptions extends AuditTableOptions {
@@ -39,7 +33,8 @@ export interface EnsureAuditPartitionsOptions extends AuditTableOptions {
 /** Options of {@link dropExpiredAuditPartitions}. */
 export interface DropExpiredAuditPartitionsOptions extends AuditTableOptions {
   /**
-   * Partitions whose whole range is older than `now - retainFor` are dropped.
+   * Partitions whose whole range is older than `now - retainFor` are dropped, and the DEFAULT
+   * partition's rows of those periods deleted.
    * @default '365 days'
    */
   retainFor?: string;
@@ -47,59 +42,85 @@ export interface DropExpiredAuditPartitionsOptions extends AuditTableOptions {
   now?: Date;
 }
 
-const DAY_MS = 86_400_000;
-
-/** The partitions of a natively partitioned audit table, oldest first. */
-export async function listAuditPartitions(db: SqlQueryable, options: AuditTableOptions = {}): Promise<AuditPartition[]> {
-  const name = auditTableName(options.table ?? AUDIT_STORAGE_DEFAULTS.table, options.schema);
-  await assertPartitioned(db, name);
-  return readPartitions(db, name);
+/** What {@link maintainAuditPartitions} did. */
+export interface AuditPartitionUpkeep {
+  /** Partitions created: ahead of time, for rows that were in DEFAULT, and DEFAULT itself when it was missing. */
+  created: string[];
+  /** Expired partitions dropped. */
+  dropped: string[];
+  /** Rows moved out of the DEFAULT partition into their period's partition. */
+  movedFromDefault: number;
+  /** Expired rows deleted from the DEFAULT partition. */
+  expiredFromDefault: number;
+  /**
+   * Rows still in the DEFAULT partition: timestamps outside years 1 to 9999, periods overlapping
+   * a hand-made partition, or more periods than one run handles (the next run continues).
+   * Normally 0; watch it.
+   */
+  leftInDefault: number;
 }
 
 /**
- * Creates the missing partitions up to `ahead` periods after the current one, and returns
- * their names. Run it at least once per period (a daily cron is plenty): the table has no
- * DEFAULT partition, so an entry past the last partition cannot be written.
+ * The range partitions of a natively partitioned audit table, oldest first. The DEFAULT
+ * partition (`<table>_default`) is not listed: it has no range, and upkeep keeps it empty.
+ */
+export async function listAuditPartitions(db: SqlQueryable, options: AuditTableOptions = {}): Promise<AuditPartition[]> {
+  const name = auditTableName(options.table ?? AUDIT_STORAGE_DEFAULTS.table, options.schema);
+  await assertPartitioned(db, name);
+  return (await readPartitionLayout(db, name)).ranges;
+}
+
+/**
+ * Creates the missing partitions up to `ahead` periods after the current one, gives every
+ * period with rows in the DEFAULT partition a partition of its own and moves those rows there,
+ * creates the DEFAULT partition if the table has none (tables migrated by older versions), and
+ * returns the names of the partitions created. Idempotent; concurrent runs wait for each other
+ * (advisory lock), and a run with work to do holds an ACCESS EXCLUSIVE lock on the table until
+ * it commits (as creating a partition does anyway).
  */
 export async function ensureAuditPartitions(db: SqlQueryable, options: EnsureAuditPartitionsOptions = {}): Promise<string[]> {
   const name = auditTableName(options.table ?? AUDIT_STORAGE_DEFAULTS.table, options.schema);
-  return inStorageTransaction(db, (client) => ensurePartitionsIn(client, name, options));
+  return (await inStorageTransaction(db, (client) => ensurePartitionsIn(client, name, options))).created;
 }
 
 /**
  * Drops the partitions that hold only entries older than `retainFor` (their upper bound is at
- * or before `now - retainFor`) and returns their names. This is the retention policy of the
+ * or before `now - retainFor`), deletes the DEFAULT partition's rows of those periods, and
+ * returns the names of the partitions dropped. This is the retention policy of the
  * native-partition layout: dropping a partition is instant and leaves no bloat, unlike DELETE.
  */
 export async function dropExpiredAuditPartitions(db: SqlQueryable, options: DropExpiredAuditPartitionsOptions = {}): Promise<string[]> {
   const name = auditTableName(options.table ?? AUDIT_STORAGE_DEFAULTS.table, options.schema);
   const retainFor = checkInterval('retainFor', options.retainFor ?? AUDIT_STORAGE_DEFAULTS.retainFor);
-  return inStorageTransaction(db, async (client) => {
-    await assertPartitioned(client, name);
-    const { rows } = await client.query('SELECT COALESCE($1::timestamptz, now()) - $2::interval AS cutoff', [options.now?.toISOString() ?? null, retainFor]);
-    const cutoff = (rows[0] as { cutoff: Date }).cutoff;
-    const expired = (await readPartitions(client, name)).filter((p) => p.to !== null && p.to <= cutoff);
-    for (const partition of expired) {
-      await client.query(`DROP TABLE ${quoteIdentifier(partition.schema)}.${quoteIdentifier(partition.name)}`);
-    }
-    return expired.map((p) => p.name);
-  });
+  return (await inStorageTransaction(db, (client) => dropExpiredIn(client, name, retainFor, options.now))).dropped;
 }
 
-/** {@link ensureAuditPartitions} then {@link dropExpiredAuditPartitions}: the daily upkeep without TimescaleDB. */
+/**
+ * The upkeep of the native-partition layout, for a scheduled job (daily is plenty; the module
+ * runs it at startup and every 6 hours when `migrate` is on): {@link dropExpiredAuditPartitions},
+ * then {@link ensureAuditPartitions}, each in its own transaction. Rows that reached the DEFAULT
+ * partition (dates past the partitions created ahead, or far in the past) end up in their own
+ * period's partition, so DEFAULT stays empty and cheap to scan.
+ */
 export async function maintainAuditPartitions(
   db: SqlQueryable,
   options: EnsureAuditPartitionsOptions & DropExpiredAuditPartitionsOptions = {},
-): Promise<{ created: string[]; dropped: string[] }> {
-  const created = await ensureAuditPartitions(db, options);
-  const dropped = await dropExpiredAuditPartitions(db, options);
-  return { created, dropped };
+): Promise<AuditPartitionUpkeep> {
+  const name = auditTableName(options.table ?? AUDIT_STORAGE_DEFAULTS.table, options.schema);
+  const retainFor = checkInterval('retainFor', options.retainFor ?? AUDIT_STORAGE_DEFAULTS.retainFor);
+  const expired = await inStorageTransaction(db, (client) => dropExpiredIn(client, name, retainFor, options.now, options.interval));
+  const ensured = await inStorageTransaction(db, (client) => ensurePartitionsIn(client, name, options));
+  return { created: ensured.created, dropped: expired.dropped, movedFromDefault: ensured.moved, expiredFromDefault: expired.deleted, leftInDefault: ensured.left };
 }
 
 /** The work of {@link ensureAuditPartitions} inside a transaction that already holds the lock. */
-export async function ensurePartitionsIn(client: SqlQueryable, name: AuditTableName, options: EnsureAuditPartitionsOptions): Promise<string[]> {
+export async function ensurePartitionsIn(
+  client: SqlQueryable,
+  name: AuditTableName,
+  options: EnsureAuditPartitionsOptions,
+): Promise<{ created: string[]; moved: number; left: number }> {
   await assertPartitioned(client, name);
-  const existing = await readPartitions(client, name);
+  const { ranges: existing, defaultPartition } = await readPartitionLayout(client, name);
   const interval = partitionInterval(existing, options.interval);
   const ahead = options.ahead ?? AUDIT_STORAGE_DEFAULTS.partitionsAhead[interval];
   if (!Number.isInteger(ahead) || ahead < 0 || ahead > 1000) {
@@ -112,56 +133,51 @@ export async function ensurePartitionsIn(client: SqlQueryable, name: AuditTableN
   }
   const taken = new Set(existing.map((p) => p.from?.getTime()));
   const missing = partitionRanges(name.table, interval, from, now, ahead).filter((range) => !taken.has(range.from.getTime()));
-  for (const range of missing) await client.query(createPartitionSql(name, range, false));
-  return missing.map((range) => range.name);
+  const crowded = defaultPartition !== undefined && (await defaultPartitionHasRows(client, defaultPartition));
+  if (missing.length === 0 && defaultPartition !== undefined && !crowded) return { created: [], moved: 0, left: 0 };
+
+  // Writers wait until commit: no row reaches DEFAULT between a move and its ATTACH, and every
+  // insert after it routes through the new partitions.
+  await client.query(`LOCK TABLE ${name.qualified} IN ACCESS EXCLUSIVE MODE`);
+  const move = crowded
+    ? await moveRowsOutOfDefault(client, name, defaultPartition, interval, existing, new Set(missing.map((range) => range.from.getTime())))
+    : { created: [], moved: 0, left: 0 };
+  const movedInto = new Set(move.created.map((range) => range.from.getTime()));
+  // DEFAULT holds no row of these periods any more: creating them scans it and finds none.
+  const created = [...move.created, ...missing.filter((range) => !movedInto.has(range.from.getTime()))].sort((a, b) => a.from.getTime() - b.from.getTime());
+  for (const range of missing.filter((r) => !movedInto.has(r.from.getTime()))) await client.query(createPartitionSql(name, range, false));
+  const names = created.map((range) => range.name);
+  if (defaultPartition === undefined) {
+    await client.query(createDefaultPartitionSql(name, false));
+    names.push(defaultPartitionName(name.table));
+  }
+  return { created: names, moved: move.moved, left: move.left };
+}
+
+/** The work of {@link dropExpiredAuditPartitions} inside a transaction that already holds the lock. */
+async function dropExpiredIn(
+  client: SqlQueryable,
+  name: AuditTableName,
+  retainFor: string,
+  now: Date | undefined,
+  asked?: AuditPartitionInterval,
+): Promise<{ dropped: string[]; deleted: number }> {
+  await assertPartitioned(client, name);
+  const { rows } = await client.query('SELECT COALESCE($1::timestamptz, now()) - $2::interval AS cutoff', [now?.toISOString() ?? null, retainFor]);
+  const cutoff = (rows[0] as { cutoff: Date }).cutoff;
+  const { ranges, defaultPartition } = await readPartitionLayout(client, name);
+  const expired = ranges.filter((p) => p.to !== null && p.to <= cutoff);
+  for (const partition of expired) {
+    await client.query(`DROP TABLE ${quoteIdentifier(partition.schema)}.${quoteIdentifier(partition.name)}`);
+  }
+  // The DEFAULT partition's rows whose period ended by the cutoff: those a partition of their
+  // own would have taken with it.
+  const deleted = defaultPartition ? await deleteExpiredFromDefault(client, defaultPartition, periodStart(cutoff, partitionInterval(ranges, asked))) : 0;
+  return { dropped: expired.map((p) => p.name), deleted };
 }
 
 function defaultFrom(existing: AuditPartition[], now: Date, interval: AuditPartitionInterval): Date {
   const previous = addPeriods(periodStart(now, interval), -1, interval);
   const ends = existing.flatMap((p) => (p.to === null ? [] : [p.to.getTime()]));
   return ends.length > 0 && Math.max(...ends) < previous.getTime() ? new Date(Math.max(...ends)) : previous;
-}
-
-function partitionInterval(existing: AuditPartition[], asked: AuditPartitionInterval | undefined): AuditPartitionInterval {
-  const bounded = existing.find((p) => p.from !== null && p.to !== null);
-  const used = bounded ? (bounded.to!.getTime() - bounded.from!.getTime() <= DAY_MS ? 'day' : 'month') : undefined;
-  if (asked !== undefined && asked !== 'day' && asked !== 'month') {
-    throw new AuditStorageError('AUDIT_INVALID_STORAGE_OPTIONS', `Audit partition interval must be 'day' or 'month', got ${JSON.stringify(asked)}.`);
-  }
-  if (asked !== undefined && used !== undefined && asked !== used) {
-    throw new AuditStorageError(
-      'AUDIT_PARTITION_INTERVAL_MISMATCH',
-      `The audit table is partitioned by ${used}, but partitions by ${asked} were asked for: leave the interval unset or set it to '${used}'.`,
-    );
-  }
-  return used ?? asked ?? AUDIT_STORAGE_DEFAULTS.partitionInterval;
-}
-
-async function assertPartitioned(db: SqlQueryable, name: AuditTableName): Promise<void> {
-  const { rows } = await db.query('SELECT c.relkind::text AS kind FROM pg_class c WHERE c.oid = to_regclass($1)', [name.qualified]);
-  const kind = (rows[0] as { kind: string } | undefined)?.kind;
-  if (kind !== 'p') {
-    throw new AuditStorageError(
-      'AUDIT_TABLE_NOT_PARTITIONED',
-      kind === undefined
-        ? `Audit table ${name.qualified} does not exist: run migrateAudit first.`
-        : `Audit table ${name.qualified} is not natively partitioned (a hypertable keeps its retention with a TimescaleDB policy instead).`,
-    );
-  }
-}
-
-async function readPartitions(db: SqlQueryable, name: AuditTableName): Promise<AuditPartition[]> {
-  // pg_get_expr renders bounds as timestamptz literals in the session's time zone, and the cast
-  // reads them back in the same session: exact whatever the TimeZone setting.
-  const { rows } = await db.query(
-    `SELECT n.nspname AS schema, c.relname AS name, b.m[1]::timestamptz AS "from", b.m[2]::timestamptz AS "to"
-       FROM pg_inherits i
-       JOIN pg_class c ON c.oid = i.inhrelid
-       JOIN pg_namespace n ON n.oid = c.relnamespace
-       CROSS JOIN LATERAL (SELECT regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \\(''([^'']+)''\\) TO \\(''([^'']+)''\\)') AS m) b
-      WHERE i.inhparent = to_regclass($1)
-      ORDER BY 3 NULLS FIRST, 2`,
-    [name.qualified],
-  );
-  return rows as AuditPartition[];
 }

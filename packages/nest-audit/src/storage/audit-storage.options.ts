@@ -28,9 +28,10 @@ export interface AuditPartitionOptions {
    */
   partitionInterval?: AuditPartitionInterval;
   /**
-   * How many periods after the current one get a partition now. There is no DEFAULT partition
-   * (attaching a partition would then scan it, and a row with a wild timestamp would hide there),
-   * so run `ensureAuditPartitions` (or `maintainAuditPartitions`) at least once per period.
+   * How many periods after the current one get a partition now. A row past them is still
+   * written (to the DEFAULT partition), but creating a partition scans DEFAULT: run
+   * `maintainAuditPartitions` at least once per period, so DEFAULT stays empty and rows land
+   * directly in their partition.
    * @default 2 (months), 7 (days)
    */
   partitionsAhead?: number;

@@ -27,6 +27,8 @@ export interface AuditTableName {
   readonly qualified: string;
   /** The same for a name derived from the table (`"schema"."<table><suffix>"`). */
   derived(suffix: string): string;
+  /** Another relation in the table's schema (`"schema"."<name>"`), e.g. a partition. */
+  sibling(name: string): string;
 }
 
 /** Validates `table` and `schema`, and builds their quoted forms. */
@@ -34,7 +36,7 @@ export function auditTableName(table: string, schema: string | undefined): Audit
   check('table', table, MAX_TABLE_LENGTH);
   if (schema !== undefined) check('schema', schema, MAX_SCHEMA_LENGTH);
   const qualify = (name: string) => (schema === undefined ? quoteIdentifier(name) : `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`);
-  return { table, schema, qualified: qualify(table), derived: (suffix) => qualify(`${table}${suffix}`) };
+  return { table, schema, qualified: qualify(table), derived: (suffix) => qualify(`${table}${suffix}`), sibling: qualify };
 }
 
 /** Validates a PostgreSQL interval given as text ('1 day', '7 days', '1 year 6 months') and returns it. */
