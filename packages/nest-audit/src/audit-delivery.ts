@@ -71,15 +71,29 @@ export class AuditDelivery {
   }
 
   /** One reconciliation round (rounds never overlap). */
-  reconcile(): Promise<void> {
-    this.round ??= this.reconcileOnce().finally(() => (this.round = undefined));
+  reconcile(confirmAfterMs = CONFIRM_AFTER_MS): Promise<void> {
+    this.round ??= this.reconcileOnce(confirmAfterMs).finally(() => (this.round = undefined));
     return this.round;
   }
 
-  private async reconcileOnce(): Promise<void> {
+  /**
+   * Shutdown: reconciles until nothing is outstanding or `ms` have passed. What is left stays
+   * in the spool (and in the queue) for a later process.
+   */
+  async settleWithin(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      await this.round;
+      await this.reconcile(0);
+      if (this.outstanding.size === 0 || Date.now() >= deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  private async reconcileOnce(confirmAfterMs: number): Promise<void> {
     const now = Date.now();
     await this.retryUnsent(now);
-    const inQueue = [...this.outstanding.values()].filter((item) => item.sentAt !== null && now - item.sentAt >= CONFIRM_AFTER_MS);
+    const inQueue = [...this.outstanding.values()].filter((item) => item.sentAt !== null && now - item.sentAt >= confirmAfterMs);
     const stored = await this.lookup(inQueue);
     if (!stored) return; // database away: next round
     for (const item of inQueue) if (stored.has(item.id)) this.settle(item);
@@ -114,7 +128,7 @@ export class AuditDelivery {
     }
   }
 
-  /** Asks the queue about overdue batches: gone -> sent again; failed for good -> written directly. */
+  /** Asks the queue about overdue batches: gone -> sent again; failed for good, or Redis away -> written directly. */
   private async redeliverLost(overdue: Outstanding[], now: number): Promise<void> {
     const producer = this.options.producer;
     if (!producer || overdue.length === 0) return;
@@ -125,10 +139,11 @@ export class AuditDelivery {
         this.options.metrics.redelivered('lost');
         this.options.logger.warn(`Audit batch ${item.id} (${batchSize(item.job)} entries) is no longer in the queue and not stored: sending it again.`);
         await this.send(item);
-      } else if (state === 'failed' || state === 'completed') {
-        this.options.metrics.redelivered('failed');
+      } else if (state === 'failed' || state === 'completed' || state === 'unreachable') {
+        // Failed for good, or Redis is away (no consumer can take it there either): write it here.
+        this.options.metrics.redelivered(state === 'unreachable' ? 'unreachable' : 'failed');
         await this.send(item, { direct: true });
-      } else if (state !== 'unreachable') {
+      } else {
         item.sentAt = now; // waiting or being written: look again after redeliverAfterMs
       }
     }

@@ -9,8 +9,8 @@ export interface AuditMetrics {
   failure(stage: 'record' | 'enqueue' | 'write' | 'spool'): void;
   /** Batches taken and not yet seen in the table. */
   outstanding(batches: number): void;
-  /** A batch sent again: the queue lost it, or its job failed for good. */
-  redelivered(reason: 'lost' | 'failed'): void;
+  /** A batch sent again: the queue lost it, its job failed for good, or Redis did not answer. */
+  redelivered(reason: 'lost' | 'failed' | 'unreachable'): void;
   /** 1 while the queue runs on a Redis accepted as volatile (`allowVolatileRedis`). */
   volatileRedis(volatile: boolean): void;
 }
@@ -39,7 +39,7 @@ export async function createAuditMetrics(): Promise<AuditMetrics> {
     const written = counter('acme_audit_entries_written_total', 'Audit entries written to the audit table');
     const fallbacks = counter('acme_audit_fallbacks_total', 'Batches that could not take the normal path, by where they went', ['to']);
     const failures = counter('acme_audit_failures_total', 'Audit pipeline failures, by stage', ['stage']);
-    const redelivered = counter('acme_audit_redelivered_total', 'Batches sent again, by reason (lost: the queue no longer had it; failed: its job failed for good)', ['reason']);
+    const redelivered = counter('acme_audit_redelivered_total', 'Batches sent again, by reason (lost: the queue no longer had it; failed: its job failed for good; unreachable: Redis did not answer)', ['reason']);
     const outstanding = gauge('acme_audit_outstanding_batches', 'Batches taken by this process and not yet seen in the audit table');
     const volatileRedis = gauge('acme_audit_redis_volatile', '1 when the audit queue runs on a Redis accepted as volatile (allowVolatileRedis)');
     const batchSize = histogram('acme_audit_batch_size', 'Entries per batch', [1, 10, 50, 100, 250, 500, 1000, 5000]);

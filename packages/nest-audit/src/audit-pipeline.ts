@@ -20,6 +20,7 @@ import pg from 'pg';
 const RECONCILE_EVERY_MS = 1_000;
 const RECOVER_EVERY_MS = 5_000;
 const SPOOL_ROTATE_AFTER_MS = 5_000;
+const SETTLE_ON_SHUTDOWN_MS = 1_000;
 /** How long startup waits for Redis to read its persistence settings. */
 const POSTURE_TIMEOUT_MS = 10_000;
 
@@ -126,15 +127,15 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     await this.buffer.drain();
+    // Settle what the table has (giving a busy consumer, maybe this process's, a moment); the
+    // rest stays in the spool (and in the queue), and a later process with the directory recovers it.
+    await this.delivery?.settleWithin(SETTLE_ON_SHUTDOWN_MS).catch(() => undefined);
     // A consumer mid-batch finishes it; if Redis is gone, closing would wait forever: force it
     // after a while (an unfinished job is re-run elsewhere, and writes are idempotent).
     if (this.consumer) {
       const consumer = this.consumer;
       await withTimeout(consumer.close(), 5_000).catch(() => withTimeout(consumer.close(true), 1_000).catch(() => void consumer.disconnect()));
     }
-    // Settle what the table has now; the rest stays in the spool (and in the queue), and a
-    // later process with the same spool directory recovers it.
-    await this.delivery?.reconcile().catch(() => undefined);
     await this.spool?.close();
     if (this.producer) {
       const producer = this.producer;

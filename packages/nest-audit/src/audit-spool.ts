@@ -40,6 +40,7 @@ export class AuditSpool {
   private current: SpoolSegment | undefined;
   private opening: Promise<SpoolSegment> | undefined;
   private sequence = 0;
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly dir: string,
@@ -48,10 +49,14 @@ export class AuditSpool {
 
   /** Appends the batch (one JSON line); returns its file, to `settle` once the table has the batch. */
   async append(job: AuditBatchJob): Promise<SpoolSegment> {
-    const segment = await this.writable();
+    let segment = await this.writable();
+    while (segment.sealed) segment = await this.writable(); // rotated while we waited
     segment.open++;
+    // One append at a time: a large line is written in several chunks, which must not interleave.
+    const appended = this.tail.then(() => segment.handle.appendFile(`${JSON.stringify(job)}\n`, 'utf8'));
+    this.tail = appended.catch(() => undefined);
     try {
-      await segment.handle.appendFile(`${JSON.stringify(job)}\n`, 'utf8');
+      await appended;
     } catch (error) {
       this.settle(segment);
       throw error;

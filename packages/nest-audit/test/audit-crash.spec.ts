@@ -64,7 +64,10 @@ describe('a worker killed mid-batch', () => {
     });
     let next: Awaited<ReturnType<typeof NestFactory.createApplicationContext>> | undefined;
     try {
-      await new Promise<void>((resolve) => worker.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve()));
+      await new Promise<void>((resolve, reject) => {
+        worker.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+        worker.once('exit', (code) => reject(new Error(`the worker exited with ${code} before it was ready`)));
+      });
       const backend = await eventually(async () => {
         const { rows } = await fixture.pool.query(
           "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO \"audit_log\"%'",

@@ -77,7 +77,8 @@ describe('audit delivery', () => {
     };
     const app = await boot({
       database: { pool: fixture.pool },
-      queue: { connection: redis.url, sendTimeoutMs: 500 },
+      // Batches Redis took before it stopped are written here once they are overdue.
+      queue: { connection: redis.url, sendTimeoutMs: 500, redeliverAfterMs: 1_000 },
       batch: { maxSize: 50, maxWaitMs: 2 },
     });
     try {
