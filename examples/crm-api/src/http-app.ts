@@ -30,6 +30,8 @@ export async function createHttpApp(options: CreateHttpAppOptions = {}): Promise
   app.useBodyParser('urlencoded', { limit: config.get('BODY_LIMIT'), extended: false });
   app.use(rejectUnreadBodies(['application/json', 'application/x-www-form-urlencoded']));
   app.disable('x-powered-by');
+  // req.ip (per-IP sign-in limit, audit entries) is the client's only through trusted proxies.
+  app.set('trust proxy', config.get('TRUST_PROXY'));
   app.enableShutdownHooks();
   setupOpenApi(app);
   return app;

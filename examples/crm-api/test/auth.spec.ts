@@ -66,11 +66,83 @@ describe('auth', () => {
     expect(ErrorBody.parse(response.body).code).toBe('REFRESH_TOKEN_INVALID');
   });
 
-  it('logout revokes the refresh token family', async () => {
+  const logout = (refresh_token: string, accessToken?: string) => {
+    const pending = request(f.server).post('/auth/logout');
+    return (accessToken ? pending.set('authorization', `Bearer ${accessToken}`) : pending).send({ refresh_token });
+  };
+
+  it('logout revokes the caller’s refresh token family', async () => {
     const session = (await login('mary@northwind.test')).body;
-    const out = await request(f.server).post('/auth/logout').send({ refresh_token: session.refresh_token });
+    const out = await logout(session.refresh_token, session.access_token);
     expect(out.body).toEqual({ status: 'Signed Out' });
     expect((await refresh(session.refresh_token)).status).toBe(401);
+  });
+
+  it('logout needs the access token of the session’s user', async () => {
+    const session = (await login('mary@northwind.test')).body;
+    const anonymous = await logout(session.refresh_token);
+    expect([anonymous.status, anonymous.body.code]).toEqual([401, 'UNAUTHENTICATED']);
+    expect((await refresh(session.refresh_token)).status).toBe(200);
+  });
+
+  it('logout with another user’s refresh token answers as for an unknown token and revokes nothing', async () => {
+    const victim = (await login('linus@northwind.test')).body;
+    const caller = (await login('grace@northwind.test')).body;
+    const foreign = await logout(victim.refresh_token, caller.access_token);
+    const unknown = await logout('made-up-token', caller.access_token);
+    expect([foreign.status, foreign.body]).toEqual([200, { status: 'Signed Out' }]);
+    expect([unknown.status, unknown.body]).toEqual([foreign.status, foreign.body]);
+    // The victim's session lives on, and so does the caller's own.
+    const rotated = await refresh(victim.refresh_token);
+    expect(rotated.status).toBe(200);
+    expect((await refresh(caller.refresh_token)).status).toBe(200);
+    // Even a user who shares a workspace with the owner, and an Admin, cannot sign others out.
+    const admin = (await login('ada@northwind.test')).body;
+    await logout(rotated.body.refresh_token, admin.access_token).expect(200);
+    expect((await refresh(rotated.body.refresh_token)).status).toBe(200);
+  });
+
+  describe('password policy at registration', () => {
+    const register = (password: string, email = `policy-${Math.random().toString(36).slice(2)}@startup.test`) =>
+      request(f.server).post('/auth/register').send({ email, password, name: 'Policy Tester', workspace_name: 'Policy Co' });
+
+    it.each([
+      ['twelve spaces', ' '.repeat(12)],
+      ['password1234', 'password1234'],
+      ['aaaaaaaaaaaa', 'aaaaaaaaaaaa'],
+      ['a common password with a suffix', 'sunshine!2026'],
+      ['the name', 'policy tester'],
+    ])('%s: 400 PASSWORD_TOO_WEAK with an issue on password saying why', async (_what, password) => {
+      const response = await register(password);
+      expect(response.status).toBe(400);
+      const body = ErrorBody.parse(response.body);
+      expect(body.code).toBe('PASSWORD_TOO_WEAK');
+      expect(body.issues).toEqual([{ path: 'password', message: expect.stringMatching(/^The password (is|repeats|contains) .+\.$/) }]);
+    });
+
+    it('the email itself, or its part before the @ (any case): 400 PASSWORD_TOO_WEAK', async () => {
+      const email = 'Grace.Hopper-Policy@startup.test';
+      for (const password of ['grace.hopper-policy@startup.test', 'GRACE.HOPPER-POLICY', email]) {
+        const body = ErrorBody.parse((await register(password, email)).body);
+        expect([body.code, body.issues[0]?.message]).toEqual(['PASSWORD_TOO_WEAK', expect.stringMatching(/your email address/)]);
+      }
+    });
+
+    it('twelve NULs: refused as 400 (PASSWORD_TOO_WEAK, or INVALID_CHARACTERS where NUL is refused everywhere)', async () => {
+      const response = await register('\u0000'.repeat(12));
+      expect(response.status).toBe(400);
+      expect(['PASSWORD_TOO_WEAK', 'INVALID_CHARACTERS']).toContain(ErrorBody.parse(response.body).code);
+    });
+
+    it('a strong password registers', async () => {
+      expect((await register('violet tractor juggles 7 moons')).status).toBe(201);
+    });
+
+    it('no account exists after a refused registration', async () => {
+      const email = 'refused-policy@startup.test';
+      expect((await register('password1234', email)).status).toBe(400);
+      expect((await register('violet tractor juggles 7 moons', email)).status).toBe(201);
+    });
   });
 
   it('switching workspace needs a membership there, and issues a token for it', async () => {

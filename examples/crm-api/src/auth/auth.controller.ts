@@ -1,18 +1,23 @@
-import { Body, Controller, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Post, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CheckAbility } from '@acme/nest-casl';
 import { ViewResponse } from '@acme/nest-view-presenter';
 import { AuthSessionView, LogoutView } from '@acme-examples/crm-contracts';
+import { LoginThrottle } from '../throttling/login-throttle.service';
+import { LoginThrottlerGuard } from '../throttling/login-throttler.guard';
 import type { AccessClaims } from './access-token.service';
 import { AuthSessionPresenter } from './auth-session.presenter';
 import { LoginDto, LogoutDto, RefreshDto, RegisterDto, SwitchWorkspaceDto } from './auth.dto';
 import { AuthService } from './auth.service';
-import { Public } from './public.decorator';
+import { AuthenticatedOnly, Public } from './public.decorator';
 
 @ApiTags('Auth')
 @Controller('auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly loginThrottle: LoginThrottle,
+  ) {}
 
   @Post('register')
   @Public()
@@ -21,11 +26,20 @@ export class AuthController {
     return AuthSessionPresenter.toView(await this.auth.register(body));
   }
 
+  /** Limited per email and per client IP (LoginThrottlerGuard): past a limit, 429 with Retry-After. */
   @Post('login')
   @Public()
+  @UseGuards(LoginThrottlerGuard)
+  @ApiResponse({
+    status: 429,
+    description: 'TOO_MANY_REQUESTS: too many failed sign-ins for this email or from this IP.',
+    headers: { 'Retry-After': { description: 'Seconds until sign-in is accepted again', schema: { type: 'integer' } } },
+  })
   @ViewResponse(AuthSessionView, { status: 200 })
-  async login(@Body() body: LoginDto) {
-    return AuthSessionPresenter.toView(await this.auth.login(body));
+  async login(@Body() body: LoginDto, @Req() request: object) {
+    const session = await this.auth.login(body);
+    await this.loginThrottle.refund(request);
+    return AuthSessionPresenter.toView(session);
   }
 
   @Post('refresh')
@@ -35,11 +49,13 @@ export class AuthController {
     return AuthSessionPresenter.toView(await this.auth.refresh(body.refresh_token));
   }
 
+  /** Signs out the caller's session of `refresh_token`; a token that is not the caller's is left alone (same answer). */
   @Post('logout')
-  @Public()
+  @ApiBearerAuth()
+  @AuthenticatedOnly()
   @ViewResponse(LogoutView, { status: 200 })
-  async logout(@Body() body: LogoutDto) {
-    await this.auth.logout(body.refresh_token);
+  async logout(@Body() body: LogoutDto, @Req() request: { user: AccessClaims }) {
+    await this.auth.logout(request.user.sub, body.refresh_token);
     return { status: 'Signed Out' as const };
   }
 

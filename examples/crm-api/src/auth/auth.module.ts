@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtModule } from '@nestjs/jwt';
 import type { Env } from '../config/env.schema';
+import { LoginThrottleModule } from '../throttling/login-throttle.module';
 import { AccessTokenService } from './access-token.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
@@ -10,11 +11,13 @@ import { IdentityModule } from './identity.module';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { MeController } from './me.controller';
 import { PasswordHasher } from './password-hasher';
+import { PasswordPolicy } from './password-policy';
 import { RefreshTokenStore } from './refresh-token.store';
 
 @Module({
   imports: [
     IdentityModule,
+    LoginThrottleModule,
     JwtModule.registerAsync({
       inject: [ConfigService],
       // A KeyObject, made once: given a string, jsonwebtoken first tries (and fails) to parse it as a
@@ -26,7 +29,7 @@ import { RefreshTokenStore } from './refresh-token.store';
     }),
   ],
   controllers: [AuthController, MeController],
-  providers: [AuthService, PasswordHasher, AccessTokenService, RefreshTokenStore, JwtAuthGuard],
+  providers: [AuthService, PasswordHasher, PasswordPolicy, AccessTokenService, RefreshTokenStore, JwtAuthGuard],
   exports: [JwtAuthGuard, AccessTokenService],
 })
 export class AuthModule {}

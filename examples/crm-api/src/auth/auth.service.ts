@@ -10,6 +10,7 @@ import { AccessTokenService } from './access-token.service';
 import type { AuthSession } from './auth-session.presenter';
 import { IdentityDirectory } from './identity.directory';
 import { PasswordHasher } from './password-hasher';
+import { PasswordPolicy } from './password-policy';
 import { RefreshTokenStore } from './refresh-token.store';
 
 /** Sign-up, sign-in, token rotation, sign-out and workspace switch. */
@@ -20,6 +21,7 @@ export class AuthService {
   constructor(
     private readonly identity: IdentityDirectory,
     private readonly hasher: PasswordHasher,
+    private readonly passwordPolicy: PasswordPolicy,
     private readonly accessTokens: AccessTokenService,
     private readonly refreshTokens: RefreshTokenStore,
     private readonly audit: AuditService,
@@ -31,6 +33,7 @@ export class AuthService {
 
   @Audit({ action: 'Register', subject: 'User' })
   async register(input: RegisterInput): Promise<AuthSession> {
+    this.passwordPolicy.assertAcceptable(input.password, { email: input.email, name: input.name, workspaceName: input.workspace_name });
     if (await this.identity.userByEmail(input.email)) {
       throw new ApiError('EMAIL_TAKEN', 'An account with this email exists: sign in instead.');
     }
@@ -79,12 +82,18 @@ export class AuthService {
     return this.openSession(user, membership.workspace, membership.role, familyId);
   }
 
+  /**
+   * Revokes the session (refresh-token family) of `token` when it is `userId`'s. Another user's
+   * token is treated as an unknown one: nothing is revoked and the answer is the same, so the
+   * route neither signs anyone else out nor tells whether a token exists.
+   */
   @Audit({ action: 'Sign Out', subject: 'Session' })
-  async logout(token: string): Promise<void> {
-    const revoked = await this.refreshTokens.revokeByToken(token);
+  async logout(userId: string, token: string): Promise<void> {
+    this.context.update({ actor: { kind: 'User', id: userId } });
+    const revoked = await this.refreshTokens.revokeOwnedBy(userId, token);
     if (revoked) {
       this.audit.describe({ subjectId: revoked.familyId });
-      this.context.update({ workspaceId: revoked.workspaceId, actor: { kind: 'User', id: revoked.userId } });
+      this.context.update({ workspaceId: revoked.workspaceId });
     }
   }
 

@@ -54,11 +54,15 @@ export class RefreshTokenStore {
     return { kind: 'Reused', previous: known };
   }
 
-  /** Revokes the family `token` belongs to (logout). Returns false for an unknown token. */
-  async revokeByToken(token: string): Promise<RefreshTokenRow | undefined> {
-    const [known] = await this.db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, hashOf(token))).limit(1);
-    if (known) await this.revokeFamily(known.familyId);
-    return known;
+  /** Revokes the family `token` belongs to if `userId` owns it (logout); undefined for an unknown or another user's token. */
+  async revokeOwnedBy(userId: string, token: string): Promise<RefreshTokenRow | undefined> {
+    const [owned] = await this.db
+      .select()
+      .from(refreshTokens)
+      .where(and(eq(refreshTokens.tokenHash, hashOf(token)), eq(refreshTokens.userId, userId)))
+      .limit(1);
+    if (owned) await this.revokeFamily(owned.familyId);
+    return owned;
   }
 
   async revokeFamily(familyId: string): Promise<void> {

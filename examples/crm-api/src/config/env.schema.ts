@@ -23,7 +23,7 @@ export const EnvSchema = z.object({
   SYSTEM_DATABASE_URL: url(['postgres:', 'postgresql:']),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   REDIS_URL: url(['redis:', 'rediss:']),
-  /** BullMQ key prefix of every queue (audit writes included). */
+  /** Prefix of the app's Redis keys: every BullMQ queue (audit writes included) and the sign-in limits. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:{}_-]+$/).default('crm'),
   /**
    * Also run the audit batch writer (the audit queue's consumer) in the API process. The worker
@@ -43,11 +43,29 @@ export const EnvSchema = z.object({
   LOG_FILE: z.string().default(''),
   /** Argon2id memory cost in KiB (OWASP: 19 MiB minimum with t=2, p=1; lower only outside production). */
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(8).default(OWASP_ARGON2_MEMORY_KIB),
+  /** Failed sign-ins per email (trimmed, lower-cased) in a window before that email is refused (429). */
+  LOGIN_EMAIL_LIMIT: z.coerce.number().int().min(1).default(5),
+  /** Failed sign-ins per client IP (IPv6: per /64) in a window before that IP is refused (429). */
+  LOGIN_IP_LIMIT: z.coerce.number().int().min(1).default(50),
+  /** The window both sign-in limits count in. */
+  LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  /** How long an email or IP past its limit is refused (Retry-After). */
+  LOGIN_BLOCK_SECONDS: z.coerce.number().int().min(1).default(900),
+  /**
+   * Express 'trust proxy': whose X-Forwarded-For names the client. The per-IP sign-in limit and the
+   * audit's ip read the client address through it. 'false' (direct connections), a hop count ('1'),
+   * or proxy addresses/subnets ('loopback, 10.0.0.0/8'). 'true' trusts any sender: a client that
+   * reaches the API directly could then claim any IP.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((value): boolean | number | string => (value === 'false' ? false : value === 'true' ? true : /^\d+$/.test(value) ? Number(value) : value)),
 });
 export type Env = z.infer<typeof EnvSchema>;
 
 /** What the worker process needs: no HTTP, no token signing. */
-export const WorkerEnvSchema = EnvSchema.omit({ HOST: true, PORT: true, JWT_SECRET: true, ACCESS_TOKEN_TTL_SECONDS: true, REFRESH_TOKEN_TTL_DAYS: true, BODY_LIMIT: true, AUDIT_WRITER_IN_API: true, ARGON2_MEMORY_KIB: true });
+export const WorkerEnvSchema = EnvSchema.omit({ HOST: true, PORT: true, JWT_SECRET: true, ACCESS_TOKEN_TTL_SECONDS: true, REFRESH_TOKEN_TTL_DAYS: true, BODY_LIMIT: true, AUDIT_WRITER_IN_API: true, ARGON2_MEMORY_KIB: true, LOGIN_EMAIL_LIMIT: true, LOGIN_IP_LIMIT: true, LOGIN_WINDOW_SECONDS: true, LOGIN_BLOCK_SECONDS: true, TRUST_PROXY: true });
 export type WorkerEnv = z.infer<typeof WorkerEnvSchema>;
 
 /** Thrown for a missing or bad variable; the message names every one of them. */
