@@ -10,3 +10,11 @@ export { requestIdFrom } from './request-id';
 export { uuidv7 } from './uuidv7';
 export { ContextError, ContextMissingError, InvalidEnvelopeError } from './context.errors';
 export { ContextOptionsError } from './validate-context-options';
+export {
+  assertRedisDurability,
+  readRedisDurability,
+  RedisDurabilityError,
+  type AssertRedisDurabilityOptions,
+  type RedisDurability,
+  type RedisInfoClient,
+} from './redis-durability';
