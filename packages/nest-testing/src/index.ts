@@ -1,6 +1,7 @@
 export { startPostgres, type StartPostgresOptions } from './start-postgres';
 export { startTimescale, type StartTimescaleOptions } from './start-timescale';
 export { startRedis, type StartRedisOptions } from './start-redis';
+export type { RedisPersistence } from './redis-server-process';
 export type { ServiceSource, ServiceStrategy, StartedService, StartServiceOptions, TestServer } from './service.types';
 export { detectContainerRuntime, type ContainerRuntimeStatus } from './container-runtime';
 export { createTestDatabase, type CreateTestDatabaseOptions, type TestDatabase } from './create-test-database';

@@ -12,17 +12,41 @@ const READY = /Ready to accept connections/;
 const START_TIMEOUT_MS = 10_000;
 const INSTALL = 'install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_SERVER_BIN';
 
+/** What a test Redis does with writes: `'aof'` keeps them across restarts, `'none'` loses them. */
+export type RedisPersistence = 'aof' | 'none';
+
+/** Options of {@link startRedisServerProcess}. */
+export interface RedisServerProcessOptions {
+  /** The redis-server binary (else `REDIS_SERVER_BIN`, else `redis-server` on PATH). */
+  binary?: string;
+  /** @default 'aof' */
+  persistence?: RedisPersistence;
+  /** More redis-server arguments, after ours (a directive given twice: the last one wins). */
+  args?: readonly string[];
+}
+
 /**
- * Spawns `redis-server` on a free port, bound to 127.0.0.1, with persistence off and a temp
- * working directory (removed by `stop()`). A watchdog stops it if this process dies first.
+ * The redis-server arguments for a persistence mode: like a production Redis that keeps queued
+ * jobs (`appendonly yes`, `appendfsync everysec`, `maxmemory-policy noeviction`), or volatile (AOF
+ * off). RDB snapshots are off in both: the AOF is the durability a test can rely on.
  */
-export async function startRedisServerProcess(binary?: string): Promise<StartedService> {
-  const bin = binary ?? process.env[REDIS_SERVER_BIN_ENV] ?? 'redis-server';
+export function redisPersistenceArgs(persistence: RedisPersistence): string[] {
+  const aof = persistence === 'aof' ? ['--appendonly', 'yes', '--appendfsync', 'everysec'] : ['--appendonly', 'no'];
+  return ['--save', '', ...aof, '--maxmemory-policy', 'noeviction'];
+}
+
+/**
+ * Spawns `redis-server` on a free port, bound to 127.0.0.1, in a temp working directory (where
+ * the AOF lives; removed by `stop()`), by default with AOF on (see {@link redisPersistenceArgs}).
+ * A watchdog stops it if this process dies first.
+ */
+export async function startRedisServerProcess(options: RedisServerProcessOptions = {}): Promise<StartedService> {
+  const bin = options.binary ?? process.env[REDIS_SERVER_BIN_ENV] ?? 'redis-server';
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'acme-testing-redis-'));
   const child = spawn(
     bin,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...redisPersistenceArgs(options.persistence ?? 'aof'), ...(options.args ?? [])],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const watchdog = child.pid === undefined ? undefined : watchForOrphan(child.pid, 'TERM', dir);

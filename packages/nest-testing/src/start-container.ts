@@ -7,6 +7,8 @@ export interface ContainerSpec {
   /** The port the server listens on inside the container. */
   readonly port: number;
   readonly environment?: Record<string, string>;
+  /** Overrides the image's command (e.g. `redis-server` with its arguments). */
+  readonly command?: readonly string[];
   /** A log line that means the server accepts connections, and how many times it must appear. */
   readonly readyLog: RegExp;
   readonly readyLogTimes?: number;
@@ -21,7 +23,9 @@ export async function startContainer(spec: ContainerSpec): Promise<StartedServic
     'testcontainers',
     'pnpm add -D testcontainers',
   );
-  const container = await new GenericContainer(spec.image)
+  let image = new GenericContainer(spec.image);
+  if (spec.command) image = image.withCommand([...spec.command]);
+  const container = await image
     .withEnvironment(spec.environment ?? {})
     .withExposedPorts(spec.port)
     .withWaitStrategy(Wait.forLogMessage(spec.readyLog, spec.readyLogTimes ?? 1))

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceUnavailableError, startRedis, type StartedService } from '../src';
@@ -31,6 +32,34 @@ describe('startRedis', () => {
     expect(await ping(redis.url)).toBe('PONG');
   });
 
+  it('embedded: AOF on (appendfsync everysec), noeviction, no RDB snapshots, in a temp dir that stop() removes', async () => {
+    const server = await startRedis({ strategies: ['embedded'] });
+    const client = new Redis(server.url);
+    try {
+      expect(await settings(client)).toEqual({ appendonly: 'yes', appendfsync: 'everysec', 'maxmemory-policy': 'noeviction', save: '' });
+      const dir = String((await client.config('GET', 'dir'))[1]);
+      await client.set('kept', '1');
+      await waitUntil(async () => existsSync(`${dir}/appendonlydir`));
+      client.disconnect();
+      await server.stop();
+      expect(existsSync(dir)).toBe(false);
+    } finally {
+      client.disconnect();
+      await server.stop();
+    }
+  });
+
+  it("embedded: persistence 'none' is a volatile server; args are passed to redis-server after ours", async () => {
+    const server = await startRedis({ strategies: ['embedded'], persistence: 'none', args: ['--maxmemory-policy', 'allkeys-lru'] });
+    const client = new Redis(server.url);
+    try {
+      expect(await settings(client)).toMatchObject({ appendonly: 'no', 'maxmemory-policy': 'allkeys-lru' });
+    } finally {
+      client.disconnect();
+      await server.stop();
+    }
+  });
+
   it('url: REDIS_URL is used as is and stop() leaves the server running', async () => {
     const viaEnv = await withEnv({ REDIS_URL: redis.url }, () => startRedis());
     expect(viaEnv).toMatchObject({ source: 'url', url: redis.url });
@@ -61,3 +90,17 @@ describe('startRedis', () => {
     expect(unavailable.message).toContain('REDIS_SERVER_BIN');
   });
 });
+
+async function settings(client: Redis): Promise<Record<string, string>> {
+  const names = ['appendonly', 'appendfsync', 'maxmemory-policy', 'save'];
+  const values = await Promise.all(names.map(async (name) => String((await client.config('GET', name))[1])));
+  return Object.fromEntries(names.map((name, i) => [name, values[i]!]));
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
