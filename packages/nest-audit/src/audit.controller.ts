@@ -1,4 +1,4 @@
-import { applyDecorators, BadRequestException, Controller, Get, Inject, Query, type Type } from '@nestjs/common';
+import { applyDecorators, BadRequestException, Controller, Get, Inject, Query, Req, type Type } from '@nestjs/common';
 import { AuditQueryService } from './audit-query.service';
 import type { AuditQueryFilters, AuditQueryPage } from './query/audit-query';
 import { AuditQueryError } from './query/audit-query.errors';
@@ -40,8 +40,9 @@ export function createAuditController(options: AuditControllerOptions = {}): Typ
 
     @Get()
     @applyDecorators(...(options.decorators ?? []))
-    async find(@Query() query: Record<string, unknown>): Promise<AuditQueryPage> {
+    async find(@Query() query: Record<string, unknown>, @Req() request: RawUrl): Promise<AuditQueryPage> {
       try {
+        checkPercentEncoding(request);
         return await this.audit.find(filtersOf(query));
       } catch (error) {
         if (error instanceof AuditQueryError) throw new BadRequestException({ statusCode: 400, code: error.code, message: error.message });
@@ -52,11 +53,35 @@ export function createAuditController(options: AuditControllerOptions = {}): Typ
   return AuditController;
 }
 
+/** What the route reads of the platform's request: Express' `originalUrl`, Fastify's `url` (both as sent). */
+interface RawUrl {
+  originalUrl?: string;
+  url?: string;
+}
+
+/**
+ * Refuses a query string that is not percent-encoded UTF-8 (`%zz`, `%FF`, an encoded lone
+ * surrogate `%ED%A0%80`): both platforms' parsers then keep the raw text, and the query would
+ * search for something the caller never wrote.
+ */
+function checkPercentEncoding(request: RawUrl): void {
+  const url = request.originalUrl ?? request.url ?? '';
+  const search = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
+  for (const part of search.split('&')) {
+    try {
+      decodeURIComponent(part.replaceAll('+', ' '));
+    } catch {
+      throw new AuditQueryError('AUDIT_INVALID_CHARACTERS', 'The query string is not valid percent-encoded UTF-8: encode every parameter with encodeURIComponent (or URLSearchParams).');
+    }
+  }
+}
+
 function filtersOf(query: Record<string, unknown>): Partial<AuditQueryFilters> {
   const filters: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(query)) {
-    const filter = PARAMETERS[name as keyof typeof PARAMETERS];
-    if (!filter) throw new AuditQueryError('AUDIT_INVALID_FILTER', `Unknown query parameter "${name}"; known: ${Object.keys(PARAMETERS).join(', ')}.`);
+    // Own keys only: 'constructor' or 'toString' must not read Object.prototype.
+    const filter = Object.hasOwn(PARAMETERS, name) ? PARAMETERS[name as keyof typeof PARAMETERS] : undefined;
+    if (!filter) throw new AuditQueryError('AUDIT_INVALID_FILTER', `Unknown query parameter ${JSON.stringify(name.length > 100 ? `${name.slice(0, 100)}...` : name)}; known: ${Object.keys(PARAMETERS).join(', ')}.`);
     if (typeof value !== 'string') throw new AuditQueryError('AUDIT_INVALID_FILTER', `Query parameter "${name}" must appear once.`);
     filters[filter] = filter === 'limit' && /^\d{1,4}$/.test(value) ? Number(value) : value;
   }

@@ -103,6 +103,59 @@ describe.each(HTTP_ADAPTERS)('mounted audit controller (%s)', (adapter) => {
     expect(anonymous.body.code).toBe('AUDIT_WORKSPACE_REQUIRED');
   });
 
+  it('hostile values are a 400 with a stable code, never a 500', async () => {
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const parameters = ['subject', 'action', 'subject_id', 'actor_id', 'actor_kind', 'status', 'from', 'to', 'limit', 'cursor'];
+    const corpus: [query: string, code: string][] = [
+      // NUL in any filter, alone, inside, or as the overlong %C0%80; encoded lone surrogates and broken escapes.
+      ...parameters.flatMap((p): [string, string][] => [
+        [`${p}=%00`, 'AUDIT_INVALID_CHARACTERS'],
+        [`${p}=Deal%00`, 'AUDIT_INVALID_CHARACTERS'],
+        [`${p === 'subject' ? 'action' : 'subject'}=Deal&${p}=a%00b`, 'AUDIT_INVALID_CHARACTERS'],
+        [`${p}=%C0%80`, 'AUDIT_INVALID_CHARACTERS'],
+        [`${p}=%ED%A0%80`, 'AUDIT_INVALID_CHARACTERS'],
+        [`${p}=%ED%B0%80x`, 'AUDIT_INVALID_CHARACTERS'],
+        [`${p}=%FF`, 'AUDIT_INVALID_CHARACTERS'],
+        [`${p}=%zz`, 'AUDIT_INVALID_CHARACTERS'],
+      ]),
+      [`cursor=${b64(['2026-01-01T00:00:00.000000Z\u0000', '0190a0b2-0000-7000-8000-000000000001'])}`, 'AUDIT_INVALID_CURSOR'],
+      // Absurd lengths (under the 16 KB a request line may have) and ids that are no UUID.
+      [`subject_id=${'9'.repeat(5_000)}`, 'AUDIT_INVALID_FILTER'],
+      [`actor_id=${'a'.repeat(1_001)}`, 'AUDIT_INVALID_FILTER'],
+      [`subject=${'%F0%9F%98%80'.repeat(600)}`, 'AUDIT_INVALID_FILTER'],
+      [`cursor=${'A'.repeat(5_000)}`, 'AUDIT_INVALID_CURSOR'],
+      // Dates JavaScript reads and PostgreSQL does not.
+      ['from=99999', 'AUDIT_INVALID_FILTER'],
+      ['from=-000001-01-01T00:00:00Z', 'AUDIT_INVALID_FILTER'],
+      ['to=%2B275760-09-13T00:00:00Z', 'AUDIT_INVALID_FILTER'],
+      [`cursor=${b64(['2026-02-30T00:00:00.000000Z', '0190a0b2-0000-7000-8000-000000000001'])}`, 'AUDIT_INVALID_CURSOR'],
+      [`cursor=${b64(['0000-01-01T00:00:00.000000Z', '0190a0b2-0000-7000-8000-000000000001'])}`, 'AUDIT_INVALID_CURSOR'],
+      [`cursor=${b64(['2026-01-01T24:00:00.000000Z', '0190a0b2-0000-7000-8000-000000000001'])}`, 'AUDIT_INVALID_CURSOR'],
+      // Shapes: repeated, nested, inherited or NUL names.
+      ['subject[]=x', 'AUDIT_INVALID_FILTER'],
+      ['subject[a]=x', 'AUDIT_INVALID_FILTER'],
+      ['constructor=x', 'AUDIT_INVALID_FILTER'],
+      ['__proto__=x', 'AUDIT_INVALID_FILTER'],
+      ['%00=x', 'AUDIT_INVALID_FILTER'],
+      ['limit=-1', 'AUDIT_INVALID_FILTER'],
+      ['limit=1e3', 'AUDIT_INVALID_FILTER'],
+    ];
+    const answers = [];
+    for (const [query] of corpus) {
+      const response = await http.request('GET', `/audit-log?${query}`, { headers: asA });
+      answers.push({ query: query.slice(0, 60), status: response.status, code: response.body?.code });
+    }
+    expect(answers).toEqual(corpus.map(([query, code]) => ({ query: query.slice(0, 60), status: 400, code })));
+
+    // A request line past the server's limit is refused by the platform itself.
+    expect((await http.request('GET', `/audit-log?subject_id=${'9'.repeat(20_000)}`, { headers: asA })).status).toBe(431);
+    // Odd but valid input is a normal (empty) page.
+    for (const query of ['subject=%F0%9F%98%80', `subject_id=${'9'.repeat(1_000)}`, 'action=%E2%80%AE', 'from=0001-01-01T00:00:00Z&to=9999-12-31T00:00:00Z&subject=x']) {
+      const response = await http.request('GET', `/audit-log?${query}`, { headers: asA });
+      expect({ query: query.slice(0, 40), status: response.status, items: response.body.items }).toEqual({ query: query.slice(0, 40), status: 200, items: [] });
+    }
+  });
+
   it('applies the decorators it was given', async () => {
     const response = await http.request('GET', '/audit-log', { headers: bearer({ sub: 'u-a', workspace: WS_A, auditor: false }) });
     expect(response.status).toBe(403);

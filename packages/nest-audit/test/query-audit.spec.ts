@@ -217,6 +217,9 @@ describe('AuditQuery (PostgreSQL 17)', () => {
       b64(['2026-13-45T00:00:00.000000Z', testUuid(1)]),
       b64(['2026-01-01T00:00:00.000000Z', "1' OR '1'='1"]),
       b64(['2026-01-01T00:00:00.000000Z', testUuid(1), 'extra']),
+      b64(['2026-02-30T00:00:00.000000Z', testUuid(1)]), // JS rolls it over to March 2; PostgreSQL refuses it
+      b64(['0000-01-01T00:00:00.000000Z', testUuid(1)]),
+      b64(['2026-01-01T24:00:00.000000Z', testUuid(1)]),
       'A'.repeat(5_000),
     ];
     for (const cursor of bad) expect(await errorCode({ workspaceId: WS_A, cursor })).toBe('AUDIT_INVALID_CURSOR');
@@ -237,6 +240,40 @@ describe('AuditQuery (PostgreSQL 17)', () => {
       { workspaceId: WS_A, actorKind: 'Robot' },
     ];
     for (const filters of invalid) expect(await errorCode(filters)).toBe('AUDIT_INVALID_FILTER');
+  });
+
+  it('refuses NUL and unpaired surrogates in any text filter with AUDIT_INVALID_CHARACTERS, before any SQL runs', async () => {
+    let statements = 0;
+    const counted = new AuditQuery({ query: (text, values) => (statements++, pool.query(text, values)) });
+    const code = (filters: unknown) => counted.find(filters as AuditQueryFilters).then(() => 'no error', (e: unknown) => (e instanceof AuditQueryError ? e.code : String(e)));
+    const real = (await query.find({ workspaceId: WS_A, limit: 1 })).next_cursor!;
+    const filters = { actorId: 'u1', actorKind: 'User', subject: 'Deal', subjectId: 's1', action: 'Update', status: 'Success', from: '2026-01-01', to: '2027-01-01', cursor: real, limit: '10' };
+    for (const [filter, value] of Object.entries({ ...filters, workspaceId: WS_A })) {
+      for (const bad of ['\u0000', `${value}\u0000`, `\u0000${value}`, `${value}\uD800`, `\uDC00${value}`, `${value.slice(0, 1)}\uDBFF\uDBFF${value.slice(1)}`]) {
+        expect({ filter, bad, code: await code({ workspaceId: WS_A, [filter]: bad }) }).toEqual({ filter, bad, code: 'AUDIT_INVALID_CHARACTERS' });
+      }
+    }
+    expect(statements).toBe(0);
+    // A surrogate pair (an emoji) is an ordinary character.
+    expect(await code({ workspaceId: WS_A, subject: 'Deal \uD83D\uDE00' })).toBe('no error');
+    expect(statements).toBe(1);
+  });
+
+  it('refuses absurd values with AUDIT_INVALID_FILTER, without echoing them back', async () => {
+    for (const filters of [
+      { workspaceId: WS_A, subjectId: '9'.repeat(1_001) },
+      { workspaceId: WS_A, actorId: 'x'.repeat(1_000_000) },
+      { workspaceId: WS_A, from: new Date(Date.UTC(10_000, 0, 1)) },
+      { workspaceId: WS_A, to: new Date(Date.UTC(-1, 0, 1)) },
+      { workspaceId: WS_A, from: '+099999-01-01T00:00:00Z' },
+      { workspaceId: WS_A, from: `2026-01-01${' '.repeat(200)}` },
+    ]) {
+      const error = await query.find(filters as AuditQueryFilters).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AuditQueryError);
+      expect((error as AuditQueryError).code).toBe('AUDIT_INVALID_FILTER');
+      expect((error as AuditQueryError).message.length).toBeLessThan(300);
+    }
+    expect((await query.find({ workspaceId: WS_A, subjectId: '9'.repeat(1_000) })).items).toEqual([]);
   });
 
   it('reads through the workspace index, and the subject index for one subject', async () => {

@@ -27,9 +27,18 @@ export function decodeAuditCursor(cursor: string): AuditCursorPosition {
   }
   if (Array.isArray(decoded) && decoded.length === 2) {
     const [occurredAt, id] = decoded as unknown[];
-    if (typeof occurredAt === 'string' && TIMESTAMP.test(occurredAt) && !Number.isNaN(Date.parse(occurredAt)) && typeof id === 'string' && UUID.test(id)) {
+    if (typeof occurredAt === 'string' && TIMESTAMP.test(occurredAt) && isRealInstant(occurredAt) && typeof id === 'string' && UUID.test(id)) {
       return { occurredAt, id };
     }
   }
   throw new AuditQueryError('AUDIT_INVALID_CURSOR', 'The audit cursor is invalid: pass back the next_cursor of the previous page unchanged, or omit it for the first page.');
+}
+
+/**
+ * A timestamp PostgreSQL reads as written: JS rolls '2026-02-30' over to March 2 and takes year
+ * 0 and hour 24, which PostgreSQL refuses (or reads differently), so only canonical ones pass.
+ */
+function isRealInstant(occurredAt: string): boolean {
+  const date = new Date(occurredAt);
+  return !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 1 && date.toISOString().slice(0, 19) === occurredAt.slice(0, 19);
 }

@@ -4,8 +4,13 @@ export type AuditQueryErrorCode =
   | 'AUDIT_WORKSPACE_REQUIRED'
   /** The cursor is not one this API returned (malformed, truncated or edited). */
   | 'AUDIT_INVALID_CURSOR'
-  /** A filter has the wrong type or format (not a UUID, not a date, limit out of range); the message names it. */
-  | 'AUDIT_INVALID_FILTER';
+  /**
+   * A filter has the wrong type or format (not a UUID, not a date or outside years 1 to 9999,
+   * limit out of range, longer than 1,000 characters); the message names it.
+   */
+  | 'AUDIT_INVALID_FILTER'
+  /** A text filter (or the cursor) contains a NUL character or an unpaired UTF-16 surrogate; the message names it. */
+  | 'AUDIT_INVALID_CHARACTERS';
 
 /** Thrown by `AuditQuery.find` for invalid input, before any SQL runs; map it to 400 Bad Request. */
 export class AuditQueryError extends Error {

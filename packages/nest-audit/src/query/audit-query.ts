@@ -5,6 +5,7 @@ import type { SqlQueryable } from '../storage/sql-client';
 import { auditTableName } from '../storage/sql-identifier';
 import { DEFAULT_AUDIT_TABLE } from '../audit-entry';
 import { decodeAuditCursor, encodeAuditCursor } from './audit-cursor';
+import { checkFilterText } from './audit-filter-text';
 import { AuditQueryError } from './audit-query.errors';
 import { AUDIT_SELECT_LIST, auditEntryFromRow } from './audit-row';
 
@@ -43,8 +44,11 @@ export interface AuditQueryPage {
 /** Where {@link AuditQuery} reads. */
 export type AuditQueryOptions = AuditTableOptions;
 
-/** The default and maximum page sizes of {@link AuditQuery.find}. */
-export const AUDIT_QUERY_LIMITS = { default: 50, max: 500 } as const;
+/**
+ * The default and maximum page sizes of {@link AuditQuery.find}, and the longest value a text
+ * filter (`actorId`, `subject`, `subjectId`, `action`) may have.
+ */
+export const AUDIT_QUERY_LIMITS = { default: 50, max: 500, filterLength: 1_000 } as const;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EQUALS = [
@@ -79,11 +83,14 @@ export class AuditQuery {
 
   /**
    * One page of entries matching every filter.
-   * @throws AuditQueryError `AUDIT_WORKSPACE_REQUIRED`, `AUDIT_INVALID_CURSOR` or `AUDIT_INVALID_FILTER` (client errors: 400)
+   * @throws AuditQueryError `AUDIT_WORKSPACE_REQUIRED`, `AUDIT_INVALID_CURSOR`, `AUDIT_INVALID_FILTER` or
+   * `AUDIT_INVALID_CHARACTERS` (client errors: 400)
    */
   async find(filters: AuditQueryFilters): Promise<AuditQueryPage> {
     const { text, values, limit } = this.build(filters);
-    const { rows } = await this.db.query(text, values);
+    const { rows } = await this.db.query(text, values).catch((error: unknown) => {
+      throw refusedValue(error);
+    });
     const page = rows.slice(0, limit) as Record<string, any>[];
     const last = page[page.length - 1];
     return {
@@ -100,6 +107,7 @@ export class AuditQuery {
 
   private build(filters: AuditQueryFilters): { text: string; values: unknown[]; limit: number } {
     if (typeof filters !== 'object' || filters === null) throw workspaceRequired();
+    checkFilterText(filters);
     const values: unknown[] = [];
     const where: string[] = [];
     const param = (value: unknown, cast = '') => `$${values.push(value)}${cast}`;
@@ -113,6 +121,7 @@ export class AuditQuery {
       const value = filters[filter] as unknown;
       if (value === undefined || value === null || value === '') continue;
       if (typeof value !== 'string') throw invalid(filter, 'a string', value);
+      if (value.length > AUDIT_QUERY_LIMITS.filterLength) throw invalid(filter, `at most ${AUDIT_QUERY_LIMITS.filterLength} characters`, value);
       const allowed = ONE_OF[filter];
       if (allowed && !allowed.includes(value)) throw invalid(filter, `one of ${allowed.map((v) => `'${v}'`).join(', ')}`, value);
       where.push(`"${column}" = ${param(value)}`);
@@ -150,9 +159,21 @@ function pageSize(limit: unknown): number {
 
 function instant(filter: string, value: unknown): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  const date = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : undefined;
-  if (!date || Number.isNaN(date.getTime())) throw invalid(filter, 'a Date or an ISO 8601 string', value);
+  const date = value instanceof Date ? value : typeof value === 'string' && value.length <= 100 ? new Date(value) : undefined;
+  // Years 1 to 9999 only: JS dates reach years PostgreSQL cannot read back ('+099999-...', '-000001-...').
+  const year = date?.getUTCFullYear() ?? Number.NaN;
+  if (!date || Number.isNaN(date.getTime()) || year < 1 || year > 9999) throw invalid(filter, 'a Date or an ISO 8601 string within years 1 to 9999', value);
   return date.toISOString();
+}
+
+/**
+ * A data exception (SQLSTATE class 22: a value PostgreSQL cannot read) can only come from a
+ * filter value the checks above let through: still the caller's input, so a client error.
+ */
+function refusedValue(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('22')) return error;
+  return new AuditQueryError('AUDIT_INVALID_FILTER', `PostgreSQL refused a filter value (${(error as Error).message}): check the filters' formats.`);
 }
 
 function workspaceRequired(): AuditQueryError {
@@ -160,5 +181,12 @@ function workspaceRequired(): AuditQueryError {
 }
 
 function invalid(filter: string, expected: string, value: unknown): AuditQueryError {
-  return new AuditQueryError('AUDIT_INVALID_FILTER', `Audit query filter "${filter}" must be ${expected}, got ${JSON.stringify(value) ?? String(value)}.`);
+  return new AuditQueryError('AUDIT_INVALID_FILTER', `Audit query filter "${filter}" must be ${expected}, got ${shown(value)}.`);
+}
+
+/** The rejected value for the message, without echoing a huge one back. */
+function shown(value: unknown): string {
+  if (typeof value === 'string' && value.length > 100) return `a string of ${value.length} characters`;
+  const text = value instanceof Date ? String(value) : (JSON.stringify(value) ?? String(value));
+  return text.length > 100 ? `${text.slice(0, 100)}...` : text;
 }
