@@ -1,21 +1,20 @@
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeBuiltDist } from '@acme/nest-testing/vitest';
 import { createAuditFixture, type AuditFixture } from './support/audit-fixture';
 
 const distEsm = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const distCjs = fileURLToPath(new URL('../dist/index.cjs', import.meta.url));
-const built = existsSync(distEsm) && existsSync(distCjs);
 
 /**
  * The built dist must keep `design:paramtypes`: AuditService, AuditExplorer and the pipeline
  * receive each other, DiscoveryService and ContextService by type. Without the metadata Nest
  * cannot construct them; with it an @Audit method of the app writes an entry.
  */
-describe.skipIf(!built && !process.env.CI)('built dist keeps decorator metadata', () => {
+describeBuiltDist('built dist keeps decorator metadata', [distEsm, distCjs], () => {
   let fixture: AuditFixture;
   beforeAll(async () => {
     fixture = await createAuditFixture();
@@ -48,4 +47,4 @@ describe.skipIf(!built && !process.env.CI)('built dist keeps decorator metadata'
       await app.close();
     }
   });
-});
+}, { buildCommand: 'pnpm --filter @acme/nest-audit build' });

@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeBuiltDist } from '@acme/nest-testing/vitest';
 
 const distEsm = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const distCjs = fileURLToPath(new URL('../dist/index.cjs', import.meta.url));
-const built = existsSync(distEsm) && existsSync(distCjs);
 
 /**
  * The built dist must keep `design:paramtypes`: PoliciesGuard receives Reflector,
@@ -15,7 +14,7 @@ const built = existsSync(distEsm) && existsSync(distCjs);
  * cannot construct it and the app does not boot (and AbilityFactory, whose CaslDenials is
  * optional, would silently stop reporting `assertCan` denials).
  */
-describe.skipIf(!built && !process.env.CI)('built dist keeps decorator metadata', () => {
+describeBuiltDist('built dist keeps decorator metadata', [distEsm, distCjs], () => {
   it.each([
     ['ESM', () => import(distEsm)],
     ['CJS', async () => createRequire(import.meta.url)(distCjs)],
@@ -35,4 +34,4 @@ describe.skipIf(!built && !process.env.CI)('built dist keeps decorator metadata'
       await app.close();
     }
   });
-});
+}, { buildCommand: 'pnpm --filter @acme/nest-casl build' });

@@ -1,13 +1,12 @@
 import { Controller, Get, Module, type DynamicModule } from '@nestjs/common';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeBuiltDist } from '@acme/nest-testing/vitest';
 import { startHttpApp } from '@acme/nest-testing';
 
 const distEsm = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const distCjs = fileURLToPath(new URL('../dist/index.cjs', import.meta.url));
-const built = existsSync(distEsm) && existsSync(distCjs);
 
 /**
  * The built dist must keep `design:paramtypes`: ContextMiddleware receives ContextService by
@@ -36,7 +35,7 @@ async function bootWith(dist: { ContextModule: { forRoot(): DynamicModule }; Con
   }
 }
 
-describe.skipIf(!built && !process.env.CI)('built dist keeps decorator metadata', () => {
+describeBuiltDist('built dist keeps decorator metadata', [distEsm, distCjs], () => {
   it('the ESM build boots in a Nest app and injects by type', async () => {
     const dist = await import(distEsm);
     expect(Reflect.getMetadata('design:paramtypes', dist.ContextMiddleware)?.[0]).toBe(dist.ContextService);
@@ -52,4 +51,4 @@ describe.skipIf(!built && !process.env.CI)('built dist keeps decorator metadata'
     expect(status).toBe(200);
     expect(body.requestId).toBe('canary');
   });
-});
+}, { buildCommand: 'pnpm --filter @acme/nest-context build' });

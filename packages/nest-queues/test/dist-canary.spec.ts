@@ -1,23 +1,22 @@
 import { ContextService } from '@acme/nest-context';
 import { Module } from '@nestjs/common';
 import { DiscoveryService, NestFactory } from '@nestjs/core';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeBuiltDist } from '@acme/nest-testing/vitest';
 import { z } from 'zod';
 import { testRedis, waitFor, type TestRedis } from './support/redis';
 
 const distEsm = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const distCjs = fileURLToPath(new URL('../dist/index.cjs', import.meta.url));
-const built = existsSync(distEsm) && existsSync(distCjs);
 
 /**
  * The built dist must work in a Nest app, in both module formats: its providers are constructed
  * by DI (explicit @Inject tokens, and the `design:paramtypes` tsup emits with @swc/core), and a
  * job makes the whole round trip, context included.
  */
-describe.skipIf(!built && !process.env.CI)('built dist boots and round-trips a job', () => {
+describeBuiltDist('built dist boots and round-trips a job', [distEsm, distCjs], () => {
   let redis: TestRedis;
   beforeAll(async () => {
     redis = await testRedis();
@@ -55,4 +54,4 @@ describe.skipIf(!built && !process.env.CI)('built dist boots and round-trips a j
       await app.close();
     }
   });
-});
+}, { buildCommand: 'pnpm --filter @acme/nest-queues build' });

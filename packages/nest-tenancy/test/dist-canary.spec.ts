@@ -1,21 +1,20 @@
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeBuiltDist } from '@acme/nest-testing/vitest';
 import { createTenancyFixture, type TenancyFixture } from './support/database';
 
 const distEsm = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const distCjs = fileURLToPath(new URL('../dist/index.cjs', import.meta.url));
-const built = existsSync(distEsm) && existsSync(distCjs);
 
 /**
  * The built dist must keep `design:paramtypes`: Tenancy, TenancyGuard and the transaction
  * interceptor receive TenantDb, ContextService and Reflector by type. Without the metadata
  * Nest cannot construct them and the app does not boot.
  */
-describe.skipIf(!built && !process.env.CI)('built dist keeps decorator metadata', () => {
+describeBuiltDist('built dist keeps decorator metadata', [distEsm, distCjs], () => {
   let fixture: TenancyFixture;
   beforeAll(async () => {
     fixture = await createTenancyFixture();
@@ -38,4 +37,4 @@ describe.skipIf(!built && !process.env.CI)('built dist keeps decorator metadata'
       await app.close();
     }
   });
-});
+}, { buildCommand: 'pnpm --filter @acme/nest-tenancy build' });

