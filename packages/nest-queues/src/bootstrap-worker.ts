@@ -39,7 +39,8 @@ export interface WorkerProcess {
  * Starts a worker process: boots `module` as an application context (no HTTP server), starts its
  * `@QueueProcessor` workers and `@Cron` schedulers, and handles SIGTERM with a deadline (active
  * jobs finish, or are released to another worker when it passes). Exits non-zero when Redis
- * cannot be reached at startup or refuses the credentials.
+ * cannot be reached at startup, could lose jobs (AOF off, eviction on: see `allowVolatileRedis`),
+ * or refuses the credentials.
  *
  * @example
  * // src/worker.ts

@@ -12,6 +12,8 @@ interface Histogram {
   labels(labels: Labels): { observe(value: number): void };
 }
 export type GaugeSource = () => Promise<Array<[queue: string, counts: QueueHealthCounts]>>;
+/** Whether one app's queues run on a Redis accepted as volatile (`allowVolatileRedis`). */
+export type VolatileSource = () => boolean;
 
 /** The prom-client instruments of one registry, shared by every app in the process that uses it. */
 export interface Instruments {
@@ -21,6 +23,7 @@ export interface Instruments {
   deadLettered: Counter;
   duration: Histogram;
   sources: Set<GaugeSource>;
+  volatileSources: Set<VolatileSource>;
 }
 
 // Per registry, because prom-client refuses to register a metric name twice: two apps in one
@@ -53,6 +56,17 @@ export function createInstruments(prom: any, registry: MetricsRegistry, prefix: 
       },
     });
   });
+  const volatileSources = new Set<VolatileSource>();
+  metric('redis_volatile', () => {
+    return new prom.Gauge({
+      name: `${prefix}redis_volatile`,
+      help: '1 when the queues run on a Redis accepted as volatile (allowVolatileRedis: AOF off or an evicting maxmemory-policy), else 0.',
+      registers,
+      collect(this: { set(value: number): void }) {
+        this.set([...volatileSources].some((source) => source()) ? 1 : 0);
+      },
+    });
+  });
   return {
     completed: counter('jobs_completed_total', 'Jobs processed successfully.'),
     failed: counter('jobs_failed_total', 'Jobs that exhausted their attempts or failed unrecoverably.'),
@@ -70,5 +84,6 @@ export function createInstruments(prom: any, registry: MetricsRegistry, prefix: 
         }),
     ),
     sources,
+    volatileSources,
   };
 }

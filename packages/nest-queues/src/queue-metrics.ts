@@ -4,7 +4,7 @@ import { QueueRegistry } from './queue-registry';
 import { QUEUES_MODULE_OPTIONS } from './queues.module-definition';
 import { QueuesOptionsError } from './queues.errors';
 import type { MetricsRegistry, QueuesModuleOptions } from './queues.options';
-import { createInstruments, DEFAULT_BUCKETS, instrumentsByRegistry, type GaugeSource, type Instruments } from './metric-instruments';
+import { createInstruments, DEFAULT_BUCKETS, instrumentsByRegistry, type GaugeSource, type Instruments, type VolatileSource } from './metric-instruments';
 
 /** Per-queue children of the instruments, cached so the hot path skips label hashing. */
 interface QueueInstruments {
@@ -20,7 +20,8 @@ interface QueueInstruments {
  * Prometheus metrics of the queues this app produces to or processes, when prom-client is
  * installed: `<prefix>jobs_completed_total`, `jobs_failed_total` (attempts exhausted),
  * `jobs_retried_total`, `jobs_dead_lettered_total`, `job_duration_seconds` (by status) and the
- * `jobs` gauge (waiting/active/delayed/failed, read from Redis on scrape). Labels: `queue`.
+ * `jobs` gauge (waiting/active/delayed/failed, read from Redis on scrape), labelled by `queue`, and
+ * `redis_volatile` (1 while the queues run on a Redis accepted by `allowVolatileRedis`).
  */
 @Injectable()
 export class QueueMetrics implements OnModuleInit, OnApplicationShutdown {
@@ -30,6 +31,9 @@ export class QueueMetrics implements OnModuleInit, OnApplicationShutdown {
     Promise.all(
       [...this.registry.known].map(async (name) => [name, await readJobCounts(this.registry.get(name))] as const),
     );
+
+  private volatile = false;
+  private readonly volatileSource: VolatileSource = () => this.volatile;
 
   constructor(
     @Inject(QUEUES_MODULE_OPTIONS) private readonly options: QueuesModuleOptions,
@@ -60,11 +64,18 @@ export class QueueMetrics implements OnModuleInit, OnApplicationShutdown {
       instrumentsByRegistry.set(registry, instruments);
     }
     instruments.sources.add(this.source);
+    instruments.volatileSources.add(this.volatileSource);
     this.instruments = instruments;
   }
 
   onApplicationShutdown(): void {
     this.instruments?.sources.delete(this.source);
+    this.instruments?.volatileSources.delete(this.volatileSource);
+  }
+
+  /** Whether the startup check found the Redis volatile (and `allowVolatileRedis` accepted it). */
+  redisVolatile(volatile: boolean): void {
+    this.volatile = volatile;
   }
 
   /** A job attempt succeeded after `seconds` of processing. */

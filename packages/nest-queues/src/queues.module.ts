@@ -13,6 +13,7 @@ import { QUEUES_MODULE_OPTIONS, QUEUES_OPTIONS_TYPE, ConfigurableQueuesModule } 
 import { QueueDefinitionError } from './queues.errors';
 import type { QueuesModuleOptions } from './queues.options';
 import { QueuesHealthIndicator } from './queues-health.indicator';
+import { RedisPosture } from './redis-posture';
 import { getProducerToken } from './queues.tokens';
 import { validateQueuesOptions } from './validate-queues-options';
 
@@ -22,13 +23,14 @@ class QueuesFeatureModule {}
 
 /**
  * Typed BullMQ queues. `forRoot` (once, global) sets the Redis connection and provides
- * `QueueWorkers`, `DeadLetters`, `QueueMetrics` and `QueuesHealthIndicator`; `forFeature([queue])`
+ * `QueueWorkers`, `DeadLetters`, `QueueMetrics` and `QueuesHealthIndicator`, and checks at startup
+ * that Redis keeps acknowledged jobs (AOF on, noeviction; see `allowVolatileRedis`); `forFeature([queue])`
  * provides a `Producer` per queue (`@InjectProducer(queue)`) and the raw BullMQ queue through
  * @nestjs/bullmq (`@InjectQueue(queue.name)`).
  */
 @Module({
   imports: [ContextModule.forRoot(), DiscoveryModule],
-  providers: [QueueRegistry, QueueMetrics, QueueWorkers, DeadLetters, QueuesHealthIndicator],
+  providers: [QueueRegistry, QueueMetrics, QueueWorkers, DeadLetters, QueuesHealthIndicator, RedisPosture],
   exports: [QueueRegistry, QueueMetrics, QueueWorkers, DeadLetters, QueuesHealthIndicator, QUEUES_MODULE_OPTIONS],
 })
 export class QueuesModule extends ConfigurableQueuesModule {

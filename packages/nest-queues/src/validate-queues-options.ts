@@ -6,7 +6,7 @@ export function validateQueuesOptions(options: QueuesModuleOptions): void {
   if (typeof options !== 'object' || options === null) {
     throw new QueuesOptionsError('QueuesModule.forRoot needs options: { connection: { url: process.env.REDIS_URL } }.');
   }
-  const { connection, prefix, runWorkers, shutdownTimeoutMs, startupTimeoutMs, metrics, removeStaleCrons } = options;
+  const { connection, prefix, runWorkers, shutdownTimeoutMs, startupTimeoutMs, metrics, removeStaleCrons, allowVolatileRedis } = options;
   if (typeof connection !== 'object' || connection === null) {
     throw new QueuesOptionsError(
       'QueuesModule option "connection" is required: { url: "redis://host:6379" }, ioredis options, or an ioredis instance.',
@@ -22,6 +22,7 @@ export function validateQueuesOptions(options: QueuesModuleOptions): void {
   for (const [name, value] of [
     ['runWorkers', runWorkers],
     ['removeStaleCrons', removeStaleCrons],
+    ['allowVolatileRedis', allowVolatileRedis],
   ] as const) {
     if (value !== undefined && typeof value !== 'boolean') throw new QueuesOptionsError(`QueuesModule option "${name}" must be a boolean.`);
   }

@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { startRedis } from '@acme/nest-testing';
 import { testRedis, type TestRedis } from './support/redis';
 
 const pings = defineQueue({ name: 'pings', payload: z.object({}) });
@@ -41,8 +42,11 @@ describe('QueuesHealthIndicator with @nestjs/terminus', () => {
   });
 
   it('is down, failing the health check, when Redis does not answer in time', async () => {
-    const app = await bootHealth({ ...redis.options(), connection: { url: 'redis://127.0.0.1:1' } });
+    const own = await startRedis({ strategies: ['embedded'] }); // stopped below: the app outlives its Redis
+    // maxRetriesPerRequest: 1, else closing the app waits on commands queued for the stopped server.
+    const app = await bootHealth({ ...redis.options(), connection: { url: own.url, maxRetriesPerRequest: 1 } });
     try {
+      await own.stop();
       const indicator = app.get(QueuesHealthIndicator);
       const check = app.get(HealthCheckService).check([() => indicator.isHealthy('queues', { timeoutMs: 300 })]);
       await expect(check).rejects.toMatchObject({
@@ -50,6 +54,7 @@ describe('QueuesHealthIndicator with @nestjs/terminus', () => {
       });
     } finally {
       await app.close();
+      await own.stop();
     }
   });
 });

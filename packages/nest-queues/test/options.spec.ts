@@ -49,6 +49,7 @@ describe('QueuesModule options', () => {
     [{ prefix: 'a:b' }, 'prefix'],
     [{ runWorkers: 'yes' }, 'runWorkers'],
     [{ shutdownTimeoutMs: -1 }, 'shutdownTimeoutMs'],
+    [{ allowVolatileRedis: 'true' }, 'allowVolatileRedis'],
     [{ metrics: 'on' }, 'metrics'],
     [{ metrics: { registry: {} } }, 'metrics.registry'],
     [{ metrics: { prefix: 'bad-prefix' } }, 'metrics.prefix'],
