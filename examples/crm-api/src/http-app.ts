@@ -4,6 +4,8 @@ import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-ex
 import { ConfigService } from '@nestjs/config';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { answerClientErrors } from './common/client-errors';
+import { rejectInvalidCharacters } from './common/invalid-characters.middleware';
 import { rejectUnreadBodies } from './common/unread-body.middleware';
 import type { Env } from './config/env.schema';
 import { setupOpenApi } from './openapi';
@@ -29,6 +31,9 @@ export async function createHttpApp(options: CreateHttpAppOptions = {}): Promise
   app.useBodyParser('json', { limit: config.get('BODY_LIMIT') });
   app.useBodyParser('urlencoded', { limit: config.get('BODY_LIMIT'), extended: false });
   app.use(rejectUnreadBodies(['application/json', 'application/x-www-form-urlencoded']));
+  // NUL in a path, query, body or header: 400 INVALID_CHARACTERS before any route (PostgreSQL cannot store it).
+  app.use(rejectInvalidCharacters());
+  answerClientErrors(app.getHttpServer());
   app.disable('x-powered-by');
   // req.ip (per-IP sign-in limit, audit entries) is the client's only through trusted proxies.
   app.set('trust proxy', config.get('TRUST_PROXY'));

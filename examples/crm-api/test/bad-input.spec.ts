@@ -3,6 +3,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCrmFixture, type CrmFixture } from './support/fixture';
 import { operationsOf, pathOf, sampleBody, takesId, UNUSED_ID, wrongTypeFor, type OpenApiDocument, type Operation } from './support/openapi-routes';
+import { rawRequest } from './support/raw-http';
 
 // Bad input gets a 4xx with a stable code from the contracts, never a 500.
 type Case = [name: string, method: 'get' | 'post' | 'patch' | 'delete', path: string, body: string | object | undefined, status: number, code: string, headers?: Record<string, string>];
@@ -18,7 +19,8 @@ describe('bad input', () => {
   let dealId: string;
 
   beforeAll(async () => {
-    f = await startCrmFixture({ BODY_LIMIT: '100kb' });
+    // The sweeps sign in with wrong passwords hundreds of times from one address.
+    f = await startCrmFixture({ BODY_LIMIT: '100kb', LOGIN_IP_LIMIT: '1000000', LOGIN_EMAIL_LIMIT: '1000000' });
     companyId = (await request(f.server).get('/companies').set(f.as('admin'))).body.items[0].id;
     dealId = (await request(f.server).get('/deals?stage=New').set(f.as('admin'))).body.items[0].id;
   });
@@ -121,8 +123,10 @@ describe('bad input', () => {
     const bodyRoutes = () => operations.filter((operation) => operation.body);
     const writeRoutes = () => operations.filter((operation) => ['post', 'put', 'patch'].includes(operation.method));
 
+    let document: OpenApiDocument;
     beforeAll(async () => {
-      operations = operationsOf((await request(f.server).get('/docs-json').expect(200)).body as OpenApiDocument);
+      document = (await request(f.server).get('/docs-json').expect(200)).body as OpenApiDocument;
+      operations = operationsOf(document);
     });
 
     /** One request per operation, in turn; the answers keyed by route, for one exact comparison. */
@@ -162,7 +166,6 @@ describe('bad input', () => {
       ['not hex', UNUSED_ID.replaceAll('0', 'z')],
       ['a trailing space', `${UNUSED_ID}%20`],
       ['an encoded slash', `${UNUSED_ID.slice(0, 18)}%2F${UNUSED_ID.slice(19)}`],
-      ['a NUL byte', '%00'],
       ['2,000 characters', 'x'.repeat(2000)],
     ];
     it.each(INVALID_IDS)('an invalid id (%s) is 400 INVALID_ID on every id route and method', async (_name, segment) => {
@@ -214,6 +217,153 @@ describe('bad input', () => {
         return response;
       });
       expect(answers).toEqual(each(bodyRoutes(), '400 VALIDATION_FAILED (body)'));
+    });
+
+    describe('NUL and odd unicode', () => {
+      /** The query parameters the document lists for the operation. */
+      const queryOf = (operation: Operation): string[] => {
+        const parameters = (document.paths[operation.path]![operation.method] as { parameters?: { name: string; in: string }[] }).parameters ?? [];
+        return parameters.filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name);
+      };
+      const queryRoutes = () => operations.filter((operation) => queryOf(operation).length > 0);
+      const stringFields = (operation: Operation) => Object.entries(sampleBody(operation.body!)).filter(([, value]) => typeof value === 'string').map(([name]) => name);
+      /** Answers that are a 5xx, keyed by what was sent: the sweeps below expect none. */
+      const serverErrors = (answers: Record<string, string>) => Object.fromEntries(Object.entries(answers).filter(([, answer]) => Number.parseInt(answer) >= 500));
+
+      it('lists the query routes the sweeps cover, GET /audit among them', () => {
+        expect(queryRoutes().map((operation) => operation.route)).toEqual(expect.arrayContaining(['GET /companies', 'GET /contacts', 'GET /deals', 'GET /audit']));
+        expect(queryOf(operations.find((operation) => operation.route === 'GET /audit')!)).toEqual(expect.arrayContaining(['subject', 'subject_id', 'action']));
+      });
+
+      it('NUL in any string field of the body is 400 INVALID_CHARACTERS naming it, on every body route, JSON or urlencoded', async () => {
+        const answers: Record<string, string> = {};
+        const expected: Record<string, string> = {};
+        for (const operation of bodyRoutes()) {
+          const body = sampleBody(operation.body!);
+          const fields = stringFields(operation);
+          expect(fields.length, operation.route).toBeGreaterThan(0);
+          for (const field of fields) {
+            const label = `${operation.route} ${field}`;
+            answers[label] = outcome(await call(operation).send({ ...body, [field]: `a\u0000${String(body[field])}` }));
+            const form = new URLSearchParams(body as Record<string, string>).toString().replace(`${field}=`, `${field}=%00`);
+            answers[`${label} (urlencoded)`] = outcome(await call(operation).type('form').send(form));
+            expected[label] = expected[`${label} (urlencoded)`] = `400 INVALID_CHARACTERS body.${field}`;
+          }
+        }
+        expect(answers).toEqual(expected);
+      });
+
+      it('NUL in a key of the body, or deep inside it, is 400 INVALID_CHARACTERS on every body route', async () => {
+        const key = await sweep(bodyRoutes(), (operation) => call(operation).send({ ...sampleBody(operation.body!), 'x\u0000': 1 }));
+        expect(key).toEqual(each(bodyRoutes(), '400 INVALID_CHARACTERS body.x\\u0000'));
+        const deep = await sweep(bodyRoutes(), (operation) => call(operation).send({ ...sampleBody(operation.body!), nested: [{ a: ['\u0000'] }] }));
+        expect(deep).toEqual(each(bodyRoutes(), '400 INVALID_CHARACTERS body.nested.0.a.0'));
+      });
+
+      it('NUL in any query parameter the document lists (or one it does not) is 400 INVALID_CHARACTERS', async () => {
+        const answers: Record<string, string> = {};
+        for (const operation of queryRoutes()) {
+          for (const name of [...queryOf(operation), 'unlisted']) answers[`${operation.route}?${name}`] = outcome(await withSample(operation).query(`${name}=a%00b`));
+        }
+        expect(Object.keys(answers)).toEqual(expect.arrayContaining(['GET /companies?q', 'GET /audit?subject', 'GET /audit?action', 'GET /audit?subject_id']));
+        expect(answers).toEqual(Object.fromEntries(Object.keys(answers).map((key) => [key, `400 INVALID_CHARACTERS query.${key.split('?')[1]}`])));
+        // In a parameter's name too, on every route whatever its method.
+        expect(await sweep(operations, (operation) => withSample(operation).query('a%00=1'))).toEqual(each(operations, '400 INVALID_CHARACTERS query.a\\u0000'));
+      });
+
+      it('NUL in a path parameter is 400 INVALID_CHARACTERS on every id route, before the id is read', async () => {
+        for (const segment of ['%00', `${UNUSED_ID}%00`, `${UNUSED_ID.slice(0, 8)}%00${UNUSED_ID.slice(9)}`, '%00%E0%A4%A']) {
+          expect(await sweep(idRoutes(), (operation) => withSample(operation, segment)), segment).toEqual(each(idRoutes(), '400 INVALID_CHARACTERS path'));
+        }
+      });
+
+      // Node's HTTP client refuses to send these headers: they go over a raw socket.
+      const HEADERS = ['authorization', 'x-request-id', 'x-workspace-id', 'user-agent'];
+      it.each(HEADERS)('NUL in the %s header is 400 INVALID_CHARACTERS on every route', async (header) => {
+        const answers: Record<string, string> = {};
+        for (const operation of operations) {
+          const value = header === 'authorization' ? `${f.as('admin').authorization}\u0000` : 'a\u0000b';
+          const response = await rawRequest(f.server, operation.method.toUpperCase(), pathOf(operation, UNUSED_ID), { ...f.as('admin'), [header]: value });
+          answers[operation.route] = `${response.status} ${ErrorBody.parse(response.body).code}`;
+        }
+        expect(answers).toEqual(each(operations, '400 INVALID_CHARACTERS'));
+      });
+
+      // Text PostgreSQL stores (or a validator refuses): each is a 2xx or a 4xx with a contract code wherever it goes.
+      const ODD_TEXT: [name: string, value: string][] = [
+        ['a lone high surrogate', 'a\ud800b'],
+        ['a lone low surrogate', '\udfffz'],
+        ['a right-to-left override', 'abc\u202edef'],
+        ['zero-width characters and a BOM', 'a\u200b\u200c\u200d\ufeffb'],
+        ['emoji with joiners and modifiers', '👩‍👩‍👧‍👦🏳️‍🌈👍🏽'],
+        ['stacked combining marks', 'Z̷̢͓̈a̶̰͗l̸̙̀g̵̣̈́o'],
+        ['control characters', 'a\u0001\u0007\u001b[31m\u007fb'],
+        ['backslashes and LIKE wildcards', '\\%_\\'],
+        ['SQL', "x'; DROP TABLE companies; --"],
+        ['10,000 characters', 'é'.repeat(10_000)],
+      ];
+      /** UTF-8 percent-encoding (lone surrogates as the raw bytes of a surrogate: not UTF-8 at all). */
+      const encoded = (value: string) =>
+        [...value].map((c) => (/^[\ud800-\udfff]$/.test(c) ? `%ED%${(0xa0 | ((c.charCodeAt(0) >> 6) & 0x1f)).toString(16).toUpperCase()}%${(0x80 | (c.charCodeAt(0) & 0x3f)).toString(16).toUpperCase()}` : encodeURIComponent(c))).join('');
+      // Bytes that are not UTF-8, in URLs: an overlong NUL (a NUL to lax decoders), a lone continuation byte, invalid bytes.
+      const ODD_BYTES: [name: string, segment: string][] = [
+        ['an overlong NUL', 'a%C0%80b'],
+        ['a lone continuation byte', 'a%80b'],
+        ['bytes UTF-8 never uses', '%FF%FE'],
+      ];
+
+      it.each(ODD_TEXT)('%s in any string field of the body is never a 5xx, on every body route', async (_name, value) => {
+        const answers: Record<string, string> = {};
+        for (const operation of bodyRoutes()) {
+          for (const field of stringFields(operation)) answers[`${operation.route} ${field}`] = outcome(await call(operation).send({ ...sampleBody(operation.body!), [field]: value }));
+        }
+        expect(Object.keys(answers).length).toBeGreaterThanOrEqual(bodyRoutes().length);
+        expect(serverErrors(answers)).toEqual({});
+      });
+
+      const URL_TEXT: [name: string, segment: string][] = [
+        ...ODD_TEXT.map(([name, value]): [string, string] => [name, encoded(name === '10,000 characters' ? 'a'.repeat(10_000) : value)]),
+        ...ODD_BYTES,
+      ];
+      it.each(URL_TEXT)('%s in any query parameter is never a 5xx, on every query route', async (_name, segment) => {
+        const answers: Record<string, string> = {};
+        for (const operation of queryRoutes()) {
+          for (const name of queryOf(operation)) answers[`${operation.route}?${name}`] = outcome(await withSample(operation).query(`${name}=${segment}`));
+        }
+        expect(serverErrors(answers)).toEqual({});
+      });
+
+      it.each(URL_TEXT)('%s in a path parameter is 400 INVALID_ID on every id route (VALIDATION_FAILED when it does not decode)', async (_name, segment) => {
+        const decodes = (() => {
+          try {
+            decodeURIComponent(segment);
+            return true;
+          } catch {
+            return false;
+          }
+        })();
+        expect(await sweep(idRoutes(), (operation) => withSample(operation, segment))).toEqual(each(idRoutes(), decodes ? '400 INVALID_ID' : '400 VALIDATION_FAILED'));
+      });
+
+      it.each(HEADERS)('odd text in the %s header is never a 5xx, on every route', async (header) => {
+        const answers: Record<string, string> = {};
+        for (const operation of operations) {
+          for (const [name, value] of ODD_TEXT) {
+            const headers = { ...f.as('admin'), [header]: header === 'authorization' ? `Bearer ${value}` : value };
+            const response = await rawRequest(f.server, operation.method.toUpperCase(), pathOf(operation, UNUSED_ID), headers);
+            answers[`${operation.route} ${name}`] = String(response.status);
+          }
+        }
+        expect(serverErrors(answers)).toEqual({});
+      });
+
+      it('odd text is stored and read back as sent (a lone surrogate as U+FFFD: UTF-8 has no surrogates)', async () => {
+        const name = 'abc\u202edef 👩‍👩‍👧‍👦 a\u200bb Z̷̢͓̈a';
+        const created = await request(f.server).post('/companies').set(f.as('admin')).send({ name, industry: 'Software', size_range: '1-10' }).expect(201);
+        expect((await request(f.server).get(`/companies/${created.body.id}`).set(f.as('admin')).expect(200)).body.name).toBe(name);
+        const lone = await request(f.server).post('/companies').set(f.as('admin')).send({ name: 'a\ud800b', industry: 'Software', size_range: '1-10' }).expect(201);
+        expect((await request(f.server).get(`/companies/${lone.body.id}`).set(f.as('admin')).expect(200)).body.name).toBe('a\ufffdb');
+      });
     });
   });
 });

@@ -2,6 +2,7 @@ import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter 
 import { ContextService } from '@acme/nest-context';
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from '@acme-examples/crm-contracts';
 import { ApiError, type ApiIssue } from './api-error';
+import { classifyDatabaseError } from './database-errors';
 
 // The packages' codes, as the contract's. 404s stay indistinguishable: a row of another
 // workspace, a row the ability hides and a row that does not exist all answer NOT_FOUND.
@@ -44,7 +45,24 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
   PAYLOAD_TOO_LARGE: 'The request body is too large.',
   NOT_FOUND: 'Not found.',
   INTERNAL_ERROR: 'Something went wrong on our side; the request id identifies it in the logs.',
+  SERVICE_UNAVAILABLE: 'The service is unavailable for a moment: try again in a few seconds (see Retry-After).',
 };
+
+// Unique constraints a client can collide with, by name, and the code that tells it which.
+const UNIQUE_CONFLICTS: Record<string, { code: ErrorCode; message: string }> = {
+  users_email_key: { code: 'EMAIL_TAKEN', message: 'An account with this email exists: sign in instead.' },
+  memberships_workspace_user_key: { code: 'MEMBER_EXISTS', message: 'That user is already a member of this workspace.' },
+};
+
+/** Seconds a client is told to wait before retrying a 503. */
+export const RETRY_AFTER_SECONDS = 5;
+
+interface HttpResponse {
+  headersSent?: boolean;
+  getHeader(name: string): unknown;
+  setHeader(name: string, value: string): void;
+  status(code: number): { json(body: unknown): void };
+}
 
 /**
  * Every error leaves as the contract's ErrorBody `{ statusCode, code, message, issues, request_id }`
@@ -59,13 +77,17 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
-    const response = host.switchToHttp().getResponse<{ headersSent?: boolean; status(code: number): { json(body: unknown): void } }>();
+    const response = host.switchToHttp().getResponse<HttpResponse>();
     const request = host.switchToHttp().getRequest<{ method?: string; url?: string }>();
     const { code, message, issues } = this.describe(exception, request);
     const status = ERROR_STATUS[code];
-    if (status >= 500) this.logger.error({ err: exception, code, msg: 'request failed' });
+    if (code === 'SERVICE_UNAVAILABLE') this.logger.warn({ err: exception, code, msg: 'request refused: a service it needs is unavailable' });
+    else if (status >= 500) this.logger.error({ err: exception, code, msg: 'request failed' });
     const body: ErrorBody = { statusCode: status, code, message, issues, request_id: this.context.get()?.requestId ?? null };
-    if (!response.headersSent) response.status(status).json(body);
+    if (response.headersSent) return;
+    // A guard that answers 503 itself may have said how long to wait already.
+    if (status === 503 && response.getHeader('retry-after') === undefined) response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+    response.status(status).json(body);
   }
 
   private describe(exception: unknown, request: { method?: string; url?: string }): { code: ErrorCode; message: string; issues: ApiIssue[] } {
@@ -88,13 +110,27 @@ export class ApiExceptionFilter implements ExceptionFilter {
         return { code: 'ROUTE_NOT_FOUND', message: `No route ${request.method ?? ''} ${request.url?.split('?')[0] ?? ''}.`, issues: [] };
       }
       const code = BY_STATUS[status] ?? (status < 500 ? 'VALIDATION_FAILED' : 'INTERNAL_ERROR');
-      return { code, message: status >= 500 ? MESSAGES.INTERNAL_ERROR! : messageOf(body, exception), issues: [] };
+      return { code, message: status >= 500 ? (MESSAGES[code] ?? MESSAGES.INTERNAL_ERROR!) : messageOf(body, exception), issues: [] };
     }
-    const pgCode = (exception as { code?: unknown })?.code;
-    // A write that breaks a constraint is the client's conflict; a bad literal slipping past validation is its bad input.
-    if (pgCode === '23505') return { code: 'CONFLICT', message: 'A record with these values exists already.', issues: [] };
-    if (pgCode === '22P02' || pgCode === '22007' || pgCode === '22003') return { code: 'VALIDATION_FAILED', message: 'A value has the wrong format.', issues: [] };
-    return { code: 'INTERNAL_ERROR', message: MESSAGES.INTERNAL_ERROR!, issues: [] };
+    // Drizzle wraps the driver's errors: classifyDatabaseError reads through the causes.
+    const failure = classifyDatabaseError(exception);
+    switch (failure?.kind) {
+      // A write that breaks a unique constraint is the client's conflict (two requests racing included).
+      case 'Unique Violation': {
+        const known = failure.constraint ? UNIQUE_CONFLICTS[failure.constraint] : undefined;
+        return { code: known?.code ?? 'CONFLICT', message: known?.message ?? 'A record with these values exists already.', issues: [] };
+      }
+      // A bad literal slipping past validation is the client's bad input.
+      case 'Invalid Value':
+        return { code: 'VALIDATION_FAILED', message: 'A value has the wrong format.', issues: [] };
+      case 'Invalid Characters':
+        return { code: 'INVALID_CHARACTERS', message: 'A value contains a character that cannot be stored (such as NUL).', issues: [] };
+      // PostgreSQL is down, restarting or out of connections: the pools reconnect by themselves once it is back.
+      case 'Unavailable':
+        return { code: 'SERVICE_UNAVAILABLE', message: MESSAGES.SERVICE_UNAVAILABLE!, issues: [] };
+      default:
+        return { code: 'INTERNAL_ERROR', message: MESSAGES.INTERNAL_ERROR!, issues: [] };
+    }
   }
 }
 

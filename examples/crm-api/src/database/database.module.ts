@@ -8,6 +8,13 @@ import { schema } from './schema';
 
 const logger = new Logger('Database');
 
+/**
+ * How long a request waits for a connection (a new one, or a free one of a busy pool) before it
+ * fails: with PostgreSQL unreachable but silent (a dropped network, not a refused port) requests
+ * answer 503 SERVICE_UNAVAILABLE instead of hanging.
+ */
+const CONNECT_TIMEOUT_MS = 5_000;
+
 /** An idle pooled connection that the server drops (restart, failover) emits 'error': log it, never crash. */
 function watched(pool: pg.Pool): pg.Pool {
   pool.on('error', (error) => logger.warn({ msg: 'idle database connection lost', err: error.message }));
@@ -22,13 +29,13 @@ function watched(pool: pg.Pool): pg.Pool {
       provide: APP_POOL,
       inject: [ConfigService],
       useFactory: (config: ConfigService<Env, true>) =>
-        watched(new pg.Pool({ connectionString: config.get('DATABASE_URL'), max: config.get('DATABASE_POOL_SIZE'), application_name: 'crm-api' })),
+        watched(new pg.Pool({ connectionString: config.get('DATABASE_URL'), max: config.get('DATABASE_POOL_SIZE'), connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'crm-api' })),
     },
     {
       provide: SYSTEM_POOL,
       inject: [ConfigService],
       useFactory: (config: ConfigService<Env, true>) =>
-        watched(new pg.Pool({ connectionString: config.get('SYSTEM_DATABASE_URL'), max: 4, application_name: 'crm-api-system' })),
+        watched(new pg.Pool({ connectionString: config.get('SYSTEM_DATABASE_URL'), max: 4, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'crm-api-system' })),
     },
     { provide: APP_DB, inject: [APP_POOL], useFactory: (pool: pg.Pool) => drizzle(pool, { schema }) },
     { provide: SYSTEM_DB, inject: [SYSTEM_POOL], useFactory: (pool: pg.Pool) => drizzle(pool, { schema }) },
