@@ -75,7 +75,13 @@ export class AppModule {
             // The audit writer and search use the system role: entries of every workspace, no RLS.
             database: { connectionString: config.get('SYSTEM_DATABASE_URL'), max: 2 },
             // Entries travel in batches through BullMQ to the writer.
-            queue: { connection: config.get('REDIS_URL'), prefix: config.get('QUEUE_PREFIX'), consumer: config.get('AUDIT_WRITER_IN_API') },
+            queue: {
+              connection: config.get('REDIS_URL'),
+              prefix: config.get('QUEUE_PREFIX'),
+              consumer: config.get('AUDIT_WRITER_IN_API'),
+              // REDIS_ALLOW_VOLATILE: the same switch as the queues' (src/jobs/queues.module.ts).
+              allowVolatileRedis: config.get('REDIS_ALLOW_VOLATILE'),
+            },
           }),
         }),
         // Producers only: workers run in src/worker.ts.

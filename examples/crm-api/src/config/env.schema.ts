@@ -26,6 +26,12 @@ export const EnvSchema = z.object({
   /** Prefix of the app's Redis keys: every BullMQ queue (audit writes included) and the sign-in limits. */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:{}_-]+$/).default('crm'),
   /**
+   * Start on a Redis that can lose queued jobs and audit batches (AOF off, or a maxmemory-policy
+   * other than noeviction): startup then warns instead of refusing. For tests and development only;
+   * in production run Redis with `appendonly yes` and `maxmemory-policy noeviction`.
+   */
+  REDIS_ALLOW_VOLATILE: z.stringbool().default(false),
+  /**
    * Also run the audit batch writer (the audit queue's consumer) in the API process. The worker
    * process (src/worker.ts) always runs it; turn this on only where no worker runs (tests).
    */
