@@ -18,6 +18,7 @@ export {
   WorkspaceInvalidException,
   WorkspaceNotFoundException,
   WorkspaceMismatchException,
+  UserInvalidException,
   TenantContextMissingError,
   UnscopableQueryError,
 } from './tenancy.errors';

@@ -36,7 +36,7 @@ export async function checkRlsPosture(db: PgDatabase<any, any, any>, tables: PgT
     }>,
   );
   if (role?.rolsuper) problems.push(`role "${role.name}" is a superuser: superusers bypass row-level security`);
-  if (role?.rolbypassrls) problems.push(`role "${role?.name}" has BYPASSRLS`);
+  if (role?.rolbypassrls) problems.push(`role "${role.name}" has BYPASSRLS: row-level security does not apply to it`);
 
   for (const table of tables) {
     const { name, schema = 'public' } = getTableConfig(table);

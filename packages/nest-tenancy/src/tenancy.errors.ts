@@ -29,10 +29,25 @@ export class WorkspaceRequiredException extends TenancyHttpException {
   }
 }
 
-/** 400: the workspace id is not a UUID. */
+/** 400: the workspace id is not a UUID (any other string, NUL and invisible characters included, or not a string). */
 export class WorkspaceInvalidException extends TenancyHttpException {
   constructor() {
     super('TENANCY_WORKSPACE_INVALID', 'The workspace id is not a valid UUID.', HttpStatus.BAD_REQUEST);
+  }
+}
+
+/**
+ * 401: the request's user id (the `userIdClaim`) is not a usable identity: empty, longer than
+ * 256 characters, or with control, invisible or unpaired-surrogate characters. Refused before
+ * it reaches `isMember`, the database or the request context.
+ */
+export class UserInvalidException extends TenancyHttpException {
+  constructor() {
+    super(
+      'TENANCY_USER_INVALID',
+      'The user id of this request is not valid (empty, too long, or with control or invisible characters): sign in again.',
+      HttpStatus.UNAUTHORIZED,
+    );
   }
 }
 

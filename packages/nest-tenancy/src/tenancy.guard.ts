@@ -4,15 +4,15 @@ import { Reflector } from '@nestjs/core';
 import { SKIP_TENANCY } from './skip-tenancy.decorator';
 import { TENANCY_MODULE_OPTIONS } from './tenancy.module-definition';
 import type { TenancyModuleOptions, TenancyRequest } from './tenancy.options';
-import { WorkspaceInvalidException, WorkspaceNotFoundException, WorkspaceRequiredException } from './tenancy.errors';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUsableUserId, UUID } from './request-input';
+import { UserInvalidException, WorkspaceInvalidException, WorkspaceNotFoundException, WorkspaceRequiredException } from './tenancy.errors';
 
 /**
  * Puts the request in its workspace: resolves the workspace (a JWT claim by default), checks
  * membership, and writes workspace and actor into the request context. Register it after your
  * authentication guard (globally: `{ provide: APP_GUARD, useClass: TenancyGuard }`).
- * Missing workspace -> 401, malformed -> 400, not a member -> 404.
+ * Missing workspace -> 401, malformed -> 400, unusable user id -> 401, not a member -> 404:
+ * request input never reaches `isMember`, the database or the context unchecked.
  */
 @Injectable()
 export class TenancyGuard implements CanActivate {
@@ -34,19 +34,30 @@ export class TenancyGuard implements CanActivate {
       return true;
     }
     const request = execution.switchToHttp().getRequest<TenancyRequest>();
-    const workspaceId = this.options.resolveWorkspace
-      ? await this.options.resolveWorkspace(request)
-      : request.user?.[this.workspaceClaim];
-    if (workspaceId === undefined || workspaceId === null || workspaceId === '') throw new WorkspaceRequiredException();
-    if (typeof workspaceId !== 'string' || !UUID.test(workspaceId)) throw new WorkspaceInvalidException();
+    const resolved = this.options.resolveWorkspace ? await this.options.resolveWorkspace(request) : request.user?.[this.workspaceClaim];
+    if (resolved === undefined || resolved === null || resolved === '') throw new WorkspaceRequiredException();
+    if (typeof resolved !== 'string' || !UUID.test(resolved)) throw new WorkspaceInvalidException();
+    // One spelling per workspace: ids from the database are lower case, and so are cache keys,
+    // ability keys and audit entries built from the context.
+    const workspaceId = resolved.toLowerCase();
 
-    const userId = request.user?.[this.userIdClaim];
-    const actorId = typeof userId === 'string' || typeof userId === 'number' ? String(userId) : null;
+    const actorId = this.actorIdOf(request.user?.[this.userIdClaim]);
     if (this.options.isMember && !(await this.options.isMember({ userId: actorId, workspaceId, request }))) {
       throw new WorkspaceNotFoundException();
     }
     const current = this.context.require();
     this.context.update({ workspaceId, actor: actorId ? { kind: 'User', id: actorId } : current.actor });
     return true;
+  }
+
+  /** The user id as a string, null without one; 401 for one no identity provider would issue. */
+  private actorIdOf(userId: unknown): string | null {
+    if (typeof userId === 'number') {
+      if (!Number.isSafeInteger(userId)) throw new UserInvalidException();
+      return String(userId);
+    }
+    if (typeof userId !== 'string') return null;
+    if (!isUsableUserId(userId)) throw new UserInvalidException();
+    return userId;
   }
 }

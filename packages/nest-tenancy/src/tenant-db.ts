@@ -11,7 +11,8 @@ import {
 } from 'drizzle-orm/pg-core';
 import { canOpenInOneRoundTrip, runNodePgUnitOfWork } from './node-pg-unit-of-work';
 import { DEFAULT_RLS_SETTING, setWorkspaceSql } from './rls';
-import { TenantContextMissingError, TenantNotFoundException } from './tenancy.errors';
+import { isStorableText, UUID } from './request-input';
+import { TenantContextMissingError, TenantNotFoundException, UnscopableQueryError } from './tenancy.errors';
 import { createTenantDialect } from './tenant-dialect';
 import { DEFAULT_TENANT_COLUMN, tenantColumnOf } from './tenant-table';
 import { activeUnitOfWork, runUnitOfWork } from './unit-of-work';
@@ -34,7 +35,35 @@ export interface TenantDbOptions {
   rlsSetting?: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// The integer column types of drizzle pg-core and the values Postgres accepts in each.
+const INTEGER_RANGES: Record<string, bigint> = {
+  PgSmallInt: 32_767n,
+  PgSmallSerial: 32_767n,
+  PgInteger: 2_147_483_647n,
+  PgSerial: 2_147_483_647n,
+  PgBigInt53: 9_223_372_036_854_775_807n,
+  PgBigSerial53: 9_223_372_036_854_775_807n,
+  PgBigInt64: 9_223_372_036_854_775_807n,
+  PgBigSerial64: 9_223_372_036_854_775_807n,
+};
+
+/**
+ * Whether `id` can be a value of `column` at all. One that cannot (a malformed UUID, a
+ * non-integer or out-of-range number for an integer key, text with NUL or an unpaired
+ * surrogate) names no row: the lookup is a 404 instead of a database error (a 500).
+ */
+function canBeKeyOf(column: PgColumn, id: unknown): boolean {
+  if (typeof id !== 'string' && typeof id !== 'number') return false;
+  if (column.columnType === 'PgUUID') return typeof id === 'string' && UUID.test(id);
+  const max = INTEGER_RANGES[column.columnType];
+  if (max !== undefined) {
+    const digits = typeof id === 'number' ? (Number.isSafeInteger(id) ? String(id) : null) : /^-?\d{1,20}$/.exec(id)?.[0];
+    if (!digits) return false;
+    const value = BigInt(digits);
+    return value <= max && value >= -max - 1n;
+  }
+  return typeof id === 'number' ? Number.isFinite(id) : isStorableText(id);
+}
 
 /**
  * The app's Drizzle database, scoped to the current workspace: `select` (joins, subqueries,
@@ -203,17 +232,18 @@ export class TenantDb<
     return scoped;
   }
 
-  /** The id column of `findOneOrThrow` and friends; a malformed UUID is a 404, not a database error. */
+  /**
+   * The id column of `findOneOrThrow` and friends. An id that cannot be a value of it (a path
+   * parameter with NUL, `abc` for an integer key) is a 404, not a database error.
+   */
   private idColumn(table: PgTable, id: string | number): PgColumn {
     const config = getTableConfig(table);
     const tenant = tenantColumnOf(table, this.tenantColumn);
     const column =
       config.columns.find((c) => c.primary) ??
       config.primaryKeys[0]?.columns.find((c) => c.name !== tenant?.column.name);
-    if (!column) throw new Error(`Table "${config.name}" has no primary key: findOneOrThrow needs one.`);
-    if (column.columnType === 'PgUUID' && (typeof id !== 'string' || !UUID.test(id))) {
-      throw new TenantNotFoundException(config.name);
-    }
+    if (!column) throw new UnscopableQueryError(`table "${config.name}" has no primary key, and findOneOrThrow, updateOrThrow and deleteOrThrow look rows up by it.`);
+    if (!canBeKeyOf(column, id)) throw new TenantNotFoundException(config.name);
     return column;
   }
 }

@@ -3,6 +3,7 @@ import { and, count, eq, inArray, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  setWorkspaceSql,
   TenantContextMissingError,
   TenantDb,
   TenantNotFoundException,
@@ -280,17 +281,25 @@ describe.each([
   it.runIf(rls)('RLS alone (no app filter) stops the runtime role from reading or writing another workspace', async () => {
     await context.run({ workspaceId: WS_A, actor: { kind: 'User', id: 'u' } }, () =>
       db.transaction(async () => {
-        const raw = fixture.app;
         // Bypass the app-level filter deliberately: only the database policy is left.
         const seen = await db.execute(sql`select id from companies where workspace_id = ${WS_B}`);
         expect(seen.rows).toEqual([]);
         const planted = await db.execute(sql`insert into companies (workspace_id, name) values (${WS_B}, 'Planted')`).catch((e) => e);
         expect(String(planted.cause?.message)).toMatch(/row-level security/);
-        void raw;
       }),
     );
     const outside = await fixture.app.select().from(companies);
     expect(outside).toEqual([]); // no workspace set: the policy matches nothing
-    expect(and).toBeDefined();
+
+    // The runtime role's plain Drizzle database (no app filter) with the workspace set: a where
+    // that asks for both workspaces gets exactly the own row. Not nothing (a policy that hid
+    // every row would pass the checks above), not the other workspace's.
+    const bothWorkspaces = and(eq(companies.name, 'Same Name'), inArray(companies.workspaceId, [WS_A, WS_B]));
+    const own = await fixture.app.transaction(async (tx) => {
+      await tx.execute(setWorkspaceSql(WS_A));
+      return tx.select({ id: companies.id, workspaceId: companies.workspaceId }).from(companies).where(bothWorkspaces);
+    });
+    expect(own).toEqual([{ id: ids.companyA, workspaceId: WS_A }]);
+    expect(await fixture.admin.select({ id: companies.id }).from(companies).where(bothWorkspaces)).toHaveLength(2);
   });
 });

@@ -5,7 +5,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkRlsPosture, RlsPostureError, TenancyModule, tenantPolicySql } from '@acme/nest-tenancy';
-import { createTenancyFixture, type TenancyFixture } from './support/database';
+import { createTenancyFixture, WS_A, WS_B, type TenancyFixture } from './support/database';
 import { companies, contacts } from './support/schema';
 
 const unprotected = pgTable('unprotected', { id: uuid('id').primaryKey(), workspaceId: uuid('workspace_id').notNull() });
@@ -46,6 +46,35 @@ describe('RLS posture check', () => {
     expect(error.code).toBe('TENANCY_RLS_POSTURE');
     expect(error.message).toMatch(/is a superuser/);
     expect(error.message).toMatch(/owns public\.companies/);
+  });
+
+  it('refuses a role that is not superuser but has BYPASSRLS: it would read every workspace', async () => {
+    const role = `bypass_${fixture.database.name}`.slice(0, 63);
+    const admin = new pg.Client({ connectionString: fixture.database.url });
+    await admin.connect();
+    const url = new URL(fixture.database.url);
+    url.username = role;
+    url.password = 'bypass';
+    const bypass = drizzle(new pg.Pool({ connectionString: url.toString(), max: 1 }));
+    try {
+      await admin.query(`CREATE ROLE "${role}" LOGIN PASSWORD 'bypass' NOSUPERUSER BYPASSRLS`);
+      await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "${role}"`);
+      await admin.query(`INSERT INTO companies (workspace_id, name) VALUES ('${WS_A}', 'A'), ('${WS_B}', 'B')`);
+      // Why it must be refused: with no workspace set, the policy hides every row from the
+      // runtime role, and this role still sees both workspaces.
+      expect(await fixture.app.select().from(companies)).toEqual([]);
+      expect((await bypass.select().from(companies)).map((c) => c.name).sort()).toEqual(['A', 'B']);
+
+      const error = await checkRlsPosture(bypass, [companies, contacts]).catch((e) => e);
+      expect(error).toBeInstanceOf(RlsPostureError);
+      expect(error.problems).toEqual([`role "${role}" has BYPASSRLS: row-level security does not apply to it`]);
+    } finally {
+      await bypass.$client.end();
+      await admin.query('DELETE FROM companies');
+      await admin.query(`DROP OWNED BY "${role}"`).catch(() => undefined);
+      await admin.query(`DROP ROLE IF EXISTS "${role}"`);
+      await admin.end();
+    }
   });
 
   it('refuses a role that owns a tenant table', async () => {
