@@ -7,10 +7,13 @@ import { Queue } from 'bullmq';
 import { Logger } from 'nestjs-pino';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_ROLE, SYSTEM_ROLE, urlForRole } from '../src/database/database-roles';
+import { AUDIT_STORAGE } from '../src/audit/audit-storage';
+import { APP_ROLE, AUDIT_OWNER_ROLE, SYSTEM_ROLE, urlForRole } from '../src/database/database-roles';
 import { migrateDatabase } from '../src/database/migrate-database';
 import { seedDemo } from '../src/database/seed';
 import { maintenance } from '../src/jobs/queues';
+import { auditPartitions } from '../src/worker/audit-partitions.queue';
+import type { AuditPartitionsRun } from '../src/worker/audit-partitions.processor';
 import { WorkerModule } from '../src/worker/worker.module';
 import { TEST_PASSWORDS } from './support/test-app';
 
@@ -144,6 +147,85 @@ describe('worker', () => {
     expect(email).toContain('To: ada@northwind.test');
     expect(email).toContain('Subject: Northwind Traders: 5 stale deal(s)');
     expect(email).toContain('  - Line 4 automation retrofit (Negotiation, €185,000)');
+  });
+
+  describe('audit partition upkeep (native partitions: the test PostgreSQL has no TimescaleDB)', () => {
+    /** `audit_log_p202612` for the month `offset` months from now (UTC). */
+    const partitionIn = (offset: number) => {
+      const now = new Date();
+      const month = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1)).toISOString();
+      return `audit_log_p${month.slice(0, 4)}${month.slice(5, 7)}`;
+    };
+    const partitions = async () =>
+      (
+        await owner.query<{ name: string; owner: string }>(
+          `SELECT c.relname AS name, pg_get_userbyid(c.relowner) AS owner FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'audit_log'::regclass ORDER BY 1`,
+        )
+      ).rows;
+
+    it('the migration created the partitions ahead that AUDIT_STORAGE asks for, owned by the audit owner role', async () => {
+      expect(AUDIT_STORAGE.partitionsAhead).toBe(3);
+      const names = (await partitions()).map((p) => p.name);
+      expect(names).toEqual(expect.arrayContaining([partitionIn(-1), partitionIn(0), partitionIn(3), 'audit_log_default']));
+      expect(names).not.toContain(partitionIn(4));
+      expect(new Set((await partitions()).map((p) => p.owner))).toEqual(new Set([AUDIT_OWNER_ROLE]));
+    });
+
+    it('starting the worker registers the daily upkeep as a BullMQ job scheduler of its queue', async () => {
+      const queue = new Queue(auditPartitions.name, { connection: { url: redis.url }, prefix: redis.prefix });
+      try {
+        const schedulers = await queue.getJobSchedulers(0, -1);
+        expect(schedulers.map(({ key, pattern, tz }) => ({ key, pattern, tz }))).toEqual([{ key: 'daily-audit-partition-upkeep', pattern: '30 1 * * *', tz: 'UTC' }]);
+        const next = new Date(schedulers[0]!.next!);
+        expect([next.getUTCHours(), next.getUTCMinutes()]).toEqual([1, 30]);
+        expect(next.getTime() - Date.now()).toBeLessThanOrEqual(86_400_000);
+      } finally {
+        await queue.close();
+      }
+    });
+
+    it('a run creates the missing partitions ahead and drops the expired ones, as the owner role, with the migration’s settings', async () => {
+      // Two upkeep runs were missed: the last two months ahead are gone. An old partition (2019) is past retention.
+      await owner.query(`DROP TABLE ${partitionIn(2)}, ${partitionIn(3)}`);
+      await owner.query(`CREATE TABLE audit_log_p201901 PARTITION OF audit_log FOR VALUES FROM ('2019-01-01T00:00:00Z') TO ('2019-02-01T00:00:00Z')`);
+      await owner.query(`ALTER TABLE audit_log_p201901 OWNER TO ${AUDIT_OWNER_ROLE}`);
+
+      const producer = worker.app.get<Producer<typeof auditPartitions>>(getProducerToken(auditPartitions), { strict: false });
+      await producer.add({}, { jobId: 'upkeep-test' });
+      const queue = new Queue(auditPartitions.name, { connection: { url: redis.url }, prefix: redis.prefix });
+      try {
+        // A failed attempt ends the wait too (its retry is a minute away): the reason is then the failure.
+        const job = await waitFor(() => queue.getJob('upkeep-test'), (found) => Boolean(found?.finishedOn || found?.failedReason), 'the upkeep run');
+        expect(job!.failedReason, job!.failedReason).toBeUndefined();
+        const run = job!.returnvalue as AuditPartitionsRun;
+        expect(run).toMatchObject({ storage: 'Native Partitions', created: [partitionIn(2), partitionIn(3)], dropped: ['audit_log_p201901'] });
+      } finally {
+        await queue.close();
+      }
+      const after = await partitions();
+      expect(after.map((p) => p.name)).toEqual(expect.arrayContaining([partitionIn(0), partitionIn(1), partitionIn(2), partitionIn(3)]));
+      expect(after.map((p) => p.name)).not.toContain('audit_log_p201901');
+      expect(after.map((p) => p.name)).not.toContain(partitionIn(4));
+      expect(new Set(after.map((p) => p.owner))).toEqual(new Set([AUDIT_OWNER_ROLE]));
+      // The run is in the worker's JSON log.
+      expect(logLines().some((line) => line.context === 'AuditPartitions' && line.msg === 'audit partitions maintained')).toBe(true);
+    });
+
+    it('the system role alone cannot change the audit table; only SET ROLE (the upkeep) can', async () => {
+      const system = new pg.Client({ connectionString: urlForRole(database.url, SYSTEM_ROLE, TEST_PASSWORDS.system) });
+      await system.connect();
+      try {
+        await system.query('BEGIN');
+        await expect(system.query(`COMMENT ON TABLE audit_log IS 'tampered'`)).rejects.toMatchObject({ code: '42501' });
+        await system.query('ROLLBACK');
+        await system.query('BEGIN');
+        await system.query(`SET LOCAL ROLE ${AUDIT_OWNER_ROLE}`);
+        await system.query(`COMMENT ON TABLE audit_log IS 'upkeep'`);
+        await system.query('ROLLBACK');
+      } finally {
+        await system.end();
+      }
+    });
   });
 
   it('RLS holds in the worker: the Globex check could not touch Northwind rows', async () => {

@@ -12,6 +12,8 @@ import { APP_DB, SYSTEM_DB, type Database } from '../database/database.tokens';
 import { ALL_QUEUES } from '../jobs/queues';
 import { queuesRootModule } from '../jobs/queues.module';
 import { QueuesModule } from '@acme/nest-queues';
+import { auditPartitions } from './audit-partitions.queue';
+import { AuditPartitionsProcessor } from './audit-partitions.processor';
 import { EmailsProcessor } from './emails.processor';
 import { MaintenanceProcessor } from './maintenance.processor';
 import { StaleDealChecker } from './stale-deal-checker';
@@ -53,9 +55,9 @@ export class WorkerModule {
           }),
         }),
         queuesRootModule(),
-        QueuesModule.forFeature(ALL_QUEUES),
+        QueuesModule.forFeature([...ALL_QUEUES, auditPartitions]),
       ],
-      providers: [WorkspaceDirectory, StaleDealChecker, MaintenanceProcessor, StaleDealsProcessor, EmailsProcessor],
+      providers: [WorkspaceDirectory, StaleDealChecker, MaintenanceProcessor, StaleDealsProcessor, EmailsProcessor, AuditPartitionsProcessor],
     };
   }
 }
