@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort, getTestServerUrl } from '@acme/nest-testing';
+import { AuditPage } from '@acme-examples/crm-contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const launcher = fileURLToPath(new URL('../scripts/demo.mjs', import.meta.url));
@@ -60,7 +61,34 @@ describe('pnpm demo', () => {
     expect(foreign, 'the banner names a Globex company').toBeDefined();
     expect((await fetch(`${base}/companies/${foreign}`, { headers: auth })).status).toBe(404);
 
-    expect((await fetch(`${base}/audit`, { headers: auth })).status).toBe(200);
+    // Step 5: create a deal, then the audit trail holds this session's own actions (written by the
+    // worker's audit writer, so it is read until they arrive).
+    const northwindCompany = /"company_id":"([0-9a-f-]{36})"/.exec(output)?.[1];
+    expect(northwindCompany, 'the banner names a Northwind company').toBeDefined();
+    const deal = await fetch(`${base}/deals`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ company_id: northwindCompany, title: 'Demo upsell', amount: 25000 }),
+    });
+    expect(deal.status).toBe(201);
+    const dealId = ((await deal.json()) as { id: string }).id;
+    const wanted = [
+      { action: 'Sign In', subject: 'User', status: 'Success', request_id: login.headers.get('x-request-id') },
+      { action: 'Create', subject: 'Deal', status: 'Success', subject_id: dealId, request_id: deal.headers.get('x-request-id') },
+    ];
+    const deadline = Date.now() + 30_000;
+    let trail: AuditPage = { items: [], next_cursor: null };
+    for (;;) {
+      const response = await fetch(`${base}/audit?limit=100`, { headers: auth });
+      expect(response.status).toBe(200);
+      trail = AuditPage.parse(await response.json());
+      const found = wanted.filter((entry) => trail.items.some((item) => Object.entries(entry).every(([key, value]) => item[key as keyof typeof item] === value)));
+      if (found.length === wanted.length || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(trail.items).toEqual(expect.arrayContaining(wanted.map((entry) => expect.objectContaining(entry))));
+    const own = trail.items.filter((item) => item.request_id === wanted[0]!.request_id || item.request_id === wanted[1]!.request_id);
+    expect(own.map((item) => item.summary).sort()).toEqual(['Ada Lovelace: Create Deal', 'Ada Lovelace: Sign In User']);
   });
 
   it('Ctrl-C stops the API, the worker and the servers, and exits 0', async () => {
