@@ -39,6 +39,17 @@ describe('AbilityFactory', () => {
     expect(calls.Editor).toBe(4);
   });
 
+  it('cache keys cannot collide, whatever characters ids, workspaces and roles hold', () => {
+    const { factory } = factoryCounting();
+    // One role named 'Editor,Reader' is an unknown role, not the two roles.
+    expect(factory.createFor({ id: 'u1', roles: ['Editor', 'Reader'] }, 'ws-1').rules).toHaveLength(2);
+    expect(factory.createFor({ id: 'u1', roles: ['Editor,Reader'] }, 'ws-1').rules).toEqual([]);
+    // NUL inside an id or a roles version does not shift it into the next part of the key.
+    expect(factory.createFor({ id: 'a', roles: ['Editor'], rolesVersion: 'ws-2\u0000Editor' }, 'ws-1').rules).toHaveLength(1);
+    expect(factory.createFor({ id: 'a\u0000ws-1', roles: [] }, 'ws-2').rules).toEqual([]);
+    expect(factory.invalidate({ userId: 'a' })).toBe(1);
+  });
+
   it('the workspace reaches the rules, so an ability never spans workspaces', () => {
     const { factory } = factoryCounting();
     const ability = factory.createFor(editor, 'ws-1');

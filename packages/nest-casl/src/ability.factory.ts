@@ -13,7 +13,6 @@ import { AbilityDefinitionError } from './casl.errors';
 const CURRENT_ABILITY = Symbol.for('@acme/nest-casl:current-ability');
 // ... and the route it was built for, so `assertCan` denials name it.
 const CURRENT_HANDLER = Symbol.for('@acme/nest-casl:current-handler');
-const SEPARATOR = '\u0000';
 // Title Case like every other value: 'Manage' is CASL's "any action" (its default is 'manage').
 const ABILITY_OPTIONS = { anyAction: 'Manage', anySubjectType: 'all' } as const;
 
@@ -40,8 +39,10 @@ export class AbilityFactory {
    */
   createFor(user: AbilityUser, workspaceId: string | null | undefined): AppAbility {
     if (!workspaceId) return this.reporting(createMongoAbility<AppAbility>([], ABILITY_OPTIONS), user, null);
-    const rolesKey = user.rolesVersion ?? (user.roles.length > 1 ? [...user.roles].sort().join(',') : (user.roles[0] ?? ''));
-    const key = `${user.id}${SEPARATOR}${workspaceId}${SEPARATOR}${rolesKey}`;
+    // JSON, not a separator: no id, workspace or role can make two users' keys the same string,
+    // whatever characters it holds (users built outside PoliciesGuard are not checked).
+    const roles = user.rolesVersion !== undefined ? { version: user.rolesVersion } : user.roles.length > 1 ? [...user.roles].sort() : user.roles;
+    const key = JSON.stringify([user.id, workspaceId, roles]);
     let ability = this.cache.get(key);
     if (!ability) {
       ability = this.reporting(this.build(user, workspaceId), user, workspaceId);
@@ -53,7 +54,7 @@ export class AbilityFactory {
   /** Forgets cached abilities of a user and/or a workspace (call it when roles change). */
   invalidate(filter: { userId?: string; workspaceId?: string } = {}): number {
     return this.cache.deleteWhere((key) => {
-      const [userId, workspaceId] = key.split(SEPARATOR);
+      const [userId, workspaceId] = JSON.parse(key) as [string, string];
       return (filter.userId === undefined || filter.userId === userId) && (filter.workspaceId === undefined || filter.workspaceId === workspaceId);
     });
   }

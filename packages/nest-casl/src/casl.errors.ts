@@ -33,6 +33,21 @@ export class UnauthenticatedException extends CaslHttpException {
   }
 }
 
+/**
+ * 401: the user the request resolved to cannot be used: an id that is empty, longer than 256
+ * characters or holds control, invisible or unpaired-surrogate characters, such a role or roles
+ * version, or a claim with NUL. Refused before any ability, denial event or query sees it.
+ */
+export class InvalidUserException extends CaslHttpException {
+  constructor() {
+    super(
+      'CASL_USER_INVALID',
+      'The signed-in user is not valid (an id or role that is empty, too long, or has control or invisible characters): sign in again.',
+      HttpStatus.UNAUTHORIZED,
+    );
+  }
+}
+
 /** Thrown while building or translating abilities; never widens access. */
 export class AbilityDefinitionError extends Error {
   readonly code = 'CASL_INVALID_ABILITY';

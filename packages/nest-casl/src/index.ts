@@ -17,6 +17,7 @@ export {
   AccessForbiddenException,
   SubjectNotFoundException,
   UnauthenticatedException,
+  InvalidUserException,
   AbilityDefinitionError,
   UnsupportedConditionError,
 } from './casl.errors';

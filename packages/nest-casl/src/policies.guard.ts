@@ -3,16 +3,19 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { Reflector } from '@nestjs/core';
 import { AbilityFactory } from './ability.factory';
 import { CaslDenials, type AuthorizationDenied } from './casl-denials';
-import { AccessForbiddenException, UnauthenticatedException } from './casl.errors';
+import { AccessForbiddenException, InvalidUserException, UnauthenticatedException } from './casl.errors';
 import { CASL_MODULE_OPTIONS } from './casl.module-definition';
 import type { CaslModuleOptions, CaslRequest } from './casl.options';
 import type { AbilityUser } from './casl.types';
 import { CHECK_ABILITY, PUBLIC_ROUTE, type AbilityRequirement } from './check-ability.decorator';
 import { REQUEST_ABILITY } from './current-ability.decorator';
+import { isUsableUser } from './request-user';
 
 /**
  * Enforces `@CheckAbility` on every route it guards and denies routes that have none unless
- * they are `@PublicRoute()` (fail closed). Register it globally after authentication and
+ * they are `@PublicRoute()` (fail closed). A user that `resolveUser` returns with an unusable
+ * id, role or claim (NUL, control or invisible characters, over 256 characters) is a 401
+ * `CASL_USER_INVALID`. Register it globally after authentication and
  * tenancy: `{ provide: APP_GUARD, useClass: PoliciesGuard }`.
  */
 @Injectable()
@@ -29,7 +32,14 @@ export class PoliciesGuard implements CanActivate {
     const { isPublic, requirements, handler } = this.policyOf(execution);
     if (isPublic) return true;
     const request = execution.switchToHttp().getRequest<CaslRequest & Record<symbol, unknown>>();
-    const user = (this.options.resolveUser ?? defaultUser)(request) ?? null;
+    const resolved = (this.options.resolveUser ?? defaultUser)(request) ?? null;
+    if (resolved === UNUSABLE || (resolved && !isUsableUser(resolved))) {
+      // Named nowhere: not in the event, not in the cache, not in a query.
+      const [action, subject] = requirements?.[0] ?? [null, null];
+      this.deny({ kind: 'Unauthenticated', action, subject, userId: null, handler });
+      throw new InvalidUserException();
+    }
+    const user = resolved;
 
     if (!requirements?.length) {
       this.deny({ kind: 'No Policy', action: null, subject: null, userId: user?.id ?? null, handler });
@@ -88,11 +98,15 @@ interface RoutePolicy {
   handler: string;
 }
 
+// A numeric id JSON could not carry exactly (two users could parse to the same number).
+const UNUSABLE = Symbol('unusable user');
+
 /** `request.user` as most JWT strategies leave it: `sub` (or `id`), `roles`, `roles_version`. */
-function defaultUser(request: CaslRequest): AbilityUser | null {
+function defaultUser(request: CaslRequest): AbilityUser | null | typeof UNUSABLE {
   const claims = request.user;
   const id = claims?.sub ?? claims?.id;
   if (typeof id !== 'string' && typeof id !== 'number') return null;
+  if (typeof id === 'number' && !Number.isSafeInteger(id)) return UNUSABLE;
   const roles = Array.isArray(claims?.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
   const version = claims?.roles_version;
   return {
