@@ -20,7 +20,7 @@ export function passed(f: Findings): boolean {
 /** Everything needed to debug a failed run, above the summary line. */
 export function printReport(log: (line: string) => void, input: { records: MutationRecord[]; database: TrailEntry[]; api: TrailEntry[]; settle: SettleResult; findings: Findings; timeline: Timeline }): void {
   const { records, database, api, settle, findings: f, timeline } = input;
-  log('faults:');
+  log(`faults:${timeline.windows.length ? '' : ' none'}`);
   for (const w of timeline.windows) log(`  ${at(w.startedAt)} .. ${w.endedAt === null ? 'not over' : at(w.endedAt)}  ${w.label}`);
   for (const note of timeline.notes.filter((n) => n.text.startsWith('UNEXPECTED'))) log(`  ${at(note.at)} ${note.text}`);
   log(`answers: ${histogram(records.map((m) => String(m.status || 'no response')))}`);

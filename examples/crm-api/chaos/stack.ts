@@ -93,11 +93,11 @@ export function waitForWriter(worker: AppProcess, auditQueue: AuditQueueProbe, t
   return waitFor('the worker', worker, timeoutMs, async () => ((await auditQueue.state())?.writers ?? 0) > 0);
 }
 
-async function waitFor(what: string, process: AppProcess, timeoutMs: number, ready: () => Promise<boolean>): Promise<void> {
+async function waitFor(what: string, app: AppProcess, timeoutMs: number, ready: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await ready())) {
-    if (!process.running) throw new ChaosError('CHAOS_APP_START', `${what} exited during start: see ${process.name}.log in the run directory (--keep keeps it).`);
-    if (Date.now() > deadline) throw new ChaosError('CHAOS_APP_START', `${what} was not ready after ${timeoutMs / 1000} s: see ${process.name}.log in the run directory (--keep keeps it).`);
+    if (!app.running) throw new ChaosError('CHAOS_APP_START', `${what} exited during start: see ${app.name}.log in the run directory (--keep keeps it).`);
+    if (Date.now() > deadline) throw new ChaosError('CHAOS_APP_START', `${what} was not ready after ${timeoutMs / 1000} s: see ${app.name}.log in the run directory (--keep keeps it).`);
     await sleep(200);
   }
 }

@@ -16,7 +16,9 @@ interface ChaosRun {
 function runChaos(args: string[], interrupt?: string): Promise<ChaosRun> {
   return new Promise((resolve) => {
     // Its own process group, like a terminal's foreground job: Ctrl-C goes to the whole group.
-    const child = spawn('pnpm', ['run', '--silent', 'chaos', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // Only the arguments choose the variant: a CHAOS_* variable of the caller's shell must not.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('CHAOS_')));
+    const child = spawn('pnpm', ['run', '--silent', 'chaos', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     let interrupted = false;
     const onData = (chunk: Buffer) => {
