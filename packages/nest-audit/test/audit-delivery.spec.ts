@@ -1,39 +1,15 @@
-import { ContextService } from '@acme/nest-context';
 import { createRedisNamespace, startRedis, type StartedService } from '@acme/nest-testing';
-import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { Queue } from 'bullmq';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { register } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Audit, AuditModule, AuditService, type AuditModuleOptions } from '@acme/nest-audit';
+import { AuditService } from '@acme/nest-audit';
 import { connectionOf } from '../src/audit-queue';
 import { createAuditFixture, eventually, type AuditFixture } from './support/audit-fixture';
 import { startDatabaseOutage } from './support/database-outage';
-
-const WS = '0190a0b2-0000-7000-8000-0000000000bb';
-
-@Injectable()
-class NotesService {
-  @Audit({ action: 'Create', subject: 'Note' })
-  async create(n: number) {
-    return { id: `note-${n}` };
-  }
-}
-
-async function boot(options: AuditModuleOptions, withService = true): Promise<INestApplicationContext> {
-  @Module({ imports: [AuditModule.forRoot(options)], providers: withService ? [NotesService] : [] })
-  class AppModule {}
-  return NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
-}
-
-const context = new ContextService();
-const createNotes = (app: INestApplicationContext, from: number, count: number) =>
-  context.run({ workspaceId: WS, actor: { kind: 'User', id: 'u1' } }, () =>
-    Promise.all(Array.from({ length: count }, (_, i) => app.get(NotesService).create(from + i))),
-  );
+import { bootAuditApp as boot, createNotes } from './support/notes-app';
 
 describe('audit delivery', () => {
   let fixture: AuditFixture;

@@ -1,41 +1,13 @@
-import { ContextService } from '@acme/nest-context';
-import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { Queue } from 'bullmq';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { register } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Audit, AuditModule, AuditService, type AuditModuleOptions } from '@acme/nest-audit';
 import { connectionOf } from '../src/audit-queue';
 import { createAuditFixture, eventually, type AuditFixture } from './support/audit-fixture';
+import { bootAuditApp as boot, createNotes } from './support/notes-app';
 import { startRestartableRedis, type RestartableRedis } from './support/redis-server';
-
-const WS = '0190a0b2-0000-7000-8000-0000000000cc';
-
-@Injectable()
-class NotesService {
-  @Audit({ action: 'Create', subject: 'Note' })
-  async create(n: number) {
-    return { id: n };
-  }
-}
-
-const context = new ContextService();
-
-async function boot(options: AuditModuleOptions): Promise<INestApplicationContext> {
-  @Module({ imports: [AuditModule.forRoot(options)], providers: [NotesService] })
-  class AppModule {}
-  return NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
-}
-
-async function createNotes(app: INestApplicationContext, from: number, count: number): Promise<void> {
-  await context.run({ workspaceId: WS, actor: { kind: 'User', id: 'u1' } }, () =>
-    Promise.all(Array.from({ length: count }, (_, i) => app.get(NotesService).create(from + i))),
-  );
-  await app.get(AuditService).flush();
-}
 
 async function redelivered(): Promise<number> {
   const values = (await register.getSingleMetric('acme_audit_redelivered_total')?.get())?.values ?? [];
@@ -69,7 +41,7 @@ describe('a Redis that loses the waiting batches', () => {
     const spoolDir = await mkdtemp(join(tmpdir(), 'audit-redelivery-'));
     const queue = { connection: redis.url, allowVolatileRedis: true, redeliverAfterMs };
     const api = await boot({ database: { pool: fixture.pool }, spoolDir, queue: { ...queue, consumer: false }, batch: { maxSize: 50, maxWaitMs: 1 } });
-    await createNotes(api, 0, 500);
+    await createNotes(api, 0, 500, { flush: true });
     const inspector = new Queue('audit-write', { connection: connectionOf(redis.url, { maxRetriesPerRequest: null }) });
     expect((await inspector.getJobCounts('waiting')).waiting).toBe(10);
     await inspector.close();
@@ -97,7 +69,7 @@ describe('a Redis that loses the waiting batches', () => {
     try {
       // A later batch goes through the restarted queue and the worker: once it is stored,
       // anything still missing was not merely late.
-      await createNotes(api, 1_000, 1);
+      await createNotes(api, 1_000, 1, { flush: true });
       await eventually(async () => expect((await stored()).total).toBeGreaterThan(0), 20_000);
       expect(await stored()).toEqual({ total: 1, distinct: 1 });
     } finally {

@@ -1,7 +1,5 @@
-import { ContextService, uuidv7 } from '@acme/nest-context';
+import { uuidv7 } from '@acme/nest-context';
 import { createRedisNamespace, freePort } from '@acme/nest-testing';
-import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,29 +7,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Audit, AuditModule, AuditService, type AuditModuleOptions } from '@acme/nest-audit';
 import { auditBatchJob } from '../src/audit-batch';
 import type { AuditEntry } from '../src/audit-entry';
 import { createAuditFixture, eventually, type AuditFixture } from './support/audit-fixture';
 import { startDatabaseOutage } from './support/database-outage';
+import { bootAuditApp, createNotes } from './support/notes-app';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const spoolerScript = fileURLToPath(new URL('./fixtures/audit-spooler.ts', import.meta.url));
 const ORPHAN_AFTER_MS = 1_000;
-
-@Injectable()
-class NotesService {
-  @Audit({ action: 'Create', subject: 'Note' })
-  async create(n: number) {
-    return { id: n };
-  }
-}
-
-async function boot(options: AuditModuleOptions, withService = false): Promise<INestApplicationContext> {
-  @Module({ imports: [AuditModule.forRoot(options)], providers: withService ? [NotesService] : [] })
-  class AppModule {}
-  return NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
-}
 
 function entry(subjectId: number, occurredAt = new Date()): AuditEntry {
   return {
@@ -85,7 +69,7 @@ describe('the spool and the outages it covers', () => {
     expect(await readdir(spoolDir)).toHaveLength(1);
     expect((await stored()).total).toBe(0);
 
-    const next = await boot({ database: { pool: fixture.pool }, spoolDir, spoolOrphanAfterMs: ORPHAN_AFTER_MS });
+    const next = await bootAuditApp({ database: { pool: fixture.pool }, spoolDir, spoolOrphanAfterMs: ORPHAN_AFTER_MS }, false);
     try {
       await eventually(async () => expect(await stored()).toEqual({ total: 45, distinct: 45 }), 15_000);
       await eventually(async () => expect(await readdir(spoolDir)).toEqual([]), 10_000);
@@ -106,7 +90,7 @@ describe('the spool and the outages it covers', () => {
     // A live process's file (touched now) and a line cut short by a crash mid-append.
     await writeFile(join(spoolDir, 'audit-99999999-1.jsonl'), line([entry(6)]) + '{"v":1,"colu');
 
-    const app = await boot({ database: { pool: fixture.pool }, spoolDir, spoolOrphanAfterMs: 30_000 });
+    const app = await bootAuditApp({ database: { pool: fixture.pool }, spoolDir, spoolOrphanAfterMs: 30_000 }, false);
     try {
       await eventually(async () => expect(await stored()).toEqual({ total: 5, distinct: 5 }));
       expect(await readdir(spoolDir)).toEqual(['audit-99999999-1.jsonl']);
@@ -121,15 +105,12 @@ describe('the spool and the outages it covers', () => {
   it('database down while Redis is up: the consumer retries and each entry is stored once', async () => {
     const { url, prefix } = await createRedisNamespace();
     const spoolDir = await mkdtemp(join(tmpdir(), 'audit-spool-dbdown-'));
-    const api = await boot({ database: { pool: fixture.pool }, spoolDir, queue: { connection: url, prefix, consumer: false }, batch: { maxSize: 20, maxWaitMs: 1 } }, true);
-    const worker = await boot({ database: { connectionString: fixture.database.url, max: 2 }, spoolDir, queue: { connection: url, prefix } });
+    const api = await bootAuditApp({ database: { pool: fixture.pool }, spoolDir, queue: { connection: url, prefix, consumer: false }, batch: { maxSize: 20, maxWaitMs: 1 } });
+    const worker = await bootAuditApp({ database: { connectionString: fixture.database.url, max: 2 }, spoolDir, queue: { connection: url, prefix } }, false);
     try {
       const failuresBefore = await writeFailures();
       const outage = await startDatabaseOutage(fixture.database.url);
-      await new ContextService().run({ workspaceId: null, actor: { kind: 'System', id: null } }, async () => {
-        await Promise.all(Array.from({ length: 100 }, (_, i) => api.get(NotesService).create(i)));
-        await api.get(AuditService).flush();
-      });
+      await createNotes(api, 0, 100, { flush: true });
       // The consumer has tried and failed while the database was away.
       await eventually(async () => expect(await writeFailures()).toBeGreaterThan(failuresBefore));
       await outage.end();
