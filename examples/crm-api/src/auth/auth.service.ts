@@ -38,12 +38,9 @@ export class AuthService {
       throw new ApiError('EMAIL_TAKEN', 'An account with this email exists: sign in instead.');
     }
     const passwordHash = await this.hasher.hash(input.password);
-    const created = await this.identity
-      .createUserWithWorkspace({ email: input.email, name: input.name, passwordHash, workspaceName: input.workspace_name })
-      .catch((error: { code?: string }) => {
-        if (error.code === '23505') throw new ApiError('EMAIL_TAKEN', 'An account with this email exists: sign in instead.');
-        throw error;
-      });
+    // A registration racing this one for the same email fails on users_email_key: the
+    // exception filter answers it as 409 EMAIL_TAKEN.
+    const created = await this.identity.createUserWithWorkspace({ email: input.email, name: input.name, passwordHash, workspaceName: input.workspace_name });
     this.audit.describe({ subjectId: created.user.id });
     return this.openSession(created.user, created.workspace, created.role);
   }
