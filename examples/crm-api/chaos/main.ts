@@ -88,10 +88,11 @@ async function run(options: ChaosOptions): Promise<{ code: number; line: string 
 
   const expectedSuccess = records.filter(succeeded).length;
   log(`waiting for the audit trail to settle (at most ${options.settleMaxMs / 1000} s)...`);
-  const settle = await waitForSettledTrail(options, stack.ownerUrl, requestIdPrefix, expectedSuccess, stack.auditQueue);
+  const settle = await waitForSettledTrail(options, stack, requestIdPrefix, expectedSuccess);
   if (options.break === 'drop-audit-rows') log(`BROKEN ON PURPOSE: deleted ${await dropAuditRows(stack.ownerUrl, requestIdPrefix, 5)} 'Success' entries of the run`);
 
   const admin = (workspace: WorkspaceKey) => sessions.find((s) => s.workspace === workspace && s.role === 'Admin')!;
+  // Entries carry the API's clock (this machine's): a minute of margin before the load costs nothing.
   const since = clock.wallTime(-60_000);
   const database = await readTrailFromDatabase(stack.ownerUrl, requestIdPrefix);
   const api = [...(await readTrailFromApi(stack.baseUrl, admin('northwind'), since, requestIdPrefix)), ...(await readTrailFromApi(stack.baseUrl, admin('globex'), since, requestIdPrefix))];

@@ -27,6 +27,8 @@ export interface Stack {
   worker: AppProcess;
   /** Owner (migration) URL of the run's database: reconciliation reads the tables with it. */
   ownerUrl: string;
+  /** The app processes' temp dir, where @acme/nest-audit spools every batch until the table has it. */
+  spoolRoot: string;
   baseUrl: string;
   seed: SeedResult;
   auditQueue: AuditQueueProbe;
@@ -59,7 +61,12 @@ export async function startStack(options: ChaosOptions, appRoot: string, resourc
   log(`migrated and seeded ${seed.workspaces.map((w) => w.name).join(' and ')}`);
 
   const port = await freePort();
+  // The app processes' os.tmpdir(): the audit spool lives under it, so the run sees it drain, and
+  // no other process on this machine can adopt (and write elsewhere) this run's orphaned batches.
+  const spoolRoot = join(runDir, 'tmp');
+  mkdirSync(spoolRoot, { recursive: true });
   const env: Record<string, string> = {
+    TMPDIR: spoolRoot,
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: String(port),
@@ -85,7 +92,7 @@ export async function startStack(options: ChaosOptions, appRoot: string, resourc
   worker.start();
   await waitForWriter(worker, auditQueue);
   log(`API on ${baseUrl} and worker started (pids ${resources.listPids().join(' ')})`);
-  return { runDir, postgres, redis, api, worker, ownerUrl, baseUrl, seed, auditQueue };
+  return { runDir, postgres, redis, api, worker, ownerUrl, spoolRoot, baseUrl, seed, auditQueue };
 }
 
 /** Waits until the worker's audit writer is connected to the queue. */
