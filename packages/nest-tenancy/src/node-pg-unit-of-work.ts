@@ -7,6 +7,8 @@ type NodePgModule = typeof import('drizzle-orm/node-postgres');
 interface PoolClient {
   query(text: string): Promise<unknown>;
   release(destroy?: Error | boolean): void;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  off(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 interface NodePgRootSession {
@@ -64,6 +66,11 @@ export async function runNodePgUnitOfWork<T>(
     return client.query(text);
   };
   let broken: Error | undefined;
+  // The pool listens for errors only on idle connections: one lost while checked out here (the
+  // server restarting, a terminated backend) would be an unhandled 'error' that kills the
+  // process. The query in flight rejects with it anyway; the connection is discarded.
+  const onError = (error: Error) => (broken ??= error);
+  client.on('error', onError);
   try {
     await run(`begin; select set_config('${setting}', '${workspaceId}', true)`);
     const txSession = new NodePgSession(client as never, session.dialect as never, session.schema as never, session.options as never);
@@ -78,6 +85,7 @@ export async function runNodePgUnitOfWork<T>(
       throw error;
     }
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }

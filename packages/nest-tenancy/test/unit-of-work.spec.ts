@@ -1,4 +1,5 @@
 import { ContextService } from '@acme/nest-context';
+import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -38,6 +39,22 @@ describe('RLS unit of work on a node-postgres pool', () => {
     expect(statements).toHaveLength(3);
     const rows = await fixture.admin.select().from(companies);
     expect(rows.map((r) => [r.name, r.workspaceId])).toEqual([['Acme', WS_A]]);
+  });
+
+  it('a connection lost while the unit of work holds it fails that request only: no crash, and the pool serves the next', async () => {
+    const lost = inWorkspace(WS_A, () =>
+      db.transaction(async () => {
+        const { rows } = await db.execute<{ pid: number }>(sql`select pg_backend_pid() as pid`);
+        await fixture.admin.execute(sql`select pg_terminate_backend(${rows[0]!.pid})`);
+        // The server closes the socket while no query is in flight: node-postgres reports it as an
+        // 'error' event on the checked-out client, which must not become an unhandled error.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await db.insert(companies).values({ name: 'Never stored' });
+      }),
+    );
+    await expect(lost).rejects.toThrow();
+    await inWorkspace(WS_A, () => db.transaction(() => db.insert(companies).values({ name: 'Next request' })));
+    expect((await fixture.admin.select().from(companies)).map((row) => row.name)).toEqual(['Next request']);
   });
 
   it('rolls back when the callback throws, and the error reaches the caller', async () => {
