@@ -15,9 +15,14 @@ const logger = new Logger('Database');
  */
 const CONNECT_TIMEOUT_MS = 5_000;
 
-/** An idle pooled connection that the server drops (restart, failover) emits 'error': log it, never crash. */
+/**
+ * A pooled connection the server drops (restart, failover) emits 'error': log it, never crash.
+ * The pool listens on idle connections only; a connection checked out (a Drizzle transaction in
+ * progress) gets its own listener, and the query in flight rejects with the error anyway.
+ */
 function watched(pool: pg.Pool): pg.Pool {
   pool.on('error', (error) => logger.warn({ msg: 'idle database connection lost', err: error.message }));
+  pool.on('connect', (client) => client.on('error', (error) => logger.warn({ msg: 'database connection lost', err: error.message })));
   return pool;
 }
 
