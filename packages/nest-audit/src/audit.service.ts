@@ -1,10 +1,11 @@
-import { ContextService } from '@acme/nest-context';
+import { afterCommit, ContextService } from '@acme/nest-context';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { currentAuditCall, type AuditDescription } from './audit-call';
 import { AuditPipeline } from './audit-pipeline';
 import type { Queryable } from './audit-writer';
 import { AUDIT_MODULE_OPTIONS } from './audit.module-definition';
 import { DEFAULT_REDACT, type AuditModuleOptions } from './audit.options';
+import type { AuditEntry } from './audit-entry';
 import { buildEntry, type AuditRecord } from './build-entry';
 import { Redactor } from './redactor';
 import { currentRequestInfo, noteFailureRecorded } from './request-info';
@@ -37,13 +38,13 @@ export class AuditService {
       await this.pipeline.writeWithin(await queryableOf(options.transaction), [entry]);
       return;
     }
-    this.pipeline.enqueue(entry);
+    this.enqueue(entry);
   }
 
   /** Like `record`, for hot paths: synchronous, never throws. */
   recordNow(record: AuditRecord): void {
     try {
-      this.pipeline.enqueue(this.build(record));
+      this.enqueue(this.build(record));
     } catch (error) {
       this.logger.error(`Audit entry for ${record.action} ${record.subject} could not be recorded: ${String(error)}`);
     }
@@ -65,6 +66,16 @@ export class AuditService {
     if (description.metadata) call.metadata = { ...call.metadata, ...description.metadata };
   }
 
+  /**
+   * A 'Success' recorded inside a database transaction (a unit of work of @acme/nest-tenancy)
+   * is only true once that transaction commits: it waits for the commit, and becomes a 'Failure'
+   * (`ROLLED_BACK`) if the transaction rolls back instead. Failures are true either way.
+   */
+  private enqueue(entry: AuditEntry): void {
+    if (entry.status === 'Success' && afterCommit(() => this.pipeline.enqueue(entry), (error) => this.pipeline.enqueue(rolledBack(entry, error)))) return;
+    this.pipeline.enqueue(entry);
+  }
+
   private build(record: AuditRecord) {
     const entry = buildEntry(record, this.context.get(), currentRequestInfo(), this.redactor);
     if (entry.status === 'Failure') noteFailureRecorded();
@@ -75,6 +86,13 @@ export class AuditService {
   flush(): Promise<void> {
     return this.pipeline.flush();
   }
+}
+
+/** The entry of a call that succeeded in a transaction that then rolled back. */
+function rolledBack(entry: AuditEntry, error: unknown): AuditEntry {
+  noteFailureRecorded();
+  const reason = error instanceof Error ? error.message : String(error);
+  return { ...entry, status: 'Failure', errorCode: 'ROLLED_BACK', errorMessage: `The call succeeded, then its transaction rolled back: ${reason}` };
 }
 
 /** A pg-style `query(text, params)` for a Drizzle transaction or a pg client. */

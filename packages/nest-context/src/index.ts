@@ -18,3 +18,4 @@ export {
   type RedisDurability,
   type RedisInfoClient,
 } from './redis-durability';
+export { afterCommit, runInCommitScope, type CommitScopeOptions } from './commit-scope';

@@ -1,4 +1,4 @@
-import { ContextService } from '@acme/nest-context';
+import { ContextService, runInCommitScope } from '@acme/nest-context';
 import { and, eq, getTableName, TransactionRollbackError, type SQL } from 'drizzle-orm';
 import type { NodePgQueryResultHKT } from 'drizzle-orm/node-postgres';
 import {
@@ -177,14 +177,18 @@ export class TenantDb<
     const active = activeUnitOfWork(this.root);
     const outer = active?.workspaceId === workspaceId ? active : undefined;
     const open = (tx: AnyDatabase) => runUnitOfWork({ owner: this.root, tx, workspaceId }, () => fn(this));
-    if (this.rls && !outer && canOpenInOneRoundTrip(this.root, workspaceId, this.rlsSetting, config)) {
-      return runNodePgUnitOfWork(this.root, workspaceId, this.rlsSetting, open);
-    }
-    const executor = (outer?.tx ?? this.root) as AnyDatabase;
-    return executor.transaction(async (tx) => {
-      if (this.rls && !outer) await tx.execute(setWorkspaceSql(workspaceId, this.rlsSetting));
-      return open(tx);
-    }, config);
+    // A commit scope, so that work deferred with nest-context's afterCommit (audit entries) waits
+    // for this transaction's commit, or for the outer one's when this is a savepoint.
+    return runInCommitScope(() => {
+      if (this.rls && !outer && canOpenInOneRoundTrip(this.root, workspaceId, this.rlsSetting, config)) {
+        return runNodePgUnitOfWork(this.root, workspaceId, this.rlsSetting, open);
+      }
+      const executor = (outer?.tx ?? this.root) as AnyDatabase;
+      return executor.transaction(async (tx) => {
+        if (this.rls && !outer) await tx.execute(setWorkspaceSql(workspaceId, this.rlsSetting));
+        return open(tx);
+      }, config);
+    }, { savepoint: outer !== undefined });
   }
 
   /** Rolls back the innermost transaction (as Drizzle's `tx.rollback()`). */

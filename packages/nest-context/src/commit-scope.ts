@@ -1,0 +1,70 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** Work waiting for the transaction around it. */
+interface CommitScope {
+  committed: (() => void)[];
+  rolledBack: ((error: unknown) => void)[];
+}
+
+// One storage per process even when two copies of this package are loaded (ESM and CJS).
+const KEY = Symbol.for('@acme/nest-context:commit-scope');
+const registry = globalThis as unknown as Record<symbol, AsyncLocalStorage<CommitScope> | undefined>;
+const storage = (registry[KEY] ??= new AsyncLocalStorage<CommitScope>());
+
+/** Options of {@link runInCommitScope}. */
+export interface CommitScopeOptions {
+  /**
+   * The transaction is a savepoint of the one around it: when it completes, its deferred work
+   * waits for the outer commit; when it rolls back, that work learns it now.
+   * @default false
+   */
+  savepoint?: boolean;
+}
+
+/**
+ * Runs `transaction` (a function that opens, runs and commits a database transaction, and
+ * rejects when it rolled back) as a commit scope. Work deferred inside it with
+ * {@link afterCommit} runs once `transaction` resolved, or is told the error once it rejected.
+ * Used by the package that owns the transaction (@acme/nest-tenancy), so that others
+ * (@acme/nest-audit) can tell what committed from what did not.
+ */
+export async function runInCommitScope<T>(transaction: () => Promise<T>, options: CommitScopeOptions = {}): Promise<T> {
+  const outer = options.savepoint ? storage.getStore() : undefined;
+  const scope: CommitScope = { committed: [], rolledBack: [] };
+  let result: T;
+  try {
+    result = await storage.run(scope, transaction);
+  } catch (error) {
+    for (const onRollback of scope.rolledBack) runSafely(() => onRollback(error));
+    throw error;
+  }
+  if (outer) {
+    outer.committed.push(...scope.committed);
+    outer.rolledBack.push(...scope.rolledBack);
+  } else {
+    for (const onCommit of scope.committed) runSafely(onCommit);
+  }
+  return result;
+}
+
+/**
+ * Defers work until the transaction the caller runs in commits (`onCommit`), or rolls back
+ * (`onRollback`, with the error). Returns false, deferring nothing, when the caller runs in no
+ * commit scope: then nothing waits, and the caller does the work now.
+ */
+export function afterCommit(onCommit: () => void, onRollback?: (error: unknown) => void): boolean {
+  const scope = storage.getStore();
+  if (!scope) return false;
+  scope.committed.push(onCommit);
+  if (onRollback) scope.rolledBack.push(onRollback);
+  return true;
+}
+
+/** Deferred work must not turn a committed transaction into a failed call. */
+function runSafely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // The deferred work reports its own failures (nest-audit logs and counts them).
+  }
+}
