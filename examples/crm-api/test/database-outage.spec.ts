@@ -4,13 +4,12 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RETRY_AFTER_SECONDS } from '../src/common/api-exception.filter';
-import { APP_ROLE, SYSTEM_ROLE, urlForRole } from '../src/database/database-roles';
 import { migrateDatabase } from '../src/database/migrate-database';
 import { seedDemo } from '../src/database/seed';
 import { createHttpApp } from '../src/http-app';
 import { operationsOf, pathOf, sampleBody, UNUSED_ID, type OpenApiDocument, type Operation } from './support/openapi-routes';
 import { RestartablePostgres } from './support/restartable-postgres';
-import { TEST_PASSWORDS } from './support/test-app';
+import { TEST_PASSWORDS, testAppEnv } from './support/test-app';
 
 // PostgreSQL goes away under a running API (its server is stopped, as a crash or a restart would),
 // then comes back: meanwhile every route answers 503 SERVICE_UNAVAILABLE with Retry-After (or a 4xx
@@ -29,17 +28,7 @@ describe('PostgreSQL outage', () => {
     password = (await seedDemo(postgres.url, { argon2MemoryKib: 1024 })).password;
     const redis = await createRedisNamespace({ prefix: 'crmoutage' });
     app = await createHttpApp({
-      env: {
-        NODE_ENV: 'test',
-        DATABASE_URL: urlForRole(postgres.url, APP_ROLE, TEST_PASSWORDS.app),
-        SYSTEM_DATABASE_URL: urlForRole(postgres.url, SYSTEM_ROLE, TEST_PASSWORDS.system),
-        REDIS_URL: redis.url,
-        QUEUE_PREFIX: redis.prefix,
-        JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
-        LOG_LEVEL: 'silent',
-        ARGON2_MEMORY_KIB: '1024',
-        AUDIT_WRITER_IN_API: 'true',
-      },
+      env: testAppEnv(postgres.url, redis),
       logger: false,
     });
     await app.init();

@@ -15,18 +15,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/**
- * The real app on a fresh database of the shared test PostgreSQL (migrated: roles, tables, RLS)
- * and the shared test Redis, exactly as main.ts builds it.
- */
-export async function startTestApp(extraEnv: Record<string, string> = {}): Promise<TestApp> {
-  const database: TestDatabase = await createTestDatabase({ prefix: 'crm' });
-  await migrateDatabase({ ownerUrl: database.url, passwords: TEST_PASSWORDS });
-  const redis = await createRedisNamespace({ prefix: 'crm' });
-  const env = {
+/** The app's environment for tests: the database (by its owner URL) and a Redis namespace of its own. */
+export function testAppEnv(databaseUrl: string, redis: { url: string; prefix: string }): Record<string, string> {
+  return {
     NODE_ENV: 'test',
-    DATABASE_URL: urlForRole(database.url, APP_ROLE, TEST_PASSWORDS.app),
-    SYSTEM_DATABASE_URL: urlForRole(database.url, SYSTEM_ROLE, TEST_PASSWORDS.system),
+    DATABASE_URL: urlForRole(databaseUrl, APP_ROLE, TEST_PASSWORDS.app),
+    SYSTEM_DATABASE_URL: urlForRole(databaseUrl, SYSTEM_ROLE, TEST_PASSWORDS.system),
     REDIS_URL: redis.url,
     // Each test app gets its own queues on the shared Redis.
     QUEUE_PREFIX: redis.prefix,
@@ -36,8 +30,18 @@ export async function startTestApp(extraEnv: Record<string, string> = {}): Promi
     ARGON2_MEMORY_KIB: '1024',
     // No worker process in these tests: the API writes the audit entries it queues.
     AUDIT_WRITER_IN_API: 'true',
-    ...extraEnv,
   };
+}
+
+/**
+ * The real app on a fresh database of the shared test PostgreSQL (migrated: roles, tables, RLS)
+ * and the shared test Redis, exactly as main.ts builds it.
+ */
+export async function startTestApp(extraEnv: Record<string, string> = {}): Promise<TestApp> {
+  const database: TestDatabase = await createTestDatabase({ prefix: 'crm' });
+  await migrateDatabase({ ownerUrl: database.url, passwords: TEST_PASSWORDS });
+  const redis = await createRedisNamespace({ prefix: 'crm' });
+  const env = { ...testAppEnv(database.url, redis), ...extraEnv };
   const app = await createHttpApp({ env });
   await app.init();
   return {
