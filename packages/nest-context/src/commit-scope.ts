@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { defineContextSlot } from './context-slot';
 
 /** Work waiting for the transaction around it. */
 interface CommitScope {
@@ -6,10 +6,7 @@ interface CommitScope {
   rolledBack: ((error: unknown) => void)[];
 }
 
-// One storage per process even when two copies of this package are loaded (ESM and CJS).
-const KEY = Symbol.for('@acme/nest-context:commit-scope');
-const registry = globalThis as unknown as Record<symbol, AsyncLocalStorage<CommitScope> | undefined>;
-const storage = (registry[KEY] ??= new AsyncLocalStorage<CommitScope>());
+const currentScope = defineContextSlot<CommitScope>('@acme/nest-context:commit-scope');
 
 /** Options of {@link runInCommitScope}. */
 export interface CommitScopeOptions {
@@ -29,11 +26,11 @@ export interface CommitScopeOptions {
  * (@acme/nest-audit) can tell what committed from what did not.
  */
 export async function runInCommitScope<T>(transaction: () => Promise<T>, options: CommitScopeOptions = {}): Promise<T> {
-  const outer = options.savepoint ? storage.getStore() : undefined;
+  const outer = options.savepoint ? currentScope.get() : undefined;
   const scope: CommitScope = { committed: [], rolledBack: [] };
   let result: T;
   try {
-    result = await storage.run(scope, transaction);
+    result = await currentScope.run(scope, transaction);
   } catch (error) {
     for (const onRollback of scope.rolledBack) runSafely(() => onRollback(error));
     throw error;
@@ -53,7 +50,7 @@ export async function runInCommitScope<T>(transaction: () => Promise<T>, options
  * commit scope: then nothing waits, and the caller does the work now.
  */
 export function afterCommit(onCommit: () => void, onRollback?: (error: unknown) => void): boolean {
-  const scope = storage.getStore();
+  const scope = currentScope.get();
   if (!scope) return false;
   scope.committed.push(onCommit);
   if (onRollback) scope.rolledBack.push(onRollback);

@@ -1,27 +1,25 @@
-import { Inject, Module, Optional, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
-import { ModulesContainer } from '@nestjs/core';
+import { Inject, Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { ContextFeatureModule } from './context-feature.module';
 import { ContextMiddleware } from './context.middleware';
 import { CONTEXT_MODULE_OPTIONS, CONTEXT_OPTIONS_TYPE, ConfigurableContextModule } from './context.module-definition';
 import type { ContextModuleOptions } from './context.options';
 import { ContextService } from './context.service';
-import { effectiveContextOptions } from './effective-context-options';
 import { validateContextOptions } from './validate-context-options';
 
 /**
- * Opens a request context for every HTTP request and provides `ContextService`.
- * Does not require the app to configure nestjs-cls; an app that did keeps its setup.
+ * The request context. The app imports `forRoot()` once, in its root module: that copy owns the
+ * options and opens a context for every HTTP request. Libraries import `forFeature()`, which
+ * provides `ContextService` and mounts nothing (as nestjs-cls's `ClsModule.forFeature`).
  *
- * @example imports: [ContextModule.forRoot()]  // global, middleware on every route
+ * @example imports: [ContextModule.forRoot()]     // the app: global, middleware on every route
+ * @example imports: [ContextModule.forFeature()]  // a library module
  */
 @Module({
   providers: [ContextService, ContextMiddleware],
   exports: [ContextService, ContextMiddleware],
 })
 export class ContextModule extends ConfigurableContextModule implements NestModule {
-  constructor(
-    @Inject(CONTEXT_MODULE_OPTIONS) private readonly options: ContextModuleOptions,
-    @Optional() @Inject(ModulesContainer) private readonly modules?: ModulesContainer,
-  ) {
+  constructor(@Inject(CONTEXT_MODULE_OPTIONS) private readonly options: ContextModuleOptions) {
     super();
     validateContextOptions(options);
   }
@@ -31,10 +29,17 @@ export class ContextModule extends ConfigurableContextModule implements NestModu
     return super.forRoot(options);
   }
 
+  /**
+   * For library modules: provides `ContextService` without mounting middleware or owning options.
+   * The app must still import `ContextModule.forRoot()`; bootstrap fails with
+   * `CONTEXT_NOT_CONFIGURED` when it does not.
+   */
+  static forFeature(): DynamicModule {
+    return { module: ContextFeatureModule, providers: [ContextService], exports: [ContextService] };
+  }
+
   configure(consumer: MiddlewareConsumer): void {
-    // The app's own options decide, also for the copy a package imported (see effectiveContextOptions).
-    const options = this.modules ? effectiveContextOptions(this.modules, this.options) : this.options;
-    if (!(options.mountMiddleware ?? true)) return;
+    if (!(this.options.mountMiddleware ?? true)) return;
     // `{*path}` matches every path, the root included, on Express 5 and Fastify 5 (Nest 11 and 12).
     consumer.apply(ContextMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }

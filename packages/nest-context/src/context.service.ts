@@ -3,7 +3,7 @@ import { ContextMissingError } from './context.errors';
 import { fromEnvelope, toEnvelope, type ContextEnvelope } from './context-envelope';
 import { readContext, runInContext, writeContext } from './context-store';
 import type { Actor, RequestContext, RequestContextPatch } from './request-context';
-import { uuidv7 } from './uuidv7';
+import { uuidv7 } from './uuid';
 
 /** What `run` needs; a missing requestId gets a fresh UUIDv7, a missing workspace is null. */
 export interface RequestContextInit {
@@ -23,7 +23,7 @@ export class ContextService {
     return readContext();
   }
 
-  /** The current context; throws `ContextMissingError` (ACME_CONTEXT_MISSING) when there is none. */
+  /** The current context; throws `ContextMissingError` (CONTEXT_MISSING) when there is none. */
   require(): RequestContext {
     const context = readContext();
     if (!context) throw new ContextMissingError('ContextService.require()');

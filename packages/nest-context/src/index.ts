@@ -7,8 +7,11 @@ export { ContextMiddleware } from './context.middleware';
 export { fromEnvelope, toEnvelope, type ContextEnvelope } from './context-envelope';
 export { pinoContextMixin, type ContextLogFields } from './pino-context.mixin';
 export { requestIdFrom } from './request-id';
-export { uuidv7 } from './uuidv7';
-export { ContextError, ContextMissingError, InvalidEnvelopeError } from './context.errors';
+export { isUuid, uuidv7 } from './uuid';
+export { importOptional, isModuleNotFound } from './import-optional';
+export { AcmeError } from './acme-error';
+export { AcmeHttpException, type AcmeHttpErrorBody } from './acme-http.exception';
+export { ContextError, ContextMissingError, ContextNotConfiguredError, InvalidEnvelopeError } from './context.errors';
 export { ContextOptionsError } from './validate-context-options';
 export {
   assertRedisDurability,
@@ -19,3 +22,14 @@ export {
   type RedisInfoClient,
 } from './redis-durability';
 export { afterCommit, runInCommitScope, type CommitScopeOptions } from './commit-scope';
+export { defineContextSlot, type ContextSlot } from './context-slot';
+export {
+  AUTHORIZATION_DENIALS,
+  DENIAL_CODES,
+  type AuthorizationDenialListener,
+  type AuthorizationDenials,
+  type AuthorizationDenied,
+  type DenialKind,
+} from './contracts/authorization-denials';
+export { withTimeout } from './timeout';
+export { isSqlIdentifier, isSqlSettingName } from './sql-identifier';

@@ -42,7 +42,7 @@ export interface AssertRedisDurabilityOptions {
  * each setting, its fix, and the option that accepts such a Redis.
  */
 export class RedisDurabilityError extends ContextError {
-  readonly code = 'ACME_REDIS_NOT_DURABLE';
+  readonly code = 'CONTEXT_REDIS_NOT_DURABLE';
   constructor(
     readonly component: string,
     readonly optionName: string,

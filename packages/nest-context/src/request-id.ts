@@ -1,4 +1,4 @@
-import { uuidv7 } from './uuidv7';
+import { uuidv7 } from './uuid';
 
 // Incoming ids land in every log line and audit entry: accept only short, printable tokens
 // so a client cannot inject newlines, JSON or megabytes through a header.

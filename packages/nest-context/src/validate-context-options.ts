@@ -3,7 +3,7 @@ import type { ContextModuleOptions } from './context.options';
 
 /** Thrown at bootstrap when `ContextModule` options are invalid; the message names the option. */
 export class ContextOptionsError extends ContextError {
-  readonly code = 'ACME_CONTEXT_INVALID_OPTIONS';
+  readonly code = 'CONTEXT_INVALID_OPTIONS';
 }
 
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
