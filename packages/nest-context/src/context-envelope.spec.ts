@@ -35,7 +35,7 @@ describe('context envelope', () => {
     try {
       fromEnvelope(value);
     } catch (error) {
-      expect((error as InvalidEnvelopeError).code).toBe('ACME_CONTEXT_INVALID_ENVELOPE');
+      expect((error as InvalidEnvelopeError).code).toBe('CONTEXT_INVALID_ENVELOPE');
     }
   });
 });

@@ -1,7 +1,7 @@
 import { Controller, Get, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
-import { ContextModule, ContextOptionsError, ContextService, type ContextModuleOptions } from '@acme/nest-context';
+import { ContextModule, ContextNotConfiguredError, ContextOptionsError, ContextService, type ContextModuleOptions } from '@acme/nest-context';
 import { startHttpApp } from '@acme/nest-testing';
 
 @Controller()
@@ -73,9 +73,9 @@ describe('ContextModule options', () => {
     ).rejects.toThrow(/"requestIdHeader"/);
   });
 
-  describe.each(['express', 'fastify'] as const)('the app\'s options win over a package\'s default import, in any order (%s)', (adapter) => {
-    /** What @acme/nest-tenancy, nest-audit ... do: import the context with its defaults, to work alone. */
-    @Module({ imports: [ContextModule.forRoot()] })
+  describe.each(['express', 'fastify'] as const)('libraries import forFeature(): the app\'s forRoot owns the options (%s)', (adapter) => {
+    /** What @acme/nest-tenancy, nest-audit ... do: import the context for its service, mount nothing. */
+    @Module({ imports: [ContextModule.forFeature()] })
     class SomePackageModule {}
 
     it.each([
@@ -104,5 +104,28 @@ describe('ContextModule options', () => {
         await http.close();
       }
     });
+  });
+
+  it('a library\'s forFeature() without the app\'s forRoot() fails bootstrap, saying what to import', async () => {
+    @Module({ imports: [ContextModule.forFeature()] })
+    class SomePackageModule {}
+    @Module({ imports: [SomePackageModule] })
+    class AppWithoutRoot {}
+    const app = (await Test.createTestingModule({ imports: [AppWithoutRoot] }).compile()).createNestApplication();
+    try {
+      const error = await app.init().then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(ContextNotConfiguredError);
+      expect(error).toMatchObject({ code: 'CONTEXT_NOT_CONFIGURED', message: expect.stringContaining('ContextModule.forRoot()') });
+    } finally {
+      await app.close().catch(() => undefined);
+    }
+  });
+
+  it('forFeature() provides ContextService to the library module', async () => {
+    @Module({ imports: [ContextModule.forFeature()], providers: [{ provide: 'probe', useFactory: (c: ContextService) => c, inject: [ContextService] }], exports: ['probe'] })
+    class SomePackageModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [ContextModule.forRoot({ isGlobal: false }), SomePackageModule] }).compile();
+    expect(moduleRef.get('probe', { strict: false })).toBeInstanceOf(ContextService);
+    await moduleRef.close();
   });
 });

@@ -41,10 +41,10 @@ describe('readRedisDurability / assertRedisDurability against real redis-server 
     expect(await readRedisDurability(client)).toMatchObject({ aof: true, appendfsync: 'always', durable: true });
   });
 
-  it('AOF off: refused with ACME_REDIS_NOT_DURABLE, naming the component, the setting, the fix and the option', async () => {
+  it('AOF off: refused with CONTEXT_REDIS_NOT_DURABLE, naming the component, the setting, the fix and the option', async () => {
     const client = await redisWith({ persistence: 'none' });
     const error = await refusal(client);
-    expect(error.code).toBe('ACME_REDIS_NOT_DURABLE');
+    expect(error.code).toBe('CONTEXT_REDIS_NOT_DURABLE');
     expect(error.durability).toMatchObject({ aof: false, maxmemoryPolicy: 'noeviction', durable: false });
     expect(error.durability.problems).toHaveLength(1);
     expect(error.message).toContain('ThingModule refuses to start');
