@@ -9,7 +9,7 @@
  */
 import 'reflect-metadata';
 import { Audit, AuditModule, AuditService } from '@acme/nest-audit';
-import { ContextService } from '@acme/nest-context';
+import { ContextService, ContextModule } from '@acme/nest-context';
 import { startPostgres, startRedis } from '@acme/nest-testing';
 import { Controller, Get, Inject, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -54,7 +54,7 @@ class DealsController {
 
 @Module({
   // As deployed: the API process produces batches; a worker process (below) writes them.
-  imports: [AuditModule.forRoot({ database: { pool }, queue: { connection: redis.url, prefix: 'bench', consumer: false }, migrate: true })],
+  imports: [ContextModule.forRoot(), AuditModule.forRoot({ database: { pool }, queue: { connection: redis.url, prefix: 'bench', consumer: false }, migrate: true })],
   controllers: [DealsController],
   providers: [DealsService],
 })

@@ -7,7 +7,7 @@
  */
 import 'reflect-metadata';
 import { AbilityFactory, accessibleBy, caslSubject, CaslModule, CheckAbility, defineAbilities, PoliciesGuard } from '@acme/nest-casl';
-import { ContextService } from '@acme/nest-context';
+import { ContextService, ContextModule } from '@acme/nest-context';
 import { Controller, Get, Injectable, Module, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -60,7 +60,7 @@ const abilities = defineAbilities<'Company' | 'Contact' | 'Deal', 'Operator'>({
   },
 });
 
-@Module({ imports: [CaslModule.forRoot({ abilities })], controllers: [DealsController], providers: [StandInAuthGuard] })
+@Module({ imports: [ContextModule.forRoot(), CaslModule.forRoot({ abilities })], controllers: [DealsController], providers: [StandInAuthGuard] })
 class BenchModule {}
 
 const app = await NestFactory.create<NestFastifyApplication>(BenchModule, new FastifyAdapter(), { logger: false, abortOnError: false });

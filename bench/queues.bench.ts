@@ -8,7 +8,7 @@
  * ends when the last one is processed. Rounds alternate ours/baseline; medians are reported.
  */
 import 'reflect-metadata';
-import { ContextService } from '@acme/nest-context';
+import { ContextService, ContextModule } from '@acme/nest-context';
 import { defineQueue, getProducerToken, QueueProcessor, QueuesModule, type Producer } from '@acme/nest-queues';
 import { startRedis } from '@acme/nest-testing';
 import { Module } from '@nestjs/common';
@@ -65,6 +65,7 @@ class EmailsProcessor {
 }
 @Module({
   imports: [
+    ContextModule.forRoot(),
     QueuesModule.forRoot({ connection, prefix: 'bench-ours', runWorkers: true, metrics: { registry: new Registry() } }),
     QueuesModule.forFeature([emails]),
   ],

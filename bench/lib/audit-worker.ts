@@ -2,6 +2,7 @@
  * The audit writer as deployed: its own process consuming the 'audit-write' queue.
  * argv: <database url> <redis url> <prefix>. Prints "ready" once consuming; exits on SIGTERM.
  */
+import { ContextModule } from '@acme/nest-context';
 import 'reflect-metadata';
 import { AuditModule } from '@acme/nest-audit';
 import { Module } from '@nestjs/common';
@@ -10,7 +11,7 @@ import { NestFactory } from '@nestjs/core';
 const [databaseUrl, redisUrl, prefix] = process.argv.slice(2);
 
 @Module({
-  imports: [AuditModule.forRoot({ database: { connectionString: databaseUrl!, max: 4 }, queue: { connection: redisUrl!, prefix, concurrency: 4 } })],
+  imports: [ContextModule.forRoot(), AuditModule.forRoot({ database: { connectionString: databaseUrl!, max: 4 }, queue: { connection: redisUrl!, prefix, concurrency: 4 } })],
 })
 class WorkerModule {}
 
