@@ -1,6 +1,7 @@
 import { ContextService } from '@acme/nest-context';
 import { describe, expect, it } from 'vitest';
 import { AbilityFactory } from './ability.factory';
+import { UnauthenticatedException } from './casl.errors';
 import { defineAbilities } from './define-abilities';
 
 function factoryCounting(cacheSize?: number) {
@@ -63,5 +64,28 @@ describe('AbilityFactory', () => {
     factory.createFor(editor, 'ws-2');
     factory.createFor(editor, 'ws-3'); // evicts ws-1 (least recently used)
     expect(factory.createFor(editor, 'ws-1')).not.toBe(a);
+  });
+
+  it('requireCurrent() returns the ability set for the request and is a 401 CASL_UNAUTHENTICATED without one', () => {
+    const { factory } = factoryCounting();
+    const context = new ContextService();
+    const ability = factory.createFor(editor, 'ws-1');
+    // Outside any request, and in a request whose guard set no ability.
+    expect(() => factory.requireCurrent()).toThrow(UnauthenticatedException);
+    context.run({ workspaceId: 'ws-1' }, () => {
+      let refused: unknown;
+      try {
+        factory.requireCurrent();
+      } catch (error) {
+        refused = error;
+      }
+      expect(refused).toBeInstanceOf(UnauthenticatedException);
+      expect((refused as UnauthenticatedException).getStatus()).toBe(401);
+      expect((refused as UnauthenticatedException).getResponse()).toMatchObject({ code: 'CASL_UNAUTHENTICATED' });
+      factory.setCurrent(ability, 'DealsController.update');
+      expect(factory.requireCurrent()).toBe(ability);
+    });
+    // The next request starts without one.
+    context.run({ workspaceId: 'ws-1' }, () => expect(factory.current()).toBeUndefined());
   });
 });

@@ -7,7 +7,7 @@ import { attachDenialReporter, CaslDenials } from './casl-denials';
 import { CASL_MODULE_OPTIONS } from './casl.module-definition';
 import type { CaslModuleOptions } from './casl.options';
 import type { AbilityUser, AppAbility } from './casl.types';
-import { AbilityDefinitionError } from './casl.errors';
+import { AbilityDefinitionError, UnauthenticatedException } from './casl.errors';
 
 // Where the guard leaves the request's ability for services (the request context's CLS store).
 const CURRENT_ABILITY = Symbol.for('@acme/nest-casl:current-ability');
@@ -63,6 +63,17 @@ export class AbilityFactory {
   current(): AppAbility | undefined {
     const cls = ClsServiceManager.getClsService();
     return cls.isActive() ? (cls.get(CURRENT_ABILITY) as AppAbility | undefined) : undefined;
+  }
+
+  /**
+   * The ability `PoliciesGuard` built for the current request, for services that must not run
+   * without one: throws `UnauthenticatedException` (401 `CASL_UNAUTHENTICATED`) when there is none
+   * (no signed-in user, a route the guard did not run on, or code outside a request).
+   */
+  requireCurrent(): AppAbility {
+    const ability = this.current();
+    if (!ability) throw new UnauthenticatedException();
+    return ability;
   }
 
   /**
