@@ -42,8 +42,16 @@ export interface WorkerProcess {
  * cannot be reached at startup, could lose jobs (AOF off, eviction on: see `allowVolatileRedis`),
  * or refuses the credentials.
  *
+ * `module` must import `ContextModule.forRoot()` from `@acme/nest-context`, as an HTTP app's root
+ * module does: jobs restore the context they were enqueued in, and `QueuesModule` only imports
+ * `ContextModule.forFeature()`. Without it startup fails with `ContextNotConfiguredError`
+ * (`CONTEXT_NOT_CONFIGURED`).
+ *
  * @example
  * // src/worker.ts
+ * @Module({ imports: [ContextModule.forRoot(), QueuesModule.forRoot({ connection }), MailModule], providers: [EmailsProcessor] })
+ * class WorkerModule {}
+ *
  * await bootstrapWorker(WorkerModule, { logger: new ConsoleLogger({ json: true }) });
  */
 export async function bootstrapWorker(module: Type | DynamicModule, options: BootstrapWorkerOptions = {}): Promise<WorkerProcess> {

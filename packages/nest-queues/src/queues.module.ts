@@ -22,14 +22,16 @@ import { validateQueuesOptions } from './validate-queues-options';
 class QueuesFeatureModule {}
 
 /**
- * Typed BullMQ queues. `forRoot` (once, global) sets the Redis connection and provides
+ * Typed BullMQ queues. The app imports `ContextModule.forRoot()` itself (this module imports
+ * `ContextModule.forFeature()`, and bootstrap fails with `CONTEXT_NOT_CONFIGURED` without it).
+ * `forRoot` (once, global) sets the Redis connection and provides
  * `QueueWorkers`, `DeadLetters`, `QueueMetrics` and `QueuesHealthIndicator`, and checks at startup
  * that Redis keeps acknowledged jobs (AOF on, noeviction; see `allowVolatileRedis`); `forFeature([queue])`
  * provides a `Producer` per queue (`@InjectProducer(queue)`) and the raw BullMQ queue through
  * @nestjs/bullmq (`@InjectQueue(queue.name)`).
  */
 @Module({
-  imports: [ContextModule.forRoot(), DiscoveryModule],
+  imports: [ContextModule.forFeature(), DiscoveryModule],
   providers: [QueueRegistry, QueueMetrics, QueueWorkers, DeadLetters, QueuesHealthIndicator, RedisPosture],
   exports: [QueueRegistry, QueueMetrics, QueueWorkers, DeadLetters, QueuesHealthIndicator, QUEUES_MODULE_OPTIONS],
 })

@@ -1,4 +1,4 @@
-import { ContextService, type RequestContext } from '@acme/nest-context';
+import { ContextModule, ContextService, type RequestContext } from '@acme/nest-context';
 import {
   bootstrapWorker,
   Cron,
@@ -70,7 +70,7 @@ describe('@Cron as BullMQ job schedulers', () => {
   let redis: TestRedis;
   const started: WorkerProcess[] = [];
   const start = async (...providers: Array<new (...args: never[]) => unknown>) => {
-    @Module({ imports: [QueuesModule.forRoot(redis.options()), QueuesModule.forFeature([digest])], providers: providers as never })
+    @Module({ imports: [ContextModule.forRoot(), QueuesModule.forRoot(redis.options()), QueuesModule.forFeature([digest])], providers: providers as never })
     class WorkerModule {}
     const worker = await bootstrapWorker(WorkerModule, { exitProcess: false, signals: [], logger: false });
     started.push(worker);

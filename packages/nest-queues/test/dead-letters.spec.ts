@@ -1,4 +1,4 @@
-import { ContextService } from '@acme/nest-context';
+import { ContextModule, ContextService } from '@acme/nest-context';
 import {
   DeadLetters,
   defineQueue,
@@ -82,7 +82,7 @@ describe('retries, dead letters and replay', () => {
   beforeAll(async () => {
     redis = await testRedis();
     @Module({
-      imports: [QueuesModule.forRoot(redis.options({ runWorkers: true, metrics: { registry } })), QueuesModule.forFeature([charge, bestEffort])],
+      imports: [ContextModule.forRoot(), QueuesModule.forRoot(redis.options({ runWorkers: true, metrics: { registry } })), QueuesModule.forFeature([charge, bestEffort])],
       providers: [ChargeProcessor, BestEffortProcessor],
     })
     class WorkerModule {}

@@ -1,4 +1,4 @@
-import { ContextService } from '@acme/nest-context';
+import { ContextModule, ContextService } from '@acme/nest-context';
 import { Module } from '@nestjs/common';
 import { DiscoveryService, NestFactory } from '@nestjs/core';
 import { createRequire } from 'node:module';
@@ -40,7 +40,7 @@ describeBuiltDist('built dist boots and round-trips a job', [distEsm, distCjs], 
     dist.QueueProcessor(queue)(Canary);
 
     @Module({
-      imports: [dist.QueuesModule.forRoot(redis.options({ runWorkers: true })), dist.QueuesModule.forFeature([queue])],
+      imports: [ContextModule.forRoot(), dist.QueuesModule.forRoot(redis.options({ runWorkers: true })), dist.QueuesModule.forFeature([queue])],
       providers: [Canary],
     })
     class AppModule {}

@@ -1,3 +1,4 @@
+import { ContextModule } from '@acme/nest-context';
 import { defineQueue, getProducerToken, QueueProcessor, QueuesModule, type PayloadOf, type Producer } from '@acme/nest-queues';
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -38,7 +39,7 @@ describe('the acme_queue_jobs gauge', () => {
   beforeAll(async () => {
     redis = await testRedis();
     @Module({
-      imports: [QueuesModule.forRoot(redis.options({ runWorkers: true, metrics: { registry } })), QueuesModule.forFeature([reports, outbox])],
+      imports: [ContextModule.forRoot(), QueuesModule.forRoot(redis.options({ runWorkers: true, metrics: { registry } })), QueuesModule.forFeature([reports, outbox])],
       providers: [ReportsProcessor],
     })
     class WorkerModule {}

@@ -1,3 +1,4 @@
+import { ContextModule } from '@acme/nest-context';
 import { defineQueue, getProducerToken, QueuesHealthIndicator, QueuesModule, type Producer } from '@acme/nest-queues';
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -10,7 +11,7 @@ import { testRedis, type TestRedis } from './support/redis';
 const pings = defineQueue({ name: 'pings', payload: z.object({}) });
 
 async function bootHealth(options: Parameters<typeof QueuesModule.forRoot>[0]): Promise<INestApplicationContext> {
-  @Module({ imports: [QueuesModule.forRoot(options), QueuesModule.forFeature([pings]), TerminusModule] })
+  @Module({ imports: [ContextModule.forRoot(), QueuesModule.forRoot(options), QueuesModule.forFeature([pings]), TerminusModule] })
   class AppModule {}
   return NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
 }

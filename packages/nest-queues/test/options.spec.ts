@@ -1,3 +1,4 @@
+import { ContextModule } from '@acme/nest-context';
 import {
   defineQueue,
   InjectProducer,
@@ -31,7 +32,7 @@ class NotesService {
 class NotesModule {}
 
 const boot = async (root: DynamicModule, ...imports: unknown[]) => {
-  @Module({ imports: [root, ...(imports as never[])] })
+  @Module({ imports: [ContextModule.forRoot(), root, ...(imports as never[])] })
   class AppModule {}
   return NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
 };
@@ -91,7 +92,7 @@ describe('QueuesModule options', () => {
     class UsesWorkers {
       constructor(@Inject(QueueWorkers) readonly workers: QueueWorkers) {}
     }
-    @Module({ imports: [QueuesModule.forRoot({ ...redis.options(), isGlobal: false })], providers: [UsesWorkers] })
+    @Module({ imports: [ContextModule.forRoot(), QueuesModule.forRoot({ ...redis.options(), isGlobal: false })], providers: [UsesWorkers] })
     class Local {}
     const app = await NestFactory.createApplicationContext(Local, { logger: false, abortOnError: false });
     try {

@@ -1,4 +1,4 @@
-import { RedisDurabilityError } from '@acme/nest-context';
+import { ContextModule, RedisDurabilityError } from '@acme/nest-context';
 import { bootstrapWorker, defineQueue, getProducerToken, QueueProcessor, QueuesModule, type Producer, type QueuesModuleOptions } from '@acme/nest-queues';
 import { freePort, startRedis, type StartedService, type StartRedisOptions } from '@acme/nest-testing';
 import { Module, type INestApplicationContext, type LoggerService } from '@nestjs/common';
@@ -47,7 +47,7 @@ const options = (url: string, overrides: Partial<QueuesModuleOptions> = {}): Que
 });
 
 async function producerApp(rootOptions: QueuesModuleOptions, logger: LoggerService | false = false): Promise<INestApplicationContext> {
-  @Module({ imports: [QueuesModule.forRoot(rootOptions), QueuesModule.forFeature([tasks])] })
+  @Module({ imports: [ContextModule.forRoot(), QueuesModule.forRoot(rootOptions), QueuesModule.forFeature([tasks])] })
   class ApiModule {}
   return NestFactory.createApplicationContext(ApiModule, { logger, abortOnError: false });
 }
@@ -76,7 +76,7 @@ describe('QueuesModule Redis posture check at startup', () => {
     const waiting = new Queue(tasks.name, { connection: { url }, prefix: 'posture' });
     try {
       await waiting.add('job', { payload: { n: 1 }, context: null });
-      @Module({ imports: [QueuesModule.forRoot(options(url))], providers: [TasksProcessor] })
+      @Module({ imports: [ContextModule.forRoot(), QueuesModule.forRoot(options(url))], providers: [TasksProcessor] })
       class WorkerModule {}
       const error = await refusal(bootstrapWorker(WorkerModule, { exitProcess: false, signals: [], logger: false }));
       expect((error as RedisDurabilityError).code).toBe('ACME_REDIS_NOT_DURABLE');
@@ -106,7 +106,7 @@ describe('QueuesModule Redis posture check at startup', () => {
     const registry = new Registry();
     const logger = new Lines();
     @Module({
-      imports: [QueuesModule.forRoot(options(url, { allowVolatileRedis: true, runWorkers: true, metrics: { registry } })), QueuesModule.forFeature([tasks])],
+      imports: [ContextModule.forRoot(), QueuesModule.forRoot(options(url, { allowVolatileRedis: true, runWorkers: true, metrics: { registry } })), QueuesModule.forFeature([tasks])],
       providers: [TasksProcessor],
     })
     class AppModule {}

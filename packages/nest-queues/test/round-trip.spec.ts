@@ -1,4 +1,4 @@
-import { ContextService, type RequestContext } from '@acme/nest-context';
+import { ContextModule, ContextService, type RequestContext } from '@acme/nest-context';
 import {
   bootstrapWorker,
   defineQueue,
@@ -76,7 +76,7 @@ describe('producer (HTTP app) -> worker (separate application context)', () => {
 
     // The API process: same processor class in its graph, but it must never run there.
     @Module({
-      imports: [QueuesModule.forRoot(redis.options()), QueuesModule.forFeature([importCompany]), TenancyModule.forRoot({ db: database.db })],
+      imports: [ContextModule.forRoot(), QueuesModule.forRoot(redis.options()), QueuesModule.forFeature([importCompany]), TenancyModule.forRoot({ db: database.db })],
       controllers: [ImportController],
       providers: [ImportProcessor, { provide: APP_GUARD, useClass: FakeAuthGuard }, { provide: APP_GUARD, useClass: TenancyGuard }],
     })
@@ -115,7 +115,7 @@ describe('producer (HTTP app) -> worker (separate application context)', () => {
     expect(await queue.getJobState(a!.jobId)).toBe('waiting');
 
     @Module({
-      imports: [QueuesModule.forRoot(redis.options()), TenancyModule.forRoot({ db: database.db })],
+      imports: [ContextModule.forRoot(), QueuesModule.forRoot(redis.options()), TenancyModule.forRoot({ db: database.db })],
       providers: [ImportProcessor],
     })
     class WorkerModule {}

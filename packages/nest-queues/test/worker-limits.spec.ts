@@ -1,3 +1,4 @@
+import { ContextModule } from '@acme/nest-context';
 import { defineQueue, getProducerToken, QueueProcessor, QueuesModule, type Producer } from '@acme/nest-queues';
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -49,7 +50,7 @@ describe('concurrency and limiter of a queue definition, at runtime', () => {
   beforeAll(async () => {
     redis = await testRedis();
     @Module({
-      imports: [QueuesModule.forRoot(redis.options({ runWorkers: true })), QueuesModule.forFeature([parallel, limited])],
+      imports: [ContextModule.forRoot(), QueuesModule.forRoot(redis.options({ runWorkers: true })), QueuesModule.forFeature([parallel, limited])],
       providers: [ParallelProcessor, LimitedProcessor],
     })
     class WorkerModule {}

@@ -1,3 +1,4 @@
+import { ContextModule } from '@acme/nest-context';
 import { bootstrapWorker, defineQueue, QueueProcessor, QueuesModule, type WorkerProcess } from '@acme/nest-queues';
 import { Injectable, Module, type LoggerService } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +39,7 @@ describe('bootstrapWorker loggerFrom', () => {
   });
 
   it('sends every line of the worker, from the first one of its startup, to the logger the app provides', async () => {
-    @Module({ imports: [QueuesModule.forRoot(redis.options())], providers: [PingProcessor, RecordingLogger] })
+    @Module({ imports: [ContextModule.forRoot(), QueuesModule.forRoot(redis.options())], providers: [PingProcessor, RecordingLogger] })
     class WorkerModule {}
     worker = await bootstrapWorker(WorkerModule, { exitProcess: false, signals: [], loggerFrom: (app) => app.get(RecordingLogger) });
     const { lines } = worker.app.get(RecordingLogger);
