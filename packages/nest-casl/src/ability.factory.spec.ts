@@ -72,7 +72,7 @@ describe('AbilityFactory', () => {
     const ability = factory.createFor(editor, 'ws-1');
     // Outside any request, and in a request whose guard set no ability.
     expect(() => factory.requireCurrent()).toThrow(UnauthenticatedException);
-    context.run({ workspaceId: 'ws-1' }, () => {
+    context.run({ workspaceId: 'ws-1', actor: { kind: 'User', id: 'u1' } }, () => {
       let refused: unknown;
       try {
         factory.requireCurrent();
@@ -86,6 +86,6 @@ describe('AbilityFactory', () => {
       expect(factory.requireCurrent()).toBe(ability);
     });
     // The next request starts without one.
-    context.run({ workspaceId: 'ws-1' }, () => expect(factory.current()).toBeUndefined());
+    context.run({ workspaceId: 'ws-1', actor: { kind: 'User', id: 'u1' } }, () => expect(factory.current()).toBeUndefined());
   });
 });

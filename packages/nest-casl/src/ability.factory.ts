@@ -1,18 +1,18 @@
 import { AbilityBuilder, createMongoAbility } from '@casl/ability';
-import { ContextService } from '@acme/nest-context';
+import { ContextService, defineContextSlot } from '@acme/nest-context';
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { ClsServiceManager } from 'nestjs-cls';
 import { AbilityCache } from './ability-cache';
 import { attachDenialReporter, CaslDenials } from './casl-denials';
-import { CASL_MODULE_OPTIONS } from './casl.module-definition';
 import type { CaslModuleOptions } from './casl.options';
 import type { AbilityUser, AppAbility } from './casl.types';
 import { AbilityDefinitionError, UnauthenticatedException } from './casl.errors';
+import { RESOLVED_CASL_OPTIONS, resolveCaslOptions, type ResolvedCaslOptions } from './resolve-casl-options';
 
-// Where the guard leaves the request's ability for services (the request context's CLS store).
-const CURRENT_ABILITY = Symbol.for('@acme/nest-casl:current-ability');
-// ... and the route it was built for, so `assertCan` denials name it.
-const CURRENT_HANDLER = Symbol.for('@acme/nest-casl:current-handler');
+/**
+ * The request's ability, where the guard leaves it for services, and the `Controller.handler` it
+ * was built for, so `assertCan` denials name the route.
+ */
+const currentAbility = defineContextSlot<{ ability: AppAbility; handler: string | null }>('@acme/nest-casl:ability');
 // Title Case like every other value: 'Manage' is CASL's "any action" (its default is 'manage').
 const ABILITY_OPTIONS = { anyAction: 'Manage', anySubjectType: 'all' } as const;
 
@@ -24,13 +24,19 @@ const ABILITY_OPTIONS = { anyAction: 'Manage', anySubjectType: 'all' } as const;
 @Injectable()
 export class AbilityFactory {
   private readonly cache: AbilityCache<AppAbility>;
+  private readonly options: ResolvedCaslOptions;
 
+  /**
+   * `CaslModule` constructs it; construct it yourself in unit tests, with the module's options
+   * (`{ abilities }` and any other) and, to see `assertCan` denial events, a `CaslDenials`.
+   */
   constructor(
-    @Inject(CASL_MODULE_OPTIONS) private readonly options: CaslModuleOptions,
+    @Inject(RESOLVED_CASL_OPTIONS) options: CaslModuleOptions,
     private readonly context: ContextService,
     @Optional() @Inject(CaslDenials) private readonly denials?: CaslDenials,
   ) {
-    this.cache = new AbilityCache(options.cacheSize ?? 10_000);
+    this.options = resolveCaslOptions(options);
+    this.cache = new AbilityCache(this.options.cacheSize);
   }
 
   /**
@@ -61,8 +67,7 @@ export class AbilityFactory {
 
   /** The ability `PoliciesGuard` built for the current request (for services), or undefined. */
   current(): AppAbility | undefined {
-    const cls = ClsServiceManager.getClsService();
-    return cls.isActive() ? (cls.get(CURRENT_ABILITY) as AppAbility | undefined) : undefined;
+    return currentAbility.get()?.ability;
   }
 
   /**
@@ -81,10 +86,7 @@ export class AbilityFactory {
    * for (named by `assertCan` denial events); a no-op outside a request context.
    */
   setCurrent(ability: AppAbility, handler?: string): void {
-    const cls = ClsServiceManager.getClsService();
-    if (!cls.isActive()) return;
-    cls.set(CURRENT_ABILITY, ability);
-    if (handler !== undefined) cls.set(CURRENT_HANDLER, handler);
+    currentAbility.set({ ability, handler: handler ?? currentAbility.get()?.handler ?? null });
   }
 
   /** The ability for the current context's workspace. */
@@ -99,7 +101,6 @@ export class AbilityFactory {
     if (!denials) return ability;
     const userId = user.id;
     attachDenialReporter(ability, (kind, action, subject) => {
-      const cls = ClsServiceManager.getClsService();
       denials.emit({
         kind,
         action,
@@ -107,7 +108,7 @@ export class AbilityFactory {
         userId,
         workspaceId,
         requestId: this.context.get()?.requestId ?? null,
-        handler: cls.isActive() ? ((cls.get(CURRENT_HANDLER) as string | undefined) ?? null) : null,
+        handler: currentAbility.get()?.handler ?? null,
       });
     });
     return ability;
@@ -134,7 +135,10 @@ function assertDefinedValues(conditions: unknown, rule: string, path = ''): void
   for (const [key, value] of Object.entries(conditions)) {
     const at = path ? `${path}.${key}` : key;
     if (value === undefined) {
-      throw new AbilityDefinitionError(`The rule "${rule}" has an undefined condition value at "${at}"; use null or leave the rule out.`);
+      throw new AbilityDefinitionError(
+        `The rule "${rule}" has an undefined condition value at "${at}" (it would match rows that lack the field): ` +
+          'use null to match a missing value, or leave the rule out when the user has none.',
+      );
     }
     if (typeof value === 'object') assertDefinedValues(value, rule, at);
   }

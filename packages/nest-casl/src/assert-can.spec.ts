@@ -1,9 +1,9 @@
 import { createMongoAbility } from '@casl/ability';
-import { ContextService } from '@acme/nest-context';
+import { ContextService, type AuthorizationDenied } from '@acme/nest-context';
 import { describe, expect, it } from 'vitest';
 import { AbilityFactory } from './ability.factory';
 import { assertCan, permittedFields } from './assert-can';
-import { CaslDenials, type AuthorizationDenied } from './casl-denials';
+import { CaslDenials } from './casl-denials';
 import { AccessForbiddenException, SubjectNotFoundException } from './casl.errors';
 import { defineAbilities } from './define-abilities';
 

@@ -1,49 +1,43 @@
+import type {
+  AuthorizationDenialListener,
+  AuthorizationDenials,
+  AuthorizationDenied as ContextAuthorizationDenied,
+  DenialKind as ContextDenialKind,
+} from '@acme/nest-context';
 import { Injectable, Logger } from '@nestjs/common';
 import type { CaslAction } from './casl.types';
 
-/**
- * Why a request was refused, Title Case like every value the suite stores: 'Forbidden' (403,
- * `PoliciesGuard` or `assertCan`), 'Not Found' (404, `assertCan` on a row the user may not read),
- * 'No Policy' (403, a route without `@CheckAbility`), 'Unauthenticated' (401).
- */
-export type DenialKind = 'Forbidden' | 'Not Found' | 'No Policy' | 'Unauthenticated';
-
-/** An authorization denial, for audit trails (@acme/nest-audit records it as a 'Failure'). */
-export interface AuthorizationDenied {
-  kind: DenialKind;
-  action: CaslAction | null;
-  subject: string | null;
-  userId: string | null;
-  workspaceId: string | null;
-  requestId: string | null;
-  /**
-   * `Controller.handler` of the refused route (for `assertCan`, the route `PoliciesGuard` built
-   * the ability for); null outside a guarded request.
-   */
-  handler: string | null;
-}
-
-export type DenialListener = (event: AuthorizationDenied) => void | Promise<void>;
+/** @deprecated Import `DenialKind` from `@acme/nest-context`; this alias goes in the next minor release. */
+export type DenialKind = ContextDenialKind;
+/** @deprecated Import `AuthorizationDenied` from `@acme/nest-context`; this alias goes in the next minor release. */
+export type AuthorizationDenied = ContextAuthorizationDenied;
+/** @deprecated Import `AuthorizationDenialListener` from `@acme/nest-context`; this alias goes in the next minor release. */
+export type DenialListener = AuthorizationDenialListener;
 
 /**
- * DI token other packages use to listen without importing this one
- * (`moduleRef.get(CASL_DENIALS, { strict: false })`).
+ * The same provider as nest-context's `AUTHORIZATION_DENIALS`, under this package's former token.
+ * @deprecated Use `AUTHORIZATION_DENIALS` from `@acme/nest-context`; this token goes in the next minor release.
  */
 export const CASL_DENIALS = Symbol.for('@acme/nest-casl:denials');
 
-/** Fan-out of denial events. Listeners never fail a request: their errors are logged. */
+/**
+ * Fan-out of the app's authorization denials (`AuthorizationDenied` events), provided under
+ * nest-context's `AUTHORIZATION_DENIALS`, where `@acme/nest-audit` finds it. Listeners never fail
+ * a request: they run on a later microtask and their errors are logged.
+ */
 @Injectable()
-export class CaslDenials {
-  private readonly listeners = new Set<DenialListener>();
+export class CaslDenials implements AuthorizationDenials {
+  private readonly listeners = new Set<AuthorizationDenialListener>();
   private readonly logger = new Logger('CaslDenials');
 
   /** Adds a listener; returns the function that removes it. */
-  subscribe(listener: DenialListener): () => void {
+  subscribe(listener: AuthorizationDenialListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  emit(event: AuthorizationDenied): void {
+  /** Hands `event` to every listener. */
+  emit(event: ContextAuthorizationDenied): void {
     for (const listener of this.listeners) {
       Promise.resolve()
         .then(() => listener(event))
@@ -53,7 +47,7 @@ export class CaslDenials {
 }
 
 /** What an ability built by `AbilityFactory` reports its instance-level denials to. */
-export type DenialReporter = (kind: DenialKind, action: CaslAction, subject: string) => void;
+export type DenialReporter = (kind: ContextDenialKind, action: CaslAction, subject: string) => void;
 
 // On the ability itself, so `assertCan` needs no DI and works with every ability the factory of
 // any app built (Symbol.for: a duplicated package copy still finds it).
@@ -65,6 +59,6 @@ export function attachDenialReporter(ability: object, reporter: DenialReporter):
 }
 
 /** Reports a denial through the ability's reporter; a no-op for abilities built outside `CaslModule`. */
-export function reportDenial(ability: object, kind: DenialKind, action: CaslAction, subject: string): void {
+export function reportDenial(ability: object, kind: ContextDenialKind, action: CaslAction, subject: string): void {
   (ability as { [DENIAL_REPORTER]?: DenialReporter })[DENIAL_REPORTER]?.(kind, action, subject);
 }

@@ -1,20 +1,24 @@
-import { HttpException, HttpStatus } from '@nestjs/common';
+import { AcmeError, AcmeHttpException, DENIAL_CODES } from '@acme/nest-context';
+import { HttpStatus } from '@nestjs/common';
 
-/** Base of the HTTP errors this package throws; body `{ statusCode, code, message }`, `code` is stable. */
-export abstract class CaslHttpException extends HttpException {
-  constructor(
-    readonly code: string,
-    message: string,
-    status: HttpStatus,
-  ) {
-    super({ statusCode: status, code, message }, status);
-    this.name = new.target.name;
-  }
-}
+/**
+ * Base class of the errors this package throws outside HTTP answers (ability definitions,
+ * `accessibleBy` translation, options); `code` (`CASL_*`) is stable across versions.
+ */
+export abstract class CaslError extends AcmeError {}
+
+/**
+ * Base of the HTTP errors this package throws; body `{ statusCode, code, message }`, `code`
+ * (`CASL_*`, the denial codes of `DENIAL_CODES`) is stable. An `AcmeHttpException`.
+ */
+export abstract class CaslHttpException extends AcmeHttpException {}
 
 /** 403: the user may see the subject but not do this to it (or the route has no policy). */
 export class AccessForbiddenException extends CaslHttpException {
-  constructor(message = 'You are not allowed to do this.', code = 'CASL_FORBIDDEN') {
+  constructor(
+    message = 'You are not allowed to do this: ask an administrator of this workspace for a role that allows it.',
+    code: typeof DENIAL_CODES.Forbidden | (typeof DENIAL_CODES)['No Policy'] = DENIAL_CODES.Forbidden,
+  ) {
     super(code, message, HttpStatus.FORBIDDEN);
   }
 }
@@ -22,14 +26,14 @@ export class AccessForbiddenException extends CaslHttpException {
 /** 404: the user may not even read the subject, so we do not say it exists. */
 export class SubjectNotFoundException extends CaslHttpException {
   constructor(subject: string) {
-    super('CASL_NOT_FOUND', `${subject} not found.`, HttpStatus.NOT_FOUND);
+    super(DENIAL_CODES['Not Found'], `${subject} not found: check the id and the workspace you are working in.`, HttpStatus.NOT_FOUND);
   }
 }
 
 /** 401: an ability is needed but the request carries no user. */
 export class UnauthenticatedException extends CaslHttpException {
   constructor() {
-    super('CASL_UNAUTHENTICATED', 'Sign in to do this.', HttpStatus.UNAUTHORIZED);
+    super(DENIAL_CODES.Unauthenticated, 'Sign in to do this.', HttpStatus.UNAUTHORIZED);
   }
 }
 
@@ -48,20 +52,23 @@ export class InvalidUserException extends CaslHttpException {
   }
 }
 
-/** Thrown while building or translating abilities; never widens access. */
-export class AbilityDefinitionError extends Error {
+/** Thrown while building an ability from a role definition that could widen access; never widens it. */
+export class AbilityDefinitionError extends CaslError {
   readonly code = 'CASL_INVALID_ABILITY';
-  constructor(message: string) {
-    super(message);
-    this.name = 'AbilityDefinitionError';
-  }
 }
 
 /** Thrown by `accessibleBy` for a condition it cannot translate exactly (operator, field, value). */
-export class UnsupportedConditionError extends Error {
+export class UnsupportedConditionError extends CaslError {
   readonly code = 'CASL_UNSUPPORTED_CONDITION';
   constructor(message: string) {
-    super(`${message} accessibleBy translates eq, ne, in, nin, lt, lte, gt, gte, and, or, not on plain columns.`);
-    this.name = 'UnsupportedConditionError';
+    super(
+      `${message} accessibleBy translates eq, ne, in, nin, lt, lte, gt, gte, and, or, not on plain columns: ` +
+        'write the rule with those, or check each row with assertCan instead of filtering the list by it.',
+    );
   }
+}
+
+/** Thrown at bootstrap when `CaslModule` options are invalid; the message names the option. */
+export class CaslOptionsError extends CaslError {
+  readonly code = 'CASL_INVALID_OPTIONS';
 }

@@ -3,7 +3,8 @@ import type { CaslAction } from './casl.types';
 import type { SubjectName } from './casl.register';
 
 export const CHECK_ABILITY = Symbol.for('@acme/nest-casl:check-ability');
-export const PUBLIC_ROUTE = Symbol.for('@acme/nest-casl:public-route');
+// The metadata key keeps its first name: routes marked with either decorator, by any copy of the package, match.
+export const SKIP_ABILITY_CHECK = Symbol.for('@acme/nest-casl:public-route');
 
 /** One requirement: the user may do `action` on (some) `subject`. */
 export type AbilityRequirement = readonly [action: CaslAction, subject: SubjectName | 'all'];
@@ -24,7 +25,13 @@ export function CheckAbility(...args: unknown[]): MethodDecorator & ClassDecorat
 }
 
 /**
- * Marks a route or controller as open to everyone. `PoliciesGuard` denies every other route
- * that has no `@CheckAbility` (fail closed).
+ * Opens a route or controller to everyone: `PoliciesGuard` checks no ability and needs no user
+ * there. It denies every other route that has no `@CheckAbility` (fail closed). Named like
+ * `@SkipThrottle()` and nest-tenancy's `@SkipTenancy()`.
+ *
+ * @example @Get('health') @SkipAbilityCheck() health() { ... }
  */
-export const PublicRoute = () => SetMetadata(PUBLIC_ROUTE, true);
+export const SkipAbilityCheck = (): MethodDecorator & ClassDecorator => SetMetadata(SKIP_ABILITY_CHECK, true);
+
+/** @deprecated Renamed `SkipAbilityCheck()` (same behaviour); this alias goes in the next minor release. */
+export const PublicRoute = SkipAbilityCheck;

@@ -5,7 +5,7 @@ export type { CaslRegister, SubjectName } from './casl.register';
 export { CASL_ACTIONS, type AbilityContext, type AbilityUser, type AppAbility, type CaslAction } from './casl.types';
 export { defineAbilities, type AbilityDefinition, type RoleAbilities } from './define-abilities';
 export { AbilityFactory } from './ability.factory';
-export { CheckAbility, PublicRoute, type AbilityRequirement } from './check-ability.decorator';
+export { CheckAbility, PublicRoute, SkipAbilityCheck, type AbilityRequirement } from './check-ability.decorator';
 export { PoliciesGuard } from './policies.guard';
 export { CurrentAbility } from './current-ability.decorator';
 export { assertCan, permittedFields } from './assert-can';
@@ -13,6 +13,7 @@ export { accessibleBy, type AccessibleByOptions } from './accessible-by';
 export { caslSubject } from './casl-subject';
 export { CASL_DENIALS, CaslDenials, type AuthorizationDenied, type DenialKind, type DenialListener } from './casl-denials';
 export {
+  CaslError,
   CaslHttpException,
   AccessForbiddenException,
   SubjectNotFoundException,
@@ -20,6 +21,6 @@ export {
   InvalidUserException,
   AbilityDefinitionError,
   UnsupportedConditionError,
+  CaslOptionsError,
 } from './casl.errors';
-export { CaslOptionsError } from './validate-casl-options';
 export { subject } from '@casl/ability';

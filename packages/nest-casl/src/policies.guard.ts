@@ -1,19 +1,18 @@
-import { ContextService } from '@acme/nest-context';
+import { ContextService, DENIAL_CODES, type AuthorizationDenied } from '@acme/nest-context';
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AbilityFactory } from './ability.factory';
-import { CaslDenials, type AuthorizationDenied } from './casl-denials';
+import { CaslDenials } from './casl-denials';
 import { AccessForbiddenException, InvalidUserException, UnauthenticatedException } from './casl.errors';
-import { CASL_MODULE_OPTIONS } from './casl.module-definition';
-import type { CaslModuleOptions, CaslRequest } from './casl.options';
-import type { AbilityUser } from './casl.types';
-import { CHECK_ABILITY, PUBLIC_ROUTE, type AbilityRequirement } from './check-ability.decorator';
+import type { CaslRequest } from './casl.options';
+import { CHECK_ABILITY, SKIP_ABILITY_CHECK, type AbilityRequirement } from './check-ability.decorator';
 import { REQUEST_ABILITY } from './current-ability.decorator';
-import { isUsableUser } from './request-user';
+import { isUsableUser, UNUSABLE_USER } from './request-user';
+import { RESOLVED_CASL_OPTIONS, type ResolvedCaslOptions } from './resolve-casl-options';
 
 /**
  * Enforces `@CheckAbility` on every route it guards and denies routes that have none unless
- * they are `@PublicRoute()` (fail closed). A user that `resolveUser` returns with an unusable
+ * they are `@SkipAbilityCheck()` (fail closed). A user that `resolveUser` returns with an unusable
  * id, role or claim (NUL, control or invisible characters, over 256 characters) is a 401
  * `CASL_USER_INVALID`. Register it globally after authentication and
  * tenancy: `{ provide: APP_GUARD, useClass: PoliciesGuard }`.
@@ -21,7 +20,7 @@ import { isUsableUser } from './request-user';
 @Injectable()
 export class PoliciesGuard implements CanActivate {
   constructor(
-    @Inject(CASL_MODULE_OPTIONS) private readonly options: CaslModuleOptions,
+    @Inject(RESOLVED_CASL_OPTIONS) private readonly options: ResolvedCaslOptions,
     private readonly reflector: Reflector,
     private readonly abilities: AbilityFactory,
     private readonly denials: CaslDenials,
@@ -29,11 +28,11 @@ export class PoliciesGuard implements CanActivate {
   ) {}
 
   canActivate(execution: ExecutionContext): boolean {
-    const { isPublic, requirements, handler } = this.policyOf(execution);
-    if (isPublic) return true;
+    const { skip, requirements, handler } = this.policyOf(execution);
+    if (skip) return true;
     const request = execution.switchToHttp().getRequest<CaslRequest & Record<symbol, unknown>>();
-    const resolved = (this.options.resolveUser ?? defaultUser)(request) ?? null;
-    if (resolved === UNUSABLE || (resolved && !isUsableUser(resolved))) {
+    const resolved = this.options.resolveUser(request) ?? null;
+    if (resolved === UNUSABLE_USER || (resolved && !isUsableUser(resolved))) {
       // Named nowhere: not in the event, not in the cache, not in a query.
       const [action, subject] = requirements?.[0] ?? [null, null];
       this.deny({ kind: 'Unauthenticated', action, subject, userId: null, handler });
@@ -44,8 +43,8 @@ export class PoliciesGuard implements CanActivate {
     if (!requirements?.length) {
       this.deny({ kind: 'No Policy', action: null, subject: null, userId: user?.id ?? null, handler });
       throw new AccessForbiddenException(
-        'This route has no @CheckAbility and is not @PublicRoute, so it is closed.',
-        'CASL_NO_POLICY',
+        'This route has no @CheckAbility and is not @SkipAbilityCheck, so it is closed: add one of them to the handler or its controller.',
+        DENIAL_CODES['No Policy'],
       );
     }
     if (!user) {
@@ -76,7 +75,7 @@ export class PoliciesGuard implements CanActivate {
     if (!policy) {
       const targets = [handler, controller];
       policy = {
-        isPublic: this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) === true,
+        skip: this.reflector.getAllAndOverride<boolean>(SKIP_ABILITY_CHECK, targets) === true,
         requirements: this.reflector.getAllAndOverride<AbilityRequirement[]>(CHECK_ABILITY, targets),
         handler: `${controller.name}.${handler.name}`,
       };
@@ -93,25 +92,7 @@ export class PoliciesGuard implements CanActivate {
 }
 
 interface RoutePolicy {
-  isPublic: boolean;
+  skip: boolean;
   requirements: AbilityRequirement[] | undefined;
   handler: string;
-}
-
-// A numeric id JSON could not carry exactly (two users could parse to the same number).
-const UNUSABLE = Symbol('unusable user');
-
-/** `request.user` as most JWT strategies leave it: `sub` (or `id`), `roles`, `roles_version`. */
-function defaultUser(request: CaslRequest): AbilityUser | null | typeof UNUSABLE {
-  const claims = request.user;
-  const id = claims?.sub ?? claims?.id;
-  if (typeof id !== 'string' && typeof id !== 'number') return null;
-  if (typeof id === 'number' && !Number.isSafeInteger(id)) return UNUSABLE;
-  const roles = Array.isArray(claims?.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
-  const version = claims?.roles_version;
-  return {
-    id: String(id),
-    roles,
-    ...(typeof version === 'string' || typeof version === 'number' ? { rolesVersion: version } : {}),
-  };
 }

@@ -1,3 +1,4 @@
+import type { CaslRequest } from './casl.options';
 import type { AbilityUser } from './casl.types';
 
 /** Longest user id, role name or roles version `PoliciesGuard` accepts, in UTF-16 code units. */
@@ -41,4 +42,25 @@ export function isUsableUser(user: AbilityUser): boolean {
     (rolesVersion === undefined || isIdentifier(rolesVersion)) &&
     isStorable(claims)
   );
+}
+
+/**
+ * What a resolver answers for a user it found but cannot represent exactly (a numeric id JSON
+ * would round, so two users could share it): `PoliciesGuard` refuses it as `CASL_USER_INVALID`.
+ */
+export const UNUSABLE_USER: unique symbol = Symbol('@acme/nest-casl:unusable-user');
+
+/** The default `resolveUser`: `request.user` as most JWT strategies leave it: `sub` (or `id`), `roles`, `roles_version`. */
+export function userFromClaims(request: CaslRequest): AbilityUser | null | typeof UNUSABLE_USER {
+  const claims = request.user;
+  const id = claims?.sub ?? claims?.id;
+  if (typeof id !== 'string' && typeof id !== 'number') return null;
+  if (typeof id === 'number' && !Number.isSafeInteger(id)) return UNUSABLE_USER;
+  const roles = Array.isArray(claims?.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
+  const version = claims?.roles_version;
+  return {
+    id: String(id),
+    roles,
+    ...(typeof version === 'string' || typeof version === 'number' ? { rolesVersion: version } : {}),
+  };
 }

@@ -1,3 +1,4 @@
+import { ContextModule } from '@acme/nest-context';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createRequire } from 'node:module';
@@ -24,7 +25,7 @@ describeBuiltDist('built dist keeps decorator metadata', [distEsm, distCjs], () 
     // AbilityFactory's CaslDenials is @Optional(): it must still be injected (assertCan denial events).
     expect(Reflect.getMetadata('design:paramtypes', dist.AbilityFactory)?.[2]).toBe(dist.CaslDenials);
     const abilities = dist.defineAbilities({ Admin: ({ can }: any) => can('Manage', 'all') });
-    @Module({ imports: [dist.CaslModule.forRoot({ abilities })] })
+    @Module({ imports: [ContextModule.forRoot(), dist.CaslModule.forRoot({ abilities })] })
     class AppModule {}
     const app = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
     try {

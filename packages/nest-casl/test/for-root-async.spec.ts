@@ -1,4 +1,4 @@
-import { ContextService } from '@acme/nest-context';
+import { ContextModule, ContextService, type AuthorizationDenied } from '@acme/nest-context';
 import { bearer, HTTP_ADAPTERS, startHttpApp, type HttpTestApp } from '@acme/nest-testing';
 import { Controller, Get, Inject, Injectable, Module, Param, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
@@ -14,7 +14,6 @@ import {
   PoliciesGuard,
   type AbilityUser,
   type AppAbility,
-  type AuthorizationDenied,
   type CaslRequest,
 } from '@acme/nest-casl';
 import { abilities } from './support/abilities';
@@ -79,6 +78,7 @@ describe.each(HTTP_ADAPTERS)('CaslModule.forRootAsync with resolveUser (%s)', (a
   beforeAll(async () => {
     @Module({
       imports: [
+        ContextModule.forRoot(),
         CaslModule.forRootAsync({
           imports: [SettingsModule],
           inject: [SETTINGS],
@@ -128,22 +128,22 @@ describe('CaslModule.forRootAsync at bootstrap', () => {
   };
 
   it('validates options the factory returns, naming the option', async () => {
-    @Module({ imports: [CaslModule.forRootAsync({ useFactory: async () => ({ abilities, cacheSize: 0 }) })] })
+    @Module({ imports: [ContextModule.forRoot(), CaslModule.forRootAsync({ useFactory: async () => ({ abilities, cacheSize: 0 }) })] })
     class BadCache {}
     await expect(boot(BadCache)).rejects.toThrow(CaslOptionsError);
     await expect(boot(BadCache)).rejects.toThrow(/"cacheSize"/);
 
-    @Module({ imports: [CaslModule.forRootAsync({ useFactory: () => ({ abilities, resolveUser: 'sub' as never }) })] })
+    @Module({ imports: [ContextModule.forRoot(), CaslModule.forRootAsync({ useFactory: () => ({ abilities, resolveUser: 'sub' as never }) })] })
     class BadResolver {}
     await expect(boot(BadResolver)).rejects.toThrow(/"resolveUser" must be a function/);
   });
 
   it('honours the isGlobal extra: isGlobal: false keeps AbilityFactory to importers', async () => {
-    @Module({ imports: [CaslModule.forRootAsync({ isGlobal: false, useFactory: () => ({ abilities }) }), FeatureModule] })
+    @Module({ imports: [ContextModule.forRoot(), CaslModule.forRootAsync({ isGlobal: false, useFactory: () => ({ abilities }) }), FeatureModule] })
     class NotGlobal {}
     await expect(boot(NotGlobal)).rejects.toThrow(/AbilityFactory/);
 
-    @Module({ imports: [CaslModule.forRootAsync({ isGlobal: true, useFactory: () => ({ abilities }) }), FeatureModule] })
+    @Module({ imports: [ContextModule.forRoot(), CaslModule.forRootAsync({ isGlobal: true, useFactory: () => ({ abilities }) }), FeatureModule] })
     class Global {}
     await expect(boot(Global)).resolves.toBeUndefined();
   });

@@ -3,7 +3,7 @@
 // cache keys, denial events and, through rules like `{ ownerId: user.id }`, in SQL. A user with
 // NUL, control, invisible or unpaired characters is a 401 with a stable code, not a 500 from
 // Postgres, and is named nowhere.
-import { ContextService } from '@acme/nest-context';
+import { ContextModule, ContextService, type AuthorizationDenied } from '@acme/nest-context';
 import { Controller, Get, Injectable, Module, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { asc } from 'drizzle-orm';
@@ -16,9 +16,8 @@ import {
   CurrentAbility,
   defineAbilities,
   PoliciesGuard,
-  PublicRoute,
+  SkipAbilityCheck,
   type AppAbility,
-  type AuthorizationDenied,
   type CaslModuleOptions,
 } from '@acme/nest-casl';
 import { bearer, claimsFromBearer, HTTP_ADAPTERS, startHttpApp, type HttpTestApp } from '@acme/nest-testing';
@@ -73,7 +72,7 @@ describe.each(HTTP_ADAPTERS)('hostile users in PoliciesGuard (%s)', (adapter) =>
       }
 
       @Get('open')
-      @PublicRoute()
+      @SkipAbilityCheck()
       open() {
         return { open: true };
       }
@@ -84,7 +83,7 @@ describe.each(HTTP_ADAPTERS)('hostile users in PoliciesGuard (%s)', (adapter) =>
       }
     }
     @Module({
-      imports: [CaslModule.forRoot({ abilities, ...options })],
+      imports: [ContextModule.forRoot(), CaslModule.forRoot({ abilities, ...options })],
       controllers: [DealsController],
       providers: [
         { provide: APP_GUARD, useClass: ClaimsAndWorkspace },

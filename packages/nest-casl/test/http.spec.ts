@@ -18,15 +18,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   accessibleBy,
   assertCan,
+  CASL_DENIALS,
   CaslDenials,
   CaslModule,
   CheckAbility,
   CurrentAbility,
   PoliciesGuard,
   PublicRoute,
+  SkipAbilityCheck,
   type AppAbility,
-  type AuthorizationDenied,
 } from '@acme/nest-casl';
+import { AUTHORIZATION_DENIALS, ContextModule, DENIAL_CODES, type AuthorizationDenials, type AuthorizationDenied } from '@acme/nest-context';
 import { SkipTenancy, TenancyGuard, TenancyModule, TenantDb } from '@acme/nest-tenancy';
 import { abilities } from './support/abilities';
 import { createCaslFixture, type CaslFixture } from './support/database';
@@ -95,9 +97,16 @@ class CompaniesController {
   }
 
   @Get('open')
-  @PublicRoute()
+  @SkipAbilityCheck()
   @SkipTenancy()
   open() {
+    return { open: true };
+  }
+
+  @Get('open-before')
+  @PublicRoute() // the deprecated name, until it goes
+  @SkipTenancy()
+  openBefore() {
     return { open: true };
   }
 
@@ -140,7 +149,7 @@ describe.each(HTTP_ADAPTERS)('CASL over HTTP (%s)', (adapter) => {
     await fixture.db.insert(companies).values({ workspaceId: WS, name: 'Acme' });
 
     @Module({
-      imports: [TenancyModule.forRoot({ db: fixture.db }), CaslModule.forRoot({ abilities })],
+      imports: [ContextModule.forRoot(), TenancyModule.forRoot({ db: fixture.db }), CaslModule.forRoot({ abilities })],
       controllers: [DealsController, CompaniesController],
       providers: [
         { provide: APP_GUARD, useClass: FakeJwtGuard },
@@ -197,10 +206,11 @@ describe.each(HTTP_ADAPTERS)('CASL over HTTP (%s)', (adapter) => {
     expect((await call('PATCH', `/deals/${ids['Theirs, New']}`, as('Operator', 'u2'), { title: 'ok' })).status).toBe(200);
   });
 
-  it('denies a route without @CheckAbility (fail closed), even for Admin; @PublicRoute is open', async () => {
-    expect(await call('GET', '/forgotten', as('Admin'))).toMatchObject({ status: 403, body: { code: 'CASL_NO_POLICY' } });
+  it('denies a route without @CheckAbility (fail closed), even for Admin; @SkipAbilityCheck (or @PublicRoute) is open', async () => {
+    expect(await call('GET', '/forgotten', as('Admin'))).toMatchObject({ status: 403, body: { code: DENIAL_CODES['No Policy'] } });
     expect(await call('GET', '/open')).toEqual({ status: 200, body: { open: true } });
-    expect(await call('GET', '/needs-user')).toMatchObject({ status: 401, body: { code: 'CASL_UNAUTHENTICATED' } });
+    expect(await call('GET', '/open-before')).toEqual({ status: 200, body: { open: true } });
+    expect(await call('GET', '/needs-user')).toMatchObject({ status: 401, body: { code: DENIAL_CODES.Unauthenticated } });
   });
 
   it('emits a denial event with who, what and where for each refusal', async () => {
@@ -221,11 +231,9 @@ describe.each(HTTP_ADAPTERS)('CASL over HTTP (%s)', (adapter) => {
   });
 
   it("assertCan refusals reach the same channel: 'Not Found' for a 404, 'Forbidden' for a 403", async () => {
-    // Subscribed the way @acme/nest-audit does: by token, without importing this package.
+    // Subscribed the way @acme/nest-audit does: by nest-context's token, without importing this package.
     const viaToken: AuthorizationDenied[] = [];
-    const channel = http.app.get<{ subscribe(listener: (event: AuthorizationDenied) => void): () => void }>(Symbol.for('@acme/nest-casl:denials'), {
-      strict: false,
-    });
+    const channel = http.app.get<AuthorizationDenials>(AUTHORIZATION_DENIALS, { strict: false });
     const unsubscribe = channel.subscribe((event) => void viaToken.push(event));
     denied.length = 0;
     expect((await call('GET', `/deals/${ids['Mine, Lost']}`, as('Viewer', 'viewer-7'))).status).toBe(404);
@@ -240,5 +248,11 @@ describe.each(HTTP_ADAPTERS)('CASL over HTTP (%s)', (adapter) => {
     ]);
     expect(viaToken).toEqual(denied);
     expect(denied[0]!.requestId).not.toBe(denied[1]!.requestId);
+  });
+
+  it('the deprecated CASL_DENIALS token is the same provider as AUTHORIZATION_DENIALS', () => {
+    const channel = http.app.get(AUTHORIZATION_DENIALS, { strict: false });
+    expect(channel).toBe(http.app.get(CaslDenials));
+    expect(http.app.get(CASL_DENIALS, { strict: false })).toBe(channel);
   });
 });

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { CaslOptionsError } from './casl.errors';
+import { defineAbilities } from './define-abilities';
+import { userFromClaims } from './request-user';
+import { DEFAULT_CACHE_SIZE, resolveCaslOptions } from './resolve-casl-options';
+
+const abilities = defineAbilities({ Admin: ({ can }) => can('Manage', 'all') });
+
+describe('resolveCaslOptions', () => {
+  it('applies every default once; resolved options come back as they are', () => {
+    const resolved = resolveCaslOptions({ abilities });
+    expect(resolved).toEqual({ abilities, resolveUser: userFromClaims, cacheSize: DEFAULT_CACHE_SIZE });
+    expect(Object.isFrozen(resolved)).toBe(true);
+    expect(resolveCaslOptions(resolved)).toBe(resolved);
+    const resolveUser = () => null;
+    expect(resolveCaslOptions({ abilities, resolveUser, cacheSize: 5 })).toMatchObject({ resolveUser, cacheSize: 5 });
+  });
+
+  it('refuses invalid options with a CaslOptionsError that names the option', () => {
+    const refused: [unknown, RegExp][] = [
+      [undefined, /must be an object/],
+      [{}, /"abilities" must come from defineAbilities/],
+      [{ abilities: { roles: { Admin: 'all' } } }, /role "Admin" must be a function/],
+      [{ abilities, resolveUser: 'sub' }, /"resolveUser" must be a function/],
+      [{ abilities, cacheSize: 0 }, /"cacheSize" must be a positive integer \(default 10000\), got 0/],
+      [{ abilities, cacheSize: 1.5 }, /"cacheSize"/],
+    ];
+    for (const [options, message] of refused) {
+      expect(() => resolveCaslOptions(options as never)).toThrow(CaslOptionsError);
+      expect(() => resolveCaslOptions(options as never)).toThrow(message);
+    }
+  });
+});
