@@ -21,7 +21,11 @@ export async function reconcileCrons(
   const seen = new Set<string>();
   for (const { queue, options } of crons) {
     const key = `${queue.name}/${options.name}`;
-    if (seen.has(key)) throw new QueueDefinitionError(`@Cron(${queue.name}, "${options.name}") is declared twice in this app.`);
+    if (seen.has(key)) {
+      throw new QueueDefinitionError(
+        `@Cron(${queue.name}, "${options.name}") is declared twice in this app (on two classes): give each cron of a queue its own name.`,
+      );
+    }
     seen.add(key);
   }
   for (const name of new Set([...queueNames, ...crons.map((cron) => cron.queue.name)])) {

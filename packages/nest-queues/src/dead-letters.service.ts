@@ -83,7 +83,9 @@ export class DeadLetters {
 
   private deadLetterQueue(queue: QueueDefinition) {
     if (!queue.deadLetterQueue) {
-      throw new QueueDefinitionError(`Queue "${queue.name}" has no dead-letter queue (defineQueue({ deadLetter: false })).`);
+      throw new QueueDefinitionError(
+        `Queue "${queue.name}" has no dead-letter queue (defineQueue({ deadLetter: false })): turn dead-lettering on in its definition to keep exhausted jobs.`,
+      );
     }
     return this.registry.get(queue.deadLetterQueue);
   }

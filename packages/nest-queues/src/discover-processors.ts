@@ -24,12 +24,14 @@ export function discoverProcessors(discovery: DiscoveryService): { processors: D
     const metadata: QueueProcessorMetadata | undefined = Reflect.getMetadata(QUEUE_PROCESSOR_METADATA, type);
     if (!metadata) continue;
     if (!wrapper.isDependencyTreeStatic() || !wrapper.instance) {
-      throw new WorkerStartupError(`@QueueProcessor ${type.name} must be a singleton provider (not request- or transient-scoped).`);
+      throw new WorkerStartupError(
+        `@QueueProcessor ${type.name} must be a singleton provider: remove its request or transient scope (and that of what it injects).`,
+      );
     }
     const existing = processors.get(metadata.queue.name);
     if (existing && existing.type !== type) {
       throw new WorkerStartupError(
-        `Queue "${metadata.queue.name}" has two processors, ${existing.type.name} and ${type.name}: one class per queue.`,
+        `Queue "${metadata.queue.name}" has two processors, ${existing.type.name} and ${type.name}: keep one @QueueProcessor class per queue.`,
       );
     }
     if (existing) continue;

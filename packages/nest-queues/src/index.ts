@@ -30,5 +30,7 @@ export {
   ForeignJobError,
   WorkerStartupError,
   FatalConnectionError,
+  RedisUnreachableError,
+  JobContextError,
   type PayloadIssue,
 } from './queues.errors';

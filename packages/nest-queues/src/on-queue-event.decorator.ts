@@ -1,3 +1,5 @@
+import { QueueDefinitionError } from './queues.errors';
+
 /**
  * Worker events a `@QueueProcessor` class can handle:
  * - `active` (job): an attempt starts;
@@ -23,7 +25,9 @@ export const ON_QUEUE_EVENT_METADATA = Symbol.for('@acme/nest-queues:on-queue-ev
 export function OnQueueEvent(event: QueueEventName): MethodDecorator {
   return (_target, _key, descriptor) => {
     const method = descriptor.value as object | undefined;
-    if (typeof method !== 'function') throw new TypeError('@OnQueueEvent decorates methods only.');
+    if (typeof method !== 'function') {
+      throw new QueueDefinitionError(`@OnQueueEvent('${event}') decorates methods only: put it on a method of the @QueueProcessor class.`);
+    }
     const events: QueueEventName[] = Reflect.getMetadata(ON_QUEUE_EVENT_METADATA, method) ?? [];
     Reflect.defineMetadata(ON_QUEUE_EVENT_METADATA, [...events, event], method);
   };

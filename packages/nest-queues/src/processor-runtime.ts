@@ -7,7 +7,7 @@ import type { QueueHandler, QueueProcessorOptions } from './queue-processor.deco
 import type { QueueDefinition } from './queue-definition';
 import { isQueueJobData, type QueueJobData } from './queue-job';
 import type { QueueMetrics } from './queue-metrics';
-import { ForeignJobError } from './queues.errors';
+import { ForeignJobError, JobContextError } from './queues.errors';
 
 type EventHandler = (...args: unknown[]) => unknown;
 
@@ -89,7 +89,7 @@ export class ProcessorRuntime {
       return fromEnvelope(data.context);
     } catch (error) {
       // A corrupt envelope will not get better on retry; never run the job without its tenant.
-      throw new UnrecoverableError(`[QUEUES_INVALID_CONTEXT] ${(error as Error).message}`);
+      throw new UnrecoverableError(`[QUEUES_INVALID_CONTEXT] ${new JobContextError(this.queueName, job.id, (error as Error).message).message}`);
     }
   }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { Cron } from './cron.decorator';
 import { deadLetterId, isCustomJobId, isFinalFailure } from './dead-letter';
+import { OnQueueEvent } from './on-queue-event.decorator';
 import { DEFAULT_JOB_OPTIONS, defineQueue } from './queue-definition';
 import { QueueProcessor } from './queue-processor.decorator';
 import { QueueDefinitionError } from './queues.errors';
@@ -78,6 +79,12 @@ describe('decorators validate their options when applied', () => {
       class Twice {}
       return Twice;
     }).toThrow(/already declared/);
+  });
+
+  it('@OnQueueEvent refuses anything but a method', () => {
+    const decorate = () => OnQueueEvent('failed')({}, 'handler', { value: 'not a function' });
+    expect(decorate).toThrow(QueueDefinitionError);
+    expect(decorate).toThrow(/decorates methods only/);
   });
 
   it('@QueueProcessor needs a defined queue and a positive concurrency', () => {

@@ -1,5 +1,7 @@
+import { withTimeout } from '@acme/nest-context';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
+import { CLOSE_TIMEOUT_MS, settlesWithin } from './close-within';
 import { reconcileCrons } from './cron-registrar';
 import { discoverProcessors } from './discover-processors';
 import { ProcessorRuntime } from './processor-runtime';
@@ -104,27 +106,23 @@ export class QueueWorkers implements OnApplicationBootstrap, OnApplicationShutdo
       });
     });
     const timeoutMs = this.options.startupTimeoutMs ?? 10_000;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new WorkerStartupError(`Workers did not start within ${timeoutMs} ms: is Redis reachable (QueuesModule option "connection")?`)),
-        timeoutMs,
-      );
-    });
+    const starting = (async () => {
+      await Promise.all(runtimes.map((runtime) => runtime.connect()));
+      const served = new Set(processors.map((processor) => processor.queue.name));
+      await reconcileCrons(this.registry, served, crons, this.options.removeStaleCrons ?? true, this.logger);
+    })();
     try {
-      await Promise.race([
-        (async () => {
-          await Promise.all(runtimes.map((runtime) => runtime.connect()));
-          const served = new Set(processors.map((processor) => processor.queue.name));
-          await reconcileCrons(this.registry, served, crons, this.options.removeStaleCrons ?? true, this.logger);
-        })(),
-        deadline,
-      ]);
+      await withTimeout(
+        starting,
+        timeoutMs,
+        () =>
+          new WorkerStartupError(
+            `Workers did not start within ${timeoutMs} ms: check that Redis is reachable at QueuesModule option "connection", or raise "startupTimeoutMs".`,
+          ),
+      );
     } catch (error) {
-      await Promise.race([Promise.allSettled(runtimes.map((runtime) => runtime.worker.close(true))), sleep(1000)]);
+      await settlesWithin(Promise.allSettled(runtimes.map((runtime) => runtime.worker.close(true))), CLOSE_TIMEOUT_MS);
       throw error instanceof WorkerStartupError ? error : new WorkerStartupError(`Workers could not start: ${(error as Error).message}`, { cause: error });
-    } finally {
-      clearTimeout(timer);
     }
     for (const runtime of runtimes) runtime.start();
     this.runtimes = runtimes;
@@ -150,7 +148,10 @@ export class QueueWorkers implements OnApplicationBootstrap, OnApplicationShutdo
   private onWorkerError(error: Error): void {
     if (this.stopping) return; // connections closing under us
     if (FATAL_REDIS_ERROR.test(error.message)) {
-      const fatal = new FatalConnectionError(`Redis refused the workers: ${error.message}`, { cause: error });
+      const fatal = new FatalConnectionError(
+        `Redis refused the workers: ${error.message}. Check the credentials and ACL permissions in QueuesModule option "connection".`,
+        { cause: error },
+      );
       this.logger.error(fatal.message);
       for (const listener of this.fatalListeners) listener(fatal);
       return;

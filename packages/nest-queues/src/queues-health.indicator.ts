@@ -1,7 +1,9 @@
+import { withTimeout } from '@acme/nest-context';
 import { Inject, Injectable } from '@nestjs/common';
 import { readJobCounts, type QueueHealthCounts } from './job-counts';
 import { QueueRegistry } from './queue-registry';
 import { QueueWorkers } from './queue-workers';
+import { RedisUnreachableError } from './queues.errors';
 
 export type { QueueHealthCounts } from './job-counts';
 
@@ -32,22 +34,18 @@ export class QueuesHealthIndicator {
 
   /** @param options.timeoutMs how long Redis may take to answer @default 1000 */
   async isHealthy<const Key extends string = 'queues'>(key: Key = 'queues' as Key, { timeoutMs = 1000 } = {}): Promise<QueuesHealthResult<Key>> {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const counts = await Promise.race([
+      const counts = await withTimeout(
         Promise.all(
           [...this.registry.known].map(async (name): Promise<[string, QueueHealthCounts]> => [name, await readJobCounts(this.registry.get(name))]),
         ),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
-        }),
-      ]);
+        timeoutMs,
+        () => new RedisUnreachableError(`Redis did not answer within ${timeoutMs} ms: check that it is reachable at QueuesModule option "connection".`),
+      );
       const workers = this.workers.running ? 'running' : 'stopped';
       return { [key]: { status: 'up', workers, queues: Object.fromEntries(counts) } } as QueuesHealthResult<Key>;
     } catch (error) {
       return { [key]: { status: 'down', message: (error as Error).message } } as QueuesHealthResult<Key>;
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

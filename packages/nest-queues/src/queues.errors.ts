@@ -1,11 +1,10 @@
-/** Base class of the errors this package throws; `code` is stable across versions, `message` may change. */
-export abstract class QueuesError extends Error {
-  abstract readonly code: string;
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+import { AcmeError } from '@acme/nest-context';
+
+/**
+ * Base class of the errors this package throws (an `AcmeError`): `code` (`QUEUES_*`) is stable
+ * across versions; `message` says what to do and may change.
+ */
+export abstract class QueuesError extends AcmeError {}
 
 /** Thrown at bootstrap when `QueuesModule` options are invalid; the message names the option. */
 export class QueuesOptionsError extends QueuesError {
@@ -64,4 +63,26 @@ export class WorkerStartupError extends QueuesError {
 /** A connection error workers cannot recover from by reconnecting (authentication, permissions). */
 export class FatalConnectionError extends QueuesError {
   readonly code = 'QUEUES_FATAL_CONNECTION';
+}
+
+/**
+ * Redis did not answer in time: at the startup durability check, in `QueuesHealthIndicator`, or
+ * while closing. Reported as the reason of a refused startup or a `down` health result.
+ */
+export class RedisUnreachableError extends QueuesError {
+  readonly code = 'QUEUES_REDIS_UNREACHABLE';
+}
+
+/**
+ * A job carries a context envelope this version cannot read (corrupt, or written by an unknown
+ * version). It fails without retries and is dead-lettered: it never runs without its tenant.
+ */
+export class JobContextError extends QueuesError {
+  readonly code = 'QUEUES_INVALID_CONTEXT';
+  constructor(queue: string, jobId: string | undefined, reason: string) {
+    super(
+      `Job ${jobId ?? '?'} of queue "${queue}" carries an unreadable context (${reason}), so it was not run. ` +
+        'Enqueue with @InjectProducer(queue).add(payload), which writes the envelope; then replay or discard the dead letter.',
+    );
+  }
 }

@@ -71,7 +71,7 @@ export interface QueuesModuleOptions {
    * Accept a Redis that can lose acknowledged jobs: AOF off (a restart loses them) or a
    * `maxmemory-policy` other than `noeviction` (memory pressure deletes them), or one whose settings
    * cannot be read. For tests and development. Without it, startup (producers and workers) refuses
-   * such a Redis with `RedisDurabilityError` (`ACME_REDIS_NOT_DURABLE`); with it, a warning is logged
+   * such a Redis with `RedisDurabilityError` (`CONTEXT_REDIS_NOT_DURABLE`); with it, a warning is logged
    * once and the `redis_volatile` gauge is 1.
    * @default false
    */

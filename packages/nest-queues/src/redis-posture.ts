@@ -1,9 +1,11 @@
-import { readRedisDurability, RedisDurabilityError, type RedisDurability, type RedisInfoClient } from '@acme/nest-context';
+import { readRedisDurability, RedisDurabilityError, withTimeout, type RedisDurability, type RedisInfoClient } from '@acme/nest-context';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { QueueMetrics } from './queue-metrics';
+import { closeQueue } from './close-within';
 import { QueueRegistry } from './queue-registry';
 import { QUEUES_MODULE_OPTIONS } from './queues.module-definition';
+import { RedisUnreachableError } from './queues.errors';
 import type { QueuesModuleOptions } from './queues.options';
 
 /** A Redis client as BullMQ hands it out: a cluster lists its nodes (ioredis `Cluster.nodes`). */
@@ -18,7 +20,7 @@ const FSYNC_STRENGTH = ['no', 'everysec', 'always'] as const;
 /**
  * Checks at startup, in producers and workers alike, that the queues' Redis keeps acknowledged
  * jobs: AOF on and `maxmemory-policy noeviction` (on every master of a cluster). Refuses to start
- * otherwise (`RedisDurabilityError`, `ACME_REDIS_NOT_DURABLE`), or with `allowVolatileRedis` warns
+ * otherwise (`RedisDurabilityError`, `CONTEXT_REDIS_NOT_DURABLE`), or with `allowVolatileRedis` warns
  * once and sets the `redis_volatile` gauge to 1. Runs before any worker starts.
  */
 @Injectable()
@@ -49,22 +51,24 @@ export class RedisPosture implements OnModuleInit {
     const timeoutMs = this.options.startupTimeoutMs ?? 10_000;
     const queue = new Queue('acme-redis-posture', this.registry.connection);
     queue.on('error', () => undefined); // reconnect attempts: the deadline below reports them
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`Redis did not answer within ${timeoutMs} ms (QueuesModule options "connection", "startupTimeoutMs")`)),
-        timeoutMs,
-      );
-    });
+    const reading = (async () => {
+      await queue.waitUntilReady();
+      return readPosture((await queue.getBackend().client) as unknown as PostureClient);
+    })();
     try {
-      const client = await Promise.race([queue.waitUntilReady().then(() => queue.getBackend().client), deadline]);
-      return await Promise.race([readPosture(client as unknown as PostureClient), deadline]);
+      return await withTimeout(
+        reading,
+        timeoutMs,
+        () =>
+          new RedisUnreachableError(
+            `Redis did not answer within ${timeoutMs} ms: check QueuesModule option "connection" (is Redis up and reachable?), or raise "startupTimeoutMs".`,
+          ),
+      );
     } catch (error) {
       // Unreadable counts as not durable (fail closed); nest-context words the problem.
       return readRedisDurability({ info: () => Promise.reject(error) });
     } finally {
-      clearTimeout(timer);
-      await Promise.race([queue.close().catch(() => undefined), sleep(1000)]);
+      await closeQueue(queue);
     }
   }
 }
@@ -74,7 +78,8 @@ export async function readPosture(client: PostureClient): Promise<RedisDurabilit
   if (!client.isCluster || typeof client.nodes !== 'function') return readRedisDurability(client);
   const masters = client.nodes('master');
   if (masters.length === 0) {
-    return readRedisDurability({ info: () => Promise.reject(new Error('the cluster client knows no master node yet')) });
+    const unknown = new RedisUnreachableError('the cluster client knows no master node yet: check that the cluster is up and its slots are assigned');
+    return readRedisDurability({ info: () => Promise.reject(unknown) });
   }
   const readings = await Promise.all(masters.map((node) => readRedisDurability(node)));
   const all = <T>(pick: (reading: RedisDurability) => T): T[] => readings.map(pick);
@@ -94,5 +99,3 @@ export async function readPosture(client: PostureClient): Promise<RedisDurabilit
 function nodeName(node: PostureClient): string {
   return `master ${node.options?.host ?? '?'}:${node.options?.port ?? '?'}`;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());

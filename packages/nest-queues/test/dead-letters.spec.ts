@@ -172,6 +172,17 @@ describe('retries, dead letters and replay', () => {
     expect(await deadLetters.count(charge)).toBe(0);
   });
 
+  it('dead-letters a job whose context envelope cannot be read at once, without running it', async () => {
+    const before = attempts.length;
+    await redis.queue('charge').add('corrupt', { payload: { invoice: 'inv-corrupt' }, context: { v: 99, workspaceId: WS } } as never, { attempts: 3 });
+    await waitFor(async () => (await deadLetters.count(charge)) === 1, { what: 'corrupt-context job dead-lettered' });
+    const [letter] = await deadLetters.list(charge);
+    expect(letter).toMatchObject({ name: 'corrupt', payload: { invoice: 'inv-corrupt' }, attemptsMade: 1 });
+    expect(letter!.error.message).toMatch(/^\[QUEUES_INVALID_CONTEXT\] Job \S+ of queue "charge" carries an unreadable context/);
+    expect(attempts.length).toBe(before); // never ran without its tenant
+    expect(await deadLetters.discard(charge, [letter!.id])).toBe(1);
+  });
+
   it('with deadLetter: false the job stays in the failed set and "exhausted" still fires', async () => {
     const bestEffortProducer = app.get<symbol, Producer<typeof bestEffort>>(getProducerToken(bestEffort));
     const job = await bestEffortProducer.add({ n: 1 });

@@ -59,12 +59,12 @@ afterAll(async () => {
 });
 
 describe('QueuesModule Redis posture check at startup', () => {
-  it('AOF off: a producer app refuses to start with ACME_REDIS_NOT_DURABLE, naming the setting, the fix and allowVolatileRedis', async () => {
+  it('AOF off: a producer app refuses to start with CONTEXT_REDIS_NOT_DURABLE, naming the setting, the fix and allowVolatileRedis', async () => {
     const url = await redisWith({ persistence: 'none' });
     const error = await refusal(producerApp(options(url)));
     expect(error).toBeInstanceOf(RedisDurabilityError);
     const refused = error as RedisDurabilityError;
-    expect(refused.code).toBe('ACME_REDIS_NOT_DURABLE');
+    expect(refused.code).toBe('CONTEXT_REDIS_NOT_DURABLE');
     expect(refused.durability).toMatchObject({ aof: false, durable: false });
     expect(refused.message).toContain('QueuesModule refuses to start');
     expect(refused.message).toContain('redis-cli CONFIG SET appendonly yes');
@@ -79,7 +79,7 @@ describe('QueuesModule Redis posture check at startup', () => {
       @Module({ imports: [ContextModule.forRoot(), QueuesModule.forRoot(options(url))], providers: [TasksProcessor] })
       class WorkerModule {}
       const error = await refusal(bootstrapWorker(WorkerModule, { exitProcess: false, signals: [], logger: false }));
-      expect((error as RedisDurabilityError).code).toBe('ACME_REDIS_NOT_DURABLE');
+      expect((error as RedisDurabilityError).code).toBe('CONTEXT_REDIS_NOT_DURABLE');
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(processed).toEqual([]);
       expect(await waiting.getWaitingCount()).toBe(1);
@@ -91,13 +91,13 @@ describe('QueuesModule Redis posture check at startup', () => {
   it('an evicting maxmemory-policy (allkeys-lru), AOF on: refused', async () => {
     const url = await redisWith({ persistence: 'aof', args: ['--maxmemory-policy', 'allkeys-lru'] });
     const error = (await refusal(producerApp(options(url)))) as RedisDurabilityError;
-    expect(error.code).toBe('ACME_REDIS_NOT_DURABLE');
+    expect(error.code).toBe('CONTEXT_REDIS_NOT_DURABLE');
     expect(error.message).toContain('maxmemory-policy is allkeys-lru');
   });
 
   it('Redis unreachable within startupTimeoutMs: refused (fail closed), saying it did not answer', async () => {
     const error = (await refusal(producerApp(options(`redis://127.0.0.1:${await freePort()}`, { startupTimeoutMs: 500 })))) as RedisDurabilityError;
-    expect(error.code).toBe('ACME_REDIS_NOT_DURABLE');
+    expect(error.code).toBe('CONTEXT_REDIS_NOT_DURABLE');
     expect(error.message).toContain('Redis did not answer within 500 ms');
   });
 
