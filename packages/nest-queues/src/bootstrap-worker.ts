@@ -1,6 +1,8 @@
 import { Logger, type DynamicModule, type INestApplicationContext, type LoggerService, type LogLevel, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { QueueWorkers } from './queue-workers';
+import { RESOLVED_QUEUES_OPTIONS } from './queues.module-definition';
+import type { ResolvedQueuesOptions } from './resolve-queues-options';
 
 /** Options of `bootstrapWorker`. */
 export interface BootstrapWorkerOptions {
@@ -60,6 +62,7 @@ export async function bootstrapWorker(module: Type | DynamicModule, options: Boo
   const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
   let app: INestApplicationContext | undefined;
   let workers: QueueWorkers;
+  let shutdownTimeoutMs: number;
   try {
     app = await NestFactory.createApplicationContext(module, {
       abortOnError: false,
@@ -68,6 +71,7 @@ export async function bootstrapWorker(module: Type | DynamicModule, options: Boo
     });
     if (options.loggerFrom) app.useLogger(options.loggerFrom(app));
     workers = app.get(QueueWorkers, { strict: false });
+    shutdownTimeoutMs = options.shutdownTimeoutMs ?? app.get<symbol, ResolvedQueuesOptions>(RESOLVED_QUEUES_OPTIONS, { strict: false }).shutdownTimeoutMs;
     await workers.start();
   } catch (error) {
     Logger.flush(); // lines buffered for `loggerFrom`'s logger, which never came: write them anyway
@@ -81,13 +85,12 @@ export async function bootstrapWorker(module: Type | DynamicModule, options: Boo
   let stopping: Promise<number> | undefined;
   const shutdown = (reason: string, code: number): Promise<number> => {
     stopping ??= (async () => {
-      const timeoutMs = options.shutdownTimeoutMs;
       logger.log(`${reason}: stopping workers`);
       if (exitProcess) {
         // Belt and braces: if closing hangs (Redis gone), leave anyway; unreleased jobs stall and are retried.
-        setTimeout(() => process.exit(code || 1), (timeoutMs ?? 25_000) + 10_000).unref();
+        setTimeout(() => process.exit(code || 1), shutdownTimeoutMs + 10_000).unref();
       }
-      const { released } = await workers.stop(timeoutMs === undefined ? {} : { timeoutMs });
+      const { released } = await workers.stop({ timeoutMs: shutdownTimeoutMs });
       if (released.length) logger.warn(`Released ${released.length} unfinished job(s) to other workers: ${released.join(', ')}`);
       await started.close().catch((error: Error) => logger.error(`Closing the app failed: ${error.message}`));
       for (const signal of signals) process.off(signal, onSignal);

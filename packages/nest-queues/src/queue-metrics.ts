@@ -1,10 +1,12 @@
+import { importOptional } from '@acme/nest-context';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { readJobCounts } from './job-counts';
 import { QueueRegistry } from './queue-registry';
-import { QUEUES_MODULE_OPTIONS } from './queues.module-definition';
+import { RESOLVED_QUEUES_OPTIONS } from './queues.module-definition';
 import { QueuesOptionsError } from './queues.errors';
-import type { MetricsRegistry, QueuesModuleOptions } from './queues.options';
-import { createInstruments, DEFAULT_BUCKETS, instrumentsByRegistry, type GaugeSource, type Instruments, type VolatileSource } from './metric-instruments';
+import type { MetricsRegistry } from './queues.options';
+import type { ResolvedQueuesOptions } from './resolve-queues-options';
+import { createInstruments, instrumentsByRegistry, type GaugeSource, type Instruments, type VolatileSource } from './metric-instruments';
 
 /** Per-queue children of the instruments, cached so the hot path skips label hashing. */
 interface QueueInstruments {
@@ -36,7 +38,7 @@ export class QueueMetrics implements OnModuleInit, OnApplicationShutdown {
   private readonly volatileSource: VolatileSource = () => this.volatile;
 
   constructor(
-    @Inject(QUEUES_MODULE_OPTIONS) private readonly options: QueuesModuleOptions,
+    @Inject(RESOLVED_QUEUES_OPTIONS) private readonly options: ResolvedQueuesOptions,
     @Inject(QueueRegistry) private readonly registry: QueueRegistry,
   ) {}
 
@@ -46,21 +48,18 @@ export class QueueMetrics implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    const setting = this.options.metrics;
-    if (setting === false) return;
-    let prom: any;
-    try {
-      const loaded: any = await import('prom-client');
-      prom = loaded.Counter ? loaded : loaded.default;
-    } catch (error) {
-      if (setting === undefined) return; // the default: metrics only when prom-client is there
-      throw new QueuesOptionsError('QueuesModule option "metrics" needs prom-client: pnpm add prom-client.', { cause: error });
+    const settings = this.options.metrics;
+    if (settings === false) return;
+    const loaded: any = await importOptional(() => import('prom-client'), 'prom-client');
+    if (!loaded) {
+      if (!settings.required) return; // the default: metrics only when prom-client is there
+      throw new QueuesOptionsError('QueuesModule option "metrics" needs prom-client: install it (pnpm add prom-client), or set metrics: false.');
     }
-    const settings = typeof setting === 'object' ? setting : {};
+    const prom = loaded.Counter ? loaded : loaded.default;
     const registry: MetricsRegistry = settings.registry ?? prom.register;
     let instruments = instrumentsByRegistry.get(registry);
     if (!instruments) {
-      instruments = createInstruments(prom, registry, settings.prefix ?? 'acme_queue_', settings.buckets ?? DEFAULT_BUCKETS);
+      instruments = createInstruments(prom, registry, settings.prefix, settings.buckets);
       instrumentsByRegistry.set(registry, instruments);
     }
     instruments.sources.add(this.source);

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { QUEUES_MODULE_OPTIONS } from './queues.module-definition';
-import type { QueuesModuleOptions } from './queues.options';
+import { RESOLVED_QUEUES_OPTIONS } from './queues.module-definition';
+import type { ResolvedQueuesOptions } from './resolve-queues-options';
 
 /**
  * BullMQ `Queue` handles by name for the app's internal needs (schedulers, dead letters, gauges,
@@ -16,11 +16,11 @@ export class QueueRegistry implements OnApplicationShutdown {
   /** Queues this app produces to or processes: what gauges and the health check cover. */
   readonly known = new Set<string>();
 
-  constructor(@Inject(QUEUES_MODULE_OPTIONS) private readonly options: QueuesModuleOptions) {}
+  constructor(@Inject(RESOLVED_QUEUES_OPTIONS) private readonly options: ResolvedQueuesOptions) {}
 
   /** Connection settings shared by every queue, worker and scheduler of the app. */
   get connection() {
-    return { connection: this.options.connection, prefix: this.options.prefix ?? 'bull' };
+    return { connection: this.options.connection, prefix: this.options.prefix };
   }
 
   /** Marks a queue as used by this app; with `queue`, reuses that handle. */

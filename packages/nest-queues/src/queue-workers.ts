@@ -7,9 +7,9 @@ import { discoverProcessors } from './discover-processors';
 import { ProcessorRuntime } from './processor-runtime';
 import { QueueMetrics } from './queue-metrics';
 import { QueueRegistry } from './queue-registry';
-import { QUEUES_MODULE_OPTIONS } from './queues.module-definition';
+import { RESOLVED_QUEUES_OPTIONS } from './queues.module-definition';
 import { FatalConnectionError, WorkerStartupError } from './queues.errors';
-import type { QueuesModuleOptions } from './queues.options';
+import type { ResolvedQueuesOptions } from './resolve-queues-options';
 
 /** What `QueueWorkers.stop` did. */
 export interface WorkersStopResult {
@@ -38,7 +38,7 @@ export class QueueWorkers implements OnApplicationBootstrap, OnApplicationShutdo
 
   constructor(
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
-    @Inject(QUEUES_MODULE_OPTIONS) private readonly options: QueuesModuleOptions,
+    @Inject(RESOLVED_QUEUES_OPTIONS) private readonly options: ResolvedQueuesOptions,
     @Inject(QueueRegistry) private readonly registry: QueueRegistry,
     @Inject(QueueMetrics) private readonly metrics: QueueMetrics,
   ) {}
@@ -84,7 +84,7 @@ export class QueueWorkers implements OnApplicationBootstrap, OnApplicationShutdo
    * released to the waiting list for another worker (retried, never lost). Idempotent.
    */
   stop(options: { timeoutMs?: number } = {}): Promise<WorkersStopResult> {
-    this.stopping ??= this.doStop(options.timeoutMs ?? this.options.shutdownTimeoutMs ?? 25_000);
+    this.stopping ??= this.doStop(options.timeoutMs ?? this.options.shutdownTimeoutMs);
     return this.stopping;
   }
 
@@ -105,11 +105,11 @@ export class QueueWorkers implements OnApplicationBootstrap, OnApplicationShutdo
         onError: (error) => this.onWorkerError(error),
       });
     });
-    const timeoutMs = this.options.startupTimeoutMs ?? 10_000;
+    const timeoutMs = this.options.startupTimeoutMs;
     const starting = (async () => {
       await Promise.all(runtimes.map((runtime) => runtime.connect()));
       const served = new Set(processors.map((processor) => processor.queue.name));
-      await reconcileCrons(this.registry, served, crons, this.options.removeStaleCrons ?? true, this.logger);
+      await reconcileCrons(this.registry, served, crons, this.options.removeStaleCrons, this.logger);
     })();
     try {
       await withTimeout(

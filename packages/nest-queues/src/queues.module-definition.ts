@@ -1,8 +1,11 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { QueuesModuleExtras, QueuesModuleOptions } from './queues.options';
 
-/** DI token of the resolved `QueuesModuleOptions`. */
+/** DI token of the `QueuesModuleOptions` as given to `forRoot` / returned by `forRootAsync`'s factory. */
 export const QUEUES_MODULE_OPTIONS = Symbol.for('@acme/nest-queues:options');
+
+/** Internal: the options validated and defaulted once (`resolveQueuesOptions`), what the services read. */
+export const RESOLVED_QUEUES_OPTIONS = Symbol.for('@acme/nest-queues:resolved-options');
 
 export const {
   ConfigurableModuleClass: ConfigurableQueuesModule,

@@ -1,6 +1,6 @@
 import { ContextModule } from '@acme/nest-context';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
-import { Inject, Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import type { Queue } from 'bullmq';
 import { DeadLetters } from './dead-letters.service';
@@ -9,13 +9,12 @@ import { isQueueDefinition, type QueueDefinition } from './queue-definition';
 import { QueueMetrics } from './queue-metrics';
 import { QueueRegistry } from './queue-registry';
 import { QueueWorkers } from './queue-workers';
-import { QUEUES_MODULE_OPTIONS, QUEUES_OPTIONS_TYPE, ConfigurableQueuesModule } from './queues.module-definition';
+import { ConfigurableQueuesModule, QUEUES_MODULE_OPTIONS, QUEUES_OPTIONS_TYPE, RESOLVED_QUEUES_OPTIONS } from './queues.module-definition';
 import { QueueDefinitionError } from './queues.errors';
-import type { QueuesModuleOptions } from './queues.options';
 import { QueuesHealthIndicator } from './queues-health.indicator';
 import { RedisPosture } from './redis-posture';
 import { getProducerToken } from './queues.tokens';
-import { validateQueuesOptions } from './validate-queues-options';
+import { resolveQueuesOptions, type ResolvedQueuesOptions } from './resolve-queues-options';
 
 /** Holds the producers (and @nestjs/bullmq queues) of one `forFeature` call. */
 @Module({})
@@ -32,14 +31,19 @@ class QueuesFeatureModule {}
  */
 @Module({
   imports: [ContextModule.forFeature(), DiscoveryModule],
-  providers: [QueueRegistry, QueueMetrics, QueueWorkers, DeadLetters, QueuesHealthIndicator, RedisPosture],
-  exports: [QueueRegistry, QueueMetrics, QueueWorkers, DeadLetters, QueuesHealthIndicator, QUEUES_MODULE_OPTIONS],
+  providers: [
+    // Validated and defaulted once, at bootstrap; a bad option fails here, naming it.
+    { provide: RESOLVED_QUEUES_OPTIONS, inject: [QUEUES_MODULE_OPTIONS], useFactory: resolveQueuesOptions },
+    QueueRegistry,
+    QueueMetrics,
+    QueueWorkers,
+    DeadLetters,
+    QueuesHealthIndicator,
+    RedisPosture,
+  ],
+  exports: [QueueRegistry, QueueMetrics, QueueWorkers, DeadLetters, QueuesHealthIndicator, QUEUES_MODULE_OPTIONS, RESOLVED_QUEUES_OPTIONS],
 })
 export class QueuesModule extends ConfigurableQueuesModule {
-  constructor(@Inject(QUEUES_MODULE_OPTIONS) options: QueuesModuleOptions) {
-    super();
-    validateQueuesOptions(options);
-  }
 
   static override forRoot(options: typeof QUEUES_OPTIONS_TYPE): DynamicModule {
     return super.forRoot(options);
@@ -61,10 +65,10 @@ export class QueuesModule extends ConfigurableQueuesModule {
     const bull = BullModule.registerQueueAsync(
       ...queues.map((definition) => ({
         name: definition.name,
-        inject: [QUEUES_MODULE_OPTIONS],
-        useFactory: (options: QueuesModuleOptions) => ({
+        inject: [RESOLVED_QUEUES_OPTIONS],
+        useFactory: (options: ResolvedQueuesOptions) => ({
           connection: options.connection,
-          prefix: options.prefix ?? 'bull',
+          prefix: options.prefix,
           defaultJobOptions: { ...definition.defaults },
         }),
       })),

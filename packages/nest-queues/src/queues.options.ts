@@ -1,12 +1,15 @@
 import type { ConnectionOptions } from 'bullmq';
 
-/** Where metrics go. Structurally a prom-client `Registry`, so prom-client stays an optional peer. */
+/**
+ * Where metrics go: a prom-client `Registry`. Declared structurally (the two methods used), so
+ * prom-client stays an optional peer and its types are not needed to compile.
+ */
 export interface MetricsRegistry {
   getSingleMetric(name: string): unknown;
   registerMetric(metric: any): void;
 }
 
-/** Prometheus metrics settings. */
+/** Prometheus metrics settings (the shape every @acme package with metrics takes). */
 export interface QueueMetricsOptions {
   /**
    * Registry to register the metrics in.
@@ -15,7 +18,7 @@ export interface QueueMetricsOptions {
   registry?: MetricsRegistry;
   /**
    * Prefix of every metric name.
-   * @default 'acme_queue_'
+   * @default 'acme_queues_'
    */
   prefix?: string;
   /**
@@ -28,8 +31,10 @@ export interface QueueMetricsOptions {
 /** Options of `QueuesModule.forRoot` / `forRootAsync`. */
 export interface QueuesModuleOptions {
   /**
-   * Redis connection for every queue, worker and scheduler: `{ url: 'redis://...' }`,
-   * ioredis options (`{ host, port, password, tls }`), or an ioredis instance you own.
+   * Redis connection for every queue, worker and scheduler, as BullMQ takes it (`ConnectionOptions`):
+   * ioredis options (`{ host, port, password, tls }`; `{ url: 'redis://...' }` is parsed by ioredis),
+   * cluster options, or an ioredis `Redis`/`Cluster` instance you own (BullMQ duplicates it for its
+   * blocking connections; you close it).
    */
   connection: ConnectionOptions;
   /**

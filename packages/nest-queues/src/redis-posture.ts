@@ -4,9 +4,9 @@ import { Queue } from 'bullmq';
 import { QueueMetrics } from './queue-metrics';
 import { closeQueue } from './close-within';
 import { QueueRegistry } from './queue-registry';
-import { QUEUES_MODULE_OPTIONS } from './queues.module-definition';
+import { RESOLVED_QUEUES_OPTIONS } from './queues.module-definition';
 import { RedisUnreachableError } from './queues.errors';
-import type { QueuesModuleOptions } from './queues.options';
+import type { ResolvedQueuesOptions } from './resolve-queues-options';
 
 /** A Redis client as BullMQ hands it out: a cluster lists its nodes (ioredis `Cluster.nodes`). */
 export interface PostureClient extends RedisInfoClient {
@@ -30,7 +30,7 @@ export class RedisPosture implements OnModuleInit {
   durability?: RedisDurability;
 
   constructor(
-    @Inject(QUEUES_MODULE_OPTIONS) private readonly options: QueuesModuleOptions,
+    @Inject(RESOLVED_QUEUES_OPTIONS) private readonly options: ResolvedQueuesOptions,
     @Inject(QueueRegistry) private readonly registry: QueueRegistry,
     @Inject(QueueMetrics) private readonly metrics: QueueMetrics,
   ) {}
@@ -48,7 +48,7 @@ export class RedisPosture implements OnModuleInit {
 
   /** Reads through a BullMQ queue handle, so every connection shape BullMQ takes works here too. */
   private async read(): Promise<RedisDurability> {
-    const timeoutMs = this.options.startupTimeoutMs ?? 10_000;
+    const timeoutMs = this.options.startupTimeoutMs;
     const queue = new Queue('acme-redis-posture', this.registry.connection);
     queue.on('error', () => undefined); // reconnect attempts: the deadline below reports them
     const reading = (async () => {

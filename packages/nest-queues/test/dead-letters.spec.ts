@@ -134,11 +134,11 @@ describe('retries, dead letters and replay', () => {
     ]);
 
     const metrics = await registry.metrics();
-    expect(metrics).toContain('acme_queue_jobs_retried_total{queue="charge"} 4');
-    expect(metrics).toContain('acme_queue_jobs_failed_total{queue="charge"} 2');
-    expect(metrics).toContain('acme_queue_jobs_dead_lettered_total{queue="charge"} 2');
-    expect(metrics).toContain('acme_queue_job_duration_seconds_count{queue="charge",status="failed"} 6');
-    expect(metrics).toContain('acme_queue_jobs{queue="charge",state="failed"} 2');
+    expect(metrics).toContain('acme_queues_jobs_retried_total{queue="charge"} 4');
+    expect(metrics).toContain('acme_queues_jobs_failed_total{queue="charge"} 2');
+    expect(metrics).toContain('acme_queues_jobs_dead_lettered_total{queue="charge"} 2');
+    expect(metrics).toContain('acme_queues_job_duration_seconds_count{queue="charge",status="failed"} 6');
+    expect(metrics).toContain('acme_queues_jobs{queue="charge",state="failed"} 2');
   });
 
   it('replays dead letters in their original context, reusing custom job ids', async () => {
@@ -158,7 +158,7 @@ describe('retries, dead letters and replay', () => {
     await waitFor(() => events.some(([event, id]) => event === 'completed: charged' && id === 'charge-inv-1'));
     expect(events.filter(([event]) => event === 'completed: charged').map(([, , requestId]) => requestId)).toEqual(['req-charge', 'req-charge']);
     expect(await deadLetters.count(charge)).toBe(0);
-    expect(await registry.metrics()).toContain('acme_queue_jobs_completed_total{queue="charge"} 2');
+    expect(await registry.metrics()).toContain('acme_queues_jobs_completed_total{queue="charge"} 2');
   });
 
   it('dead-letters a job not added through a Producer at once, without retries', async () => {

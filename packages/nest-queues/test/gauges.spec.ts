@@ -23,14 +23,14 @@ class ReportsProcessor {
   }
 }
 
-describe('the acme_queue_jobs gauge', () => {
+describe('the acme_queues_jobs gauge', () => {
   let redis: TestRedis;
   let app: INestApplicationContext;
   const registry = new Registry();
 
   /** Scrapes the gauge (which reads Redis) and returns `{ queue: { state: value } }`. */
   async function scrape(): Promise<Record<string, Record<string, number>>> {
-    const { values } = await (registry.getSingleMetric('acme_queue_jobs') as Gauge).get();
+    const { values } = await (registry.getSingleMetric('acme_queues_jobs') as Gauge).get();
     const byQueue: Record<string, Record<string, number>> = {};
     for (const { labels, value } of values) (byQueue[labels.queue!] ??= {})[labels.state!] = value;
     return byQueue;

@@ -8,15 +8,18 @@ import {
   QueuesModule,
   QueuesOptionsError,
   QueueWorkers,
+  QueueProcessor,
+  type PayloadOf,
   type QueuesModuleOptions,
 } from '@acme/nest-queues';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { testRedis, type TestRedis } from './support/redis';
+import { testRedis, waitFor, type TestRedis } from './support/redis';
 
 const notes = defineQueue({ name: 'notes', payload: z.object({ text: z.string() }) });
 
@@ -46,7 +49,10 @@ describe('QueuesModule options', () => {
 
   it.each([
     [{}, 'connection'],
-    [{ connection: { url: 'http://x' } }, 'connection.url'],
+    [{ connection: { url: 42 } }, 'connection.url'],
+    [{ connection: { url: ' ' } }, 'connection.url'],
+    [{ startupTimeoutMs: Number.NaN }, 'startupTimeoutMs'],
+    [{ metrics: { buckets: [] } }, 'metrics.buckets'],
     [{ prefix: 'a:b' }, 'prefix'],
     [{ runWorkers: 'yes' }, 'runWorkers'],
     [{ shutdownTimeoutMs: -1 }, 'shutdownTimeoutMs'],
@@ -99,6 +105,29 @@ describe('QueuesModule options', () => {
       expect(app.get(UsesWorkers).workers).toBeInstanceOf(QueueWorkers);
     } finally {
       await app.close();
+    }
+  });
+
+  it('takes an ioredis instance as the connection: producers and workers use it', async () => {
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const processed: string[] = [];
+    @QueueProcessor(notes)
+    class NotesProcessor {
+      process(payload: PayloadOf<typeof notes>) {
+        processed.push(payload.text);
+      }
+    }
+    const app = await boot(QueuesModule.forRoot(redis.options({ connection, prefix: `${redis.prefix}-instance`, runWorkers: true })), NotesModule, {
+      module: class ProcessorModule {},
+      providers: [NotesProcessor],
+    });
+    try {
+      await app.get(NotesService).producer.add({ text: 'over an instance' });
+      await waitFor(() => processed.length === 1, { what: 'the job processed' });
+      expect(processed).toEqual(['over an instance']);
+    } finally {
+      await app.close();
+      connection.disconnect();
     }
   });
 

@@ -101,7 +101,7 @@ describe('QueuesModule Redis posture check at startup', () => {
     expect(error.message).toContain('Redis did not answer within 500 ms');
   });
 
-  it('AOF off with allowVolatileRedis: producers and workers start, one warning, acme_queue_redis_volatile is 1', async () => {
+  it('AOF off with allowVolatileRedis: producers and workers start, one warning, acme_queues_redis_volatile is 1', async () => {
     const url = await redisWith({ persistence: 'none' });
     const registry = new Registry();
     const logger = new Lines();
@@ -157,7 +157,7 @@ describe('QueuesModule Redis posture check at startup', () => {
 });
 
 async function gauge(registry: Registry): Promise<number | undefined> {
-  const { values } = await (registry.getSingleMetric('acme_queue_redis_volatile') as Gauge).get();
+  const { values } = await (registry.getSingleMetric('acme_queues_redis_volatile') as Gauge).get();
   return values[0]?.value;
 }
 
