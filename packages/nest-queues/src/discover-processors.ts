@@ -5,6 +5,7 @@ import { QUEUE_PROCESSOR_METADATA, type QueueHandler, type QueueProcessorMetadat
 import { WorkerStartupError } from './queues.errors';
 
 type Class = abstract new (...args: never[]) => unknown;
+type ProviderWrapper = ReturnType<DiscoveryService['getProviders']>[number];
 
 /** A processor found in the app, with its instance and event handlers. */
 export interface DiscoveredProcessor extends QueueProcessorMetadata {
@@ -12,13 +13,18 @@ export interface DiscoveredProcessor extends QueueProcessorMetadata {
   events: Map<QueueEventName, Array<(...args: unknown[]) => unknown>>;
 }
 
-/** Finds every `@QueueProcessor` provider and every `@Cron` in the app's module graph. */
+/**
+ * Finds every `@QueueProcessor` provider and every `@Cron` in the app's module graph, whether the
+ * class is provided as itself (`useClass`), built by a factory (`useFactory`) or given as an
+ * instance (`useValue`).
+ */
 export function discoverProcessors(discovery: DiscoveryService): { processors: DiscoveredProcessor[]; crons: CronMetadata[] } {
   const processors = new Map<string, DiscoveredProcessor & { type: Class }>();
   const crons = new Map<Class, CronMetadata[]>();
   for (const wrapper of discovery.getProviders()) {
-    const type = wrapper.metatype as Class | null;
-    if (typeof type !== 'function') continue;
+    if (wrapper.isAlias) continue; // useExisting: the same instance is listed under its own token
+    const type = classOf(wrapper);
+    if (!type) continue;
     const cronsOfType: CronMetadata[] | undefined = Reflect.getMetadata(CRON_METADATA, type);
     if (cronsOfType) crons.set(type, cronsOfType); // a class listed in two modules counts once
     const metadata: QueueProcessorMetadata | undefined = Reflect.getMetadata(QUEUE_PROCESSOR_METADATA, type);
@@ -39,6 +45,19 @@ export function discoverProcessors(discovery: DiscoveryService): { processors: D
     processors.set(metadata.queue.name, { ...metadata, instance, events: eventHandlers(instance), type });
   }
   return { processors: [...processors.values()], crons: [...crons.values()].flat() };
+}
+
+/**
+ * The class a provider's instance is made from. For a class provider that is its `metatype`. For a
+ * factory provider `metatype` is the factory (and `inject` is set), for a value provider it is null:
+ * the instance's constructor tells the class then, as in @nestjs/bullmq's explorer. Those instances
+ * exist by the time workers start (after the app is initialized); a request-scoped factory has none.
+ */
+function classOf(wrapper: ProviderWrapper): Class | undefined {
+  const { metatype, inject } = wrapper;
+  if (metatype && !inject) return typeof metatype === 'function' ? (metatype as Class) : undefined;
+  const constructor = (wrapper.instance as { constructor?: unknown } | null | undefined)?.constructor;
+  return typeof constructor === 'function' && constructor !== Object ? (constructor as Class) : undefined;
 }
 
 function eventHandlers(instance: object): Map<QueueEventName, Array<(...args: unknown[]) => unknown>> {
