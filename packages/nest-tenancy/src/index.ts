@@ -12,6 +12,7 @@ export { workspaceColumn } from './workspace-column';
 export { tenantPolicySql, setWorkspaceSql, DEFAULT_RLS_SETTING, type TenantPolicyOptions } from './rls';
 export { checkRlsPosture, RlsPostureError } from './rls-posture';
 export {
+  TenancyError,
   TenancyHttpException,
   TenantNotFoundException,
   WorkspaceRequiredException,
@@ -21,5 +22,7 @@ export {
   UserInvalidException,
   TenantContextMissingError,
   UnscopableQueryError,
+  TenancyOptionsError,
+  TenancyArgumentError,
+  DrizzleUnsupportedError,
 } from './tenancy.errors';
-export { TenancyOptionsError } from './validate-tenancy-options';

@@ -1,68 +1,33 @@
-import { entityKind } from 'drizzle-orm';
-import type { PgDatabase } from 'drizzle-orm/pg-core';
-
-type AnyDatabase = PgDatabase<any, any, any>;
-type NodePgModule = typeof import('drizzle-orm/node-postgres');
-
-interface PoolClient {
-  query(text: string): Promise<unknown>;
-  release(destroy?: Error | boolean): void;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-  off(event: 'error', listener: (error: Error) => void): unknown;
-}
-
-interface NodePgRootSession {
-  client: { connect(): Promise<PoolClient> };
-  dialect: unknown;
-  schema: unknown;
-  options: unknown;
-  logger: { logQuery(query: string, params: unknown[]): void };
-}
-
-// Inlined into the statement text (the simple protocol takes no parameters), so only values
-// that need no quoting qualify; anything else takes the parameterised path.
-const PLAIN_WORKSPACE_ID = /^[0-9A-Za-z-]{1,64}$/;
-const PLAIN_SETTING = /^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/;
-
-// Loaded on first use: only apps on node-postgres (so with `pg` installed) ever get here.
-let nodePg: Promise<NodePgModule> | undefined;
-
-/** The node-postgres session of `root` when it runs on a `pg.Pool`, else undefined. */
-function nodePgPoolSession(root: AnyDatabase): NodePgRootSession | undefined {
-  const session = (root as unknown as { session?: NodePgRootSession & { constructor: Record<symbol, unknown> } }).session;
-  if (session?.constructor[entityKind] !== 'NodePgSession') return undefined;
-  // drizzle's own test for a pool (pg.Pool or a subclass); a single pg.Client has no release().
-  const name = Object.getPrototypeOf(session.client)?.constructor?.name ?? '';
-  return name.includes('Pool') ? session : undefined;
-}
+import { nodePgPoolOf, type AnyPgDatabase, type NodePgPool } from './drizzle-internals';
+import { isStorableText } from './request-input';
 
 /**
- * Whether `runNodePgUnitOfWork` can open this unit of work: a node-postgres pool, no
- * transaction options, and a workspace id and setting name that are plain tokens.
+ * The pool `runNodePgUnitOfWork` can open this unit of work on: a node-postgres pool, no
+ * transaction options, and a workspace id that survives the trip as text (no NUL, no unpaired
+ * surrogate). Otherwise undefined, and the unit of work takes Drizzle's `transaction()`.
  */
-export function canOpenInOneRoundTrip(root: AnyDatabase, workspaceId: string, setting: string, config: unknown): boolean {
-  return config === undefined && PLAIN_WORKSPACE_ID.test(workspaceId) && PLAIN_SETTING.test(setting) && nodePgPoolSession(root) !== undefined;
+export function oneRoundTripPool(root: AnyPgDatabase, workspaceId: string, config: unknown): NodePgPool | undefined {
+  return config === undefined && isStorableText(workspaceId) ? nodePgPoolOf(root) : undefined;
 }
 
 /**
  * Opens an RLS unit of work's transaction on node-postgres in ONE round trip: `begin` and the
- * transaction-local `set_config` travel as one simple-protocol message, where Drizzle's
- * `transaction()` followed by `execute(set_config)` takes two. Every request under RLS pays
- * this, so it is a tenth of a ten-statement request. Otherwise it is Drizzle's transaction:
- * the callback gets a `NodePgTransaction` (nested `transaction()` calls are savepoints), a
- * throw rolls back, and the connection goes back to the pool either way.
+ * transaction-local `set_config` travel as one simple-protocol message (values quoted with
+ * pg's `escapeLiteral`: that protocol takes no parameters), where Drizzle's `transaction()`
+ * followed by `execute(set_config)` takes two. Every request under RLS pays this, so it is a
+ * tenth of a ten-statement request. Otherwise it is Drizzle's transaction: the callback gets a
+ * `NodePgTransaction` (nested `transaction()` calls are savepoints), a throw rolls back, and
+ * the connection goes back to the pool either way.
  */
 export async function runNodePgUnitOfWork<T>(
-  root: AnyDatabase,
+  pool: NodePgPool,
   workspaceId: string,
   setting: string,
-  fn: (tx: AnyDatabase) => Promise<T>,
+  fn: (tx: AnyPgDatabase) => Promise<T>,
 ): Promise<T> {
-  const session = nodePgPoolSession(root)!;
-  const { NodePgSession, NodePgTransaction } = await (nodePg ??= import('drizzle-orm/node-postgres'));
-  const client = await session.client.connect();
+  const client = await pool.connect();
   const run = (text: string) => {
-    session.logger.logQuery(text, []);
+    pool.logQuery(text);
     return client.query(text);
   };
   let broken: Error | undefined;
@@ -72,11 +37,9 @@ export async function runNodePgUnitOfWork<T>(
   const onError = (error: Error) => (broken ??= error);
   client.on('error', onError);
   try {
-    await run(`begin; select set_config('${setting}', '${workspaceId}', true)`);
-    const txSession = new NodePgSession(client as never, session.dialect as never, session.schema as never, session.options as never);
-    const tx = new NodePgTransaction(session.dialect as never, txSession, session.schema as never);
+    await run(`begin; select set_config(${client.escapeLiteral(setting)}, ${client.escapeLiteral(workspaceId)}, true)`);
     try {
-      const result = await fn(tx);
+      const result = await fn(await pool.transactionOn(client));
       await run('commit');
       return result;
     } catch (error) {

@@ -1,6 +1,3 @@
-/** A workspace id as the guard accepts it: a UUID in any letter case (it is lower-cased). */
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Longest user id the guard accepts, in UTF-16 code units. */
 export const MAX_USER_ID_LENGTH = 256;
 

@@ -1,8 +1,9 @@
 import { getTableConfig, type PgDatabase, type PgTable } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
+import { TenancyError } from './tenancy.errors';
 
-/** Thrown at startup when the database would not enforce tenant isolation. */
-export class RlsPostureError extends Error {
+/** Thrown at startup when the database would not enforce tenant isolation; `problems` lists why. */
+export class RlsPostureError extends TenancyError {
   readonly code = 'TENANCY_RLS_POSTURE';
   constructor(readonly problems: string[]) {
     super(
@@ -10,7 +11,6 @@ export class RlsPostureError extends Error {
         'Connect as a role that is not superuser, has no BYPASSRLS and does not own the tables, and apply ' +
         'tenantPolicySql() to every tenant table in a migration (see the RLS setup in the README).',
     );
-    this.name = 'RlsPostureError';
   }
 }
 

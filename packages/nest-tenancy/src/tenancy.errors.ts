@@ -1,19 +1,17 @@
-import { HttpException, HttpStatus } from '@nestjs/common';
+import { AcmeError, AcmeHttpException } from '@acme/nest-context';
+import { HttpStatus } from '@nestjs/common';
+
+/**
+ * Base of the errors this package throws for a programming or setup mistake (not a client's):
+ * `code` (`TENANCY_*`) is stable across versions, the message says what to change.
+ */
+export abstract class TenancyError extends AcmeError {}
 
 /**
  * Base of the HTTP errors this package throws. The response body is
  * `{ statusCode, code, message }`; `code` is stable across versions, `message` may change.
  */
-export abstract class TenancyHttpException extends HttpException {
-  constructor(
-    readonly code: string,
-    message: string,
-    status: HttpStatus,
-  ) {
-    super({ statusCode: status, code, message }, status);
-    this.name = new.target.name;
-  }
-}
+export abstract class TenancyHttpException extends AcmeHttpException {}
 
 /** 404: the row does not exist in the current workspace (it may exist in another: we do not say). */
 export class TenantNotFoundException extends TenancyHttpException {
@@ -32,7 +30,7 @@ export class WorkspaceRequiredException extends TenancyHttpException {
 /** 400: the workspace id is not a UUID (any other string, NUL and invisible characters included, or not a string). */
 export class WorkspaceInvalidException extends TenancyHttpException {
   constructor() {
-    super('TENANCY_WORKSPACE_INVALID', 'The workspace id is not a valid UUID.', HttpStatus.BAD_REQUEST);
+    super('TENANCY_WORKSPACE_INVALID', 'The workspace id is not a valid UUID: send the id of one of your workspaces.', HttpStatus.BAD_REQUEST);
   }
 }
 
@@ -54,7 +52,7 @@ export class UserInvalidException extends TenancyHttpException {
 /** 404: the user is not a member of the requested workspace (indistinguishable from a missing one). */
 export class WorkspaceNotFoundException extends TenancyHttpException {
   constructor() {
-    super('TENANCY_WORKSPACE_NOT_FOUND', 'Workspace not found.', HttpStatus.NOT_FOUND);
+    super('TENANCY_WORKSPACE_NOT_FOUND', 'Workspace not found: select one of the workspaces you belong to.', HttpStatus.NOT_FOUND);
   }
 }
 
@@ -70,10 +68,10 @@ export class WorkspaceMismatchException extends TenancyHttpException {
 }
 
 /**
- * A programming error, not a client error: tenant-scoped data was used outside any workspace
- * (a route without the tenancy guard, a job without `runInWorkspace`). Fails closed.
+ * Tenant-scoped data was used outside any workspace (a route without the tenancy guard, a job
+ * without `runInWorkspace`). Fails closed: the query never runs.
  */
-export class TenantContextMissingError extends Error {
+export class TenantContextMissingError extends TenancyError {
   readonly code = 'TENANCY_CONTEXT_MISSING';
   constructor(operation: string) {
     super(
@@ -81,15 +79,38 @@ export class TenantContextMissingError extends Error {
         'with TenancyGuard, run jobs inside Tenancy.runInWorkspace(workspaceId, fn), or use ' +
         'Tenancy.withoutTenant(reason, fn) for deliberate cross-workspace work.',
     );
-    this.name = 'TenantContextMissingError';
   }
 }
 
 /** A query shape tenancy cannot scope safely (e.g. INSERT ... SELECT into a tenant table). */
-export class UnscopableQueryError extends Error {
+export class UnscopableQueryError extends TenancyError {
   readonly code = 'TENANCY_UNSCOPABLE_QUERY';
   constructor(reason: string) {
     super(`tenantDb cannot scope this query: ${reason}`);
-    this.name = 'UnscopableQueryError';
+  }
+}
+
+/** Thrown at bootstrap (or by `tenantDb()`) when options are invalid; the message names the option. */
+export class TenancyOptionsError extends TenancyError {
+  readonly code = 'TENANCY_INVALID_OPTIONS';
+}
+
+/** A function of this package was called with an argument it cannot use; the message names it. */
+export class TenancyArgumentError extends TenancyError {
+  readonly code = 'TENANCY_INVALID_ARGUMENT';
+}
+
+/**
+ * The installed drizzle-orm lacks an internal this package scopes queries through (it changed
+ * in a version outside the supported range). Thrown when a `TenantDb` is created, so that no
+ * query can run unscoped.
+ */
+export class DrizzleUnsupportedError extends TenancyError {
+  readonly code = 'TENANCY_DRIZZLE_UNSUPPORTED';
+  constructor(what: string, supported: string) {
+    super(
+      `@acme/nest-tenancy cannot scope queries with the installed drizzle-orm: ${what}. ` +
+        `Install a drizzle-orm version in the supported range (${supported}), or a version of @acme/nest-tenancy that supports yours.`,
+    );
   }
 }

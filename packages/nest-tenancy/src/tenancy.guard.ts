@@ -1,10 +1,10 @@
-import { ContextService } from '@acme/nest-context';
+import { ContextService, isUuid } from '@acme/nest-context';
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { SKIP_TENANCY } from './skip-tenancy.decorator';
-import { TENANCY_MODULE_OPTIONS } from './tenancy.module-definition';
-import type { TenancyModuleOptions, TenancyRequest } from './tenancy.options';
-import { isUsableUserId, UUID } from './request-input';
+import { isUsableUserId } from './request-input';
+import { RESOLVED_TENANCY_OPTIONS, type ResolvedTenancyOptions } from './resolve-tenancy-options';
+import type { TenancyRequest } from './tenancy.options';
 import { UserInvalidException, WorkspaceInvalidException, WorkspaceNotFoundException, WorkspaceRequiredException } from './tenancy.errors';
 
 /**
@@ -16,17 +16,11 @@ import { UserInvalidException, WorkspaceInvalidException, WorkspaceNotFoundExcep
  */
 @Injectable()
 export class TenancyGuard implements CanActivate {
-  private readonly workspaceClaim: string;
-  private readonly userIdClaim: string;
-
   constructor(
-    @Inject(TENANCY_MODULE_OPTIONS) private readonly options: TenancyModuleOptions,
+    @Inject(RESOLVED_TENANCY_OPTIONS) private readonly options: ResolvedTenancyOptions,
     private readonly reflector: Reflector,
     private readonly context: ContextService,
-  ) {
-    this.workspaceClaim = options.workspaceClaim ?? 'workspace_id';
-    this.userIdClaim = options.userIdClaim ?? 'sub';
-  }
+  ) {}
 
   async canActivate(execution: ExecutionContext): Promise<boolean> {
     if (execution.getType() !== 'http') return true;
@@ -34,14 +28,14 @@ export class TenancyGuard implements CanActivate {
       return true;
     }
     const request = execution.switchToHttp().getRequest<TenancyRequest>();
-    const resolved = this.options.resolveWorkspace ? await this.options.resolveWorkspace(request) : request.user?.[this.workspaceClaim];
+    const resolved = await this.options.resolveWorkspace(request);
     if (resolved === undefined || resolved === null || resolved === '') throw new WorkspaceRequiredException();
-    if (typeof resolved !== 'string' || !UUID.test(resolved)) throw new WorkspaceInvalidException();
+    if (!isUuid(resolved)) throw new WorkspaceInvalidException();
     // One spelling per workspace: ids from the database are lower case, and so are cache keys,
     // ability keys and audit entries built from the context.
     const workspaceId = resolved.toLowerCase();
 
-    const actorId = this.actorIdOf(request.user?.[this.userIdClaim]);
+    const actorId = this.actorIdOf(request.user?.[this.options.userIdClaim]);
     if (this.options.isMember && !(await this.options.isMember({ userId: actorId, workspaceId, request }))) {
       throw new WorkspaceNotFoundException();
     }

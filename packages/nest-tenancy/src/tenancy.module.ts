@@ -1,42 +1,42 @@
 import { ContextModule } from '@acme/nest-context';
 import { Inject, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { is } from 'drizzle-orm';
-import { PgTable } from 'drizzle-orm/pg-core';
+import { RESOLVED_TENANCY_OPTIONS, resolveTenancyOptions, type ResolvedTenancyOptions } from './resolve-tenancy-options';
 import { checkRlsPosture } from './rls-posture';
 import { TENANCY_MODULE_OPTIONS, TENANCY_OPTIONS_TYPE, ConfigurableTenancyModule } from './tenancy.module-definition';
-import type { TenancyModuleOptions } from './tenancy.options';
 import { TenancyGuard } from './tenancy.guard';
 import { Tenancy } from './tenancy.service';
 import { TenantDb } from './tenant-db';
-import { tenantColumnOf } from './tenant-table';
 import { TenantTransactionInterceptor } from './tenant-transaction.interceptor';
-import { validateTenancyOptions } from './validate-tenancy-options';
 
 /**
  * Workspace isolation for the app: provides `TenantDb` (the scoped Drizzle database),
  * `Tenancy` (jobs, escape hatch) and `TenancyGuard`; with `rls: true` it runs each request in
- * a transaction that sets the workspace and checks the database posture at startup.
+ * a transaction that sets the workspace and checks the database posture at startup. The app
+ * imports `ContextModule.forRoot()` itself; bootstrap fails with `CONTEXT_NOT_CONFIGURED` when
+ * it does not.
  */
 @Module({
-  imports: [ContextModule.forRoot()],
+  imports: [ContextModule.forFeature()],
   providers: [
+    { provide: RESOLVED_TENANCY_OPTIONS, useFactory: resolveTenancyOptions, inject: [TENANCY_MODULE_OPTIONS] },
     {
       provide: TenantDb,
-      inject: [TENANCY_MODULE_OPTIONS],
-      useFactory: (options: TenancyModuleOptions) =>
-        new TenantDb(options.db, { rls: options.rls, tenantColumn: options.tenantColumn, rlsSetting: options.rlsSetting }),
+      inject: [RESOLVED_TENANCY_OPTIONS],
+      useFactory: (options: ResolvedTenancyOptions) => new TenantDb(options.db, options),
     },
     Tenancy,
     TenancyGuard,
     { provide: APP_INTERCEPTOR, useClass: TenantTransactionInterceptor },
   ],
-  exports: [TenantDb, Tenancy, TenancyGuard, TENANCY_MODULE_OPTIONS],
+  // The resolved options too: an app's `{ provide: APP_GUARD, useClass: TenancyGuard }` is built in the app's module.
+  exports: [TenantDb, Tenancy, TenancyGuard, TENANCY_MODULE_OPTIONS, RESOLVED_TENANCY_OPTIONS],
 })
 export class TenancyModule extends ConfigurableTenancyModule implements OnApplicationBootstrap {
-  constructor(@Inject(TENANCY_MODULE_OPTIONS) private readonly options: TenancyModuleOptions) {
+  // Asks for the resolved options so that invalid ones fail bootstrap (a `TenancyOptionsError`
+  // naming the option), whatever else the app injects.
+  constructor(@Inject(RESOLVED_TENANCY_OPTIONS) private readonly options: ResolvedTenancyOptions) {
     super();
-    validateTenancyOptions(options);
   }
 
   static override forRoot(options: typeof TENANCY_OPTIONS_TYPE) {
@@ -44,15 +44,7 @@ export class TenancyModule extends ConfigurableTenancyModule implements OnApplic
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.options.rls || this.options.checkPosture === false) return;
-    await checkRlsPosture(this.options.db, this.tenantTables());
-  }
-
-  private tenantTables(): PgTable[] {
-    if (this.options.tables) return this.options.tables;
-    const schema = (this.options.db as unknown as { _: { fullSchema?: Record<string, unknown> } })._.fullSchema ?? {};
-    return Object.values(schema).filter(
-      (value): value is PgTable => is(value, PgTable) && tenantColumnOf(value, this.options.tenantColumn) !== null,
-    );
+    if (!this.options.rls || !this.options.checkPosture) return;
+    await checkRlsPosture(this.options.db, [...this.options.tables]);
   }
 }

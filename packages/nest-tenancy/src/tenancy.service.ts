@@ -1,17 +1,20 @@
 import { ContextService, type Actor } from '@acme/nest-context';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { PgDatabase } from 'drizzle-orm/pg-core';
-import { TENANCY_MODULE_OPTIONS } from './tenancy.module-definition';
-import type { TenancyModuleOptions } from './tenancy.options';
+import { RESOLVED_TENANCY_OPTIONS, type ResolvedTenancyOptions } from './resolve-tenancy-options';
+import { TenancyArgumentError } from './tenancy.errors';
 import { TenantDb } from './tenant-db';
 
-/** Workspace scoping outside HTTP requests: jobs, crons, scripts. */
+/**
+ * Workspace scoping outside HTTP requests: jobs, crons, scripts. An injectable provider of
+ * `TenancyModule` (inject it: `constructor(private readonly tenancy: Tenancy)`), not a static API.
+ */
 @Injectable()
 export class Tenancy {
   private readonly logger = new Logger('Tenancy');
 
   constructor(
-    @Inject(TENANCY_MODULE_OPTIONS) private readonly options: TenancyModuleOptions,
+    @Inject(RESOLVED_TENANCY_OPTIONS) private readonly options: ResolvedTenancyOptions,
     private readonly db: TenantDb,
     private readonly context: ContextService,
   ) {}
@@ -34,9 +37,13 @@ export class Tenancy {
    * every time, so each use is visible in logs and easy to grep for.
    */
   withoutTenant<T>(reason: string, fn: (db: PgDatabase<any, any, any>) => T): T {
-    if (!reason.trim()) throw new Error('Tenancy.withoutTenant needs a reason: it is logged with every use.');
+    if (typeof reason !== 'string' || !reason.trim()) {
+      throw new TenancyArgumentError(
+        'Tenancy.withoutTenant(reason, fn) needs a reason: it is logged with every use. Pass a short label such as "nightly-digest".',
+      );
+    }
     const context = this.context.get();
     this.logger.warn({ msg: 'withoutTenant', reason, requestId: context?.requestId, actor: context?.actor });
-    return fn(this.options.systemDb ?? this.options.db);
+    return fn(this.options.systemDb);
   }
 }

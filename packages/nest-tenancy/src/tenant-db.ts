@@ -1,22 +1,23 @@
-import { ContextService, runInCommitScope } from '@acme/nest-context';
+import { ContextService, isUuid, runInCommitScope } from '@acme/nest-context';
 import { and, eq, getTableName, TransactionRollbackError, type SQL } from 'drizzle-orm';
 import type { NodePgQueryResultHKT } from 'drizzle-orm/node-postgres';
 import {
   getTableConfig,
-  PgDatabase,
   type PgColumn,
+  type PgDatabase,
   type PgQueryResultHKT,
   type PgTable,
   type PgTransactionConfig,
 } from 'drizzle-orm/pg-core';
-import { canOpenInOneRoundTrip, runNodePgUnitOfWork } from './node-pg-unit-of-work';
-import { DEFAULT_RLS_SETTING, setWorkspaceSql } from './rls';
-import { isStorableText, UUID } from './request-input';
+import { dialectOf, keyKindOf, rebuildDatabase, refuseNamedPrepare } from './drizzle-internals';
+import { oneRoundTripPool, runNodePgUnitOfWork } from './node-pg-unit-of-work';
+import { resolveTenantDbOptions } from './resolve-tenancy-options';
+import { setWorkspaceSql } from './rls';
+import { isStorableText } from './request-input';
 import { TenantContextMissingError, TenantNotFoundException, UnscopableQueryError } from './tenancy.errors';
 import { createTenantDialect } from './tenant-dialect';
-import { DEFAULT_TENANT_COLUMN, tenantColumnOf } from './tenant-table';
+import { tenantColumnOf } from './tenant-table';
 import { activeUnitOfWork, runUnitOfWork } from './unit-of-work';
-import { unpreparedSession } from './unprepared-session';
 
 type AnyDatabase = PgDatabase<any, any, any>;
 
@@ -35,18 +36,6 @@ export interface TenantDbOptions {
   rlsSetting?: string;
 }
 
-// The integer column types of drizzle pg-core and the values Postgres accepts in each.
-const INTEGER_RANGES: Record<string, bigint> = {
-  PgSmallInt: 32_767n,
-  PgSmallSerial: 32_767n,
-  PgInteger: 2_147_483_647n,
-  PgSerial: 2_147_483_647n,
-  PgBigInt53: 9_223_372_036_854_775_807n,
-  PgBigSerial53: 9_223_372_036_854_775_807n,
-  PgBigInt64: 9_223_372_036_854_775_807n,
-  PgBigSerial64: 9_223_372_036_854_775_807n,
-};
-
 /**
  * Whether `id` can be a value of `column` at all. One that cannot (a malformed UUID, a
  * non-integer or out-of-range number for an integer key, text with NUL or an unpaired
@@ -54,13 +43,13 @@ const INTEGER_RANGES: Record<string, bigint> = {
  */
 function canBeKeyOf(column: PgColumn, id: unknown): boolean {
   if (typeof id !== 'string' && typeof id !== 'number') return false;
-  if (column.columnType === 'PgUUID') return typeof id === 'string' && UUID.test(id);
-  const max = INTEGER_RANGES[column.columnType];
-  if (max !== undefined) {
+  const key = keyKindOf(column);
+  if (key.kind === 'uuid') return isUuid(id);
+  if (key.kind === 'integer') {
     const digits = typeof id === 'number' ? (Number.isSafeInteger(id) ? String(id) : null) : /^-?\d{1,20}$/.exec(id)?.[0];
     if (!digits) return false;
     const value = BigInt(digits);
-    return value <= max && value >= -max - 1n;
+    return value <= key.max && value >= -key.max - 1n;
   }
   return typeof id === 'number' ? Number.isFinite(id) : isStorableText(id);
 }
@@ -78,6 +67,7 @@ export class TenantDb<
   private readonly context = new ContextService();
   private readonly scopedFor = new WeakMap<object, AnyDatabase>();
   private readonly dialect;
+  /** Whether queries run in RLS units of work (`TenantDbOptions.rls`). */
   readonly rls: boolean;
   private readonly rlsSetting: string;
   private readonly tenantColumn: string;
@@ -86,14 +76,8 @@ export class TenantDb<
     private readonly root: PgDatabase<TQueryResult, TSchema, any>,
     options: TenantDbOptions = {},
   ) {
-    this.rls = options.rls ?? false;
-    this.rlsSetting = options.rlsSetting ?? DEFAULT_RLS_SETTING;
-    this.tenantColumn = options.tenantColumn ?? DEFAULT_TENANT_COLUMN;
-    this.dialect = createTenantDialect(
-      (root as unknown as { dialect: never }).dialect,
-      (operation) => this.workspaceId(operation),
-      this.tenantColumn,
-    );
+    ({ rls: this.rls, rlsSetting: this.rlsSetting, tenantColumn: this.tenantColumn } = resolveTenantDbOptions(options));
+    this.dialect = createTenantDialect(dialectOf(root), (operation) => this.workspaceId(operation), this.tenantColumn);
   }
 
   /** The current workspace id; throws `TenantContextMissingError` when there is none (fail closed). */
@@ -180,9 +164,8 @@ export class TenantDb<
     // A commit scope, so that work deferred with nest-context's afterCommit (audit entries) waits
     // for this transaction's commit, or for the outer one's when this is a savepoint.
     return runInCommitScope(() => {
-      if (this.rls && !outer && canOpenInOneRoundTrip(this.root, workspaceId, this.rlsSetting, config)) {
-        return runNodePgUnitOfWork(this.root, workspaceId, this.rlsSetting, open);
-      }
+      const pool = this.rls && !outer ? oneRoundTripPool(this.root, workspaceId, config) : undefined;
+      if (pool) return runNodePgUnitOfWork(pool, workspaceId, this.rlsSetting, open);
       const executor = (outer?.tx ?? this.root) as AnyDatabase;
       return executor.transaction(async (tx) => {
         if (this.rls && !outer) await tx.execute(setWorkspaceSql(workspaceId, this.rlsSetting));
@@ -229,8 +212,7 @@ export class TenantDb<
     const executor = (unit?.tx ?? this.root) as AnyDatabase;
     let scoped = this.scopedFor.get(executor);
     if (!scoped) {
-      const { session, _: schema } = executor as unknown as { session: never; _: never };
-      scoped = new PgDatabase(this.dialect, unpreparedSession(session), schema);
+      scoped = rebuildDatabase(executor, this.dialect, (session) => refuseNamedPrepare(session, refusePrepare));
       this.scopedFor.set(executor, scoped);
     }
     return scoped;
@@ -251,6 +233,15 @@ export class TenantDb<
     return column;
   }
 }
+
+/**
+ * `.prepare(name)` builds the SQL once, with the workspace of that moment bound into it, and
+ * every later `execute()` would serve that workspace's rows to whichever workspace runs it.
+ */
+const refusePrepare = (name: string) =>
+  new UnscopableQueryError(
+    `prepare("${name}") would bind the current workspace into the statement for good; run the query without prepare(), or prepare it on a database scoped by hand.`,
+  );
 
 /**
  * Scopes a Drizzle node-postgres (or any pg-core) database to the current workspace, outside

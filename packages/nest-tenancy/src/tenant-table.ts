@@ -1,10 +1,10 @@
 import { getTableColumns, is, Table, type Column } from 'drizzle-orm';
+import { markTable, tableMark } from './drizzle-internals';
 
 /** Database name of the column that marks a tenant table, unless a table says otherwise. */
 export const DEFAULT_TENANT_COLUMN = 'workspace_id';
 
-// Stored on the table object itself (not in a WeakMap) so `alias()` proxies, which pass
-// unknown keys through to the table, carry the declaration too.
+// A mark on the table object itself, so that `alias()`es of it carry the declaration too.
 const DECLARED_COLUMN = Symbol.for('@acme/nest-tenancy:tenant-column');
 
 /**
@@ -15,7 +15,7 @@ const DECLARED_COLUMN = Symbol.for('@acme/nest-tenancy:tenant-column');
  * @example tenantTable(invoices, 'tenant_id'); tenantTable(workspaceMembers, null);
  */
 export function tenantTable<T extends Table>(table: T, columnName: string | null): T {
-  Object.defineProperty(table, DECLARED_COLUMN, { value: columnName, enumerable: false, configurable: true });
+  markTable(table, DECLARED_COLUMN, columnName);
   return table;
 }
 
@@ -36,7 +36,7 @@ export function tenantColumnOf(source: unknown, defaultColumn = DEFAULT_TENANT_C
   if (!is(source, Table)) return null;
   const cached = resolved.get(source);
   if (cached !== undefined) return cached;
-  const declared = (source as unknown as Record<symbol, string | null | undefined>)[DECLARED_COLUMN];
+  const declared = tableMark(source, DECLARED_COLUMN) as string | null | undefined;
   const name = declared === undefined ? defaultColumn : declared;
   let found: TenantColumn | null = null;
   if (name !== null) {

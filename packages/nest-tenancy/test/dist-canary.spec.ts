@@ -1,3 +1,4 @@
+import { ContextModule } from '@acme/nest-context';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createRequire } from 'node:module';
@@ -27,7 +28,7 @@ describeBuiltDist('built dist keeps decorator metadata', [distEsm, distCjs], () 
   ])('the %s build boots and injects by type', async (_format, load) => {
     const dist = await load();
     expect(Reflect.getMetadata('design:paramtypes', dist.Tenancy)?.[1]).toBe(dist.TenantDb);
-    @Module({ imports: [dist.TenancyModule.forRoot({ db: fixture.app })] })
+    @Module({ imports: [ContextModule.forRoot(), dist.TenancyModule.forRoot({ db: fixture.app })] })
     class AppModule {}
     const app = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
     try {

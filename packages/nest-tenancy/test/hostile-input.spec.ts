@@ -1,3 +1,4 @@
+import { ContextModule } from '@acme/nest-context';
 // Hostile input is normal input: whatever a client puts in the header, path, token or body that
 // tenancy reads (the workspace id, the user id, an id for findOneOrThrow) is answered with a 4xx
 // and a stable code before it reaches Postgres, never with a 500 from the database.
@@ -105,6 +106,7 @@ describe.each(HTTP_ADAPTERS)('hostile input to tenancy (%s)', (adapter) => {
     }
     @Module({
       imports: [
+        ContextModule.forRoot(),
         TenancyModule.forRoot({
           db: fixture.app,
           rls: true,

@@ -1,3 +1,4 @@
+import { ContextModule } from '@acme/nest-context';
 import {
   Body,
   Controller,
@@ -95,6 +96,7 @@ describe.each(HTTP_ADAPTERS.flatMap((adapter) => [false, true].map((rls) => ({ a
       fixture = await createTenancyFixture();
       @Module({
         imports: [
+          ContextModule.forRoot(),
           TenancyModule.forRoot({
             db: rls ? fixture.app : fixture.admin,
             rls,
@@ -188,6 +190,7 @@ describe.each(HTTP_ADAPTERS)('tenancy with a custom resolveWorkspace, via forRoo
     fixture = await createTenancyFixture();
     @Module({
       imports: [
+        ContextModule.forRoot(),
         TenancyModule.forRootAsync({
           useFactory: async () => ({
             db: fixture.app,

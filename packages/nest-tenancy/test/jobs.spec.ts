@@ -1,4 +1,4 @@
-import { ContextService } from '@acme/nest-context';
+import { ContextModule, ContextService } from '@acme/nest-context';
 import { Logger, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -14,7 +14,7 @@ describe.each([false, true])('work outside HTTP requests (rls: %s)', (rls) => {
 
   beforeAll(async () => {
     fixture = await createTenancyFixture();
-    @Module({ imports: [TenancyModule.forRoot({ db: rls ? fixture.app : fixture.admin, rls, systemDb: fixture.admin })] })
+    @Module({ imports: [ContextModule.forRoot(), TenancyModule.forRoot({ db: rls ? fixture.app : fixture.admin, rls, systemDb: fixture.admin })] })
     class WorkerModule {}
     const moduleRef = await Test.createTestingModule({ imports: [WorkerModule] }).compile();
     const app = await moduleRef.createNestApplication({ logger: false }).init();

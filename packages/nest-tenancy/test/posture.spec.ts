@@ -1,3 +1,4 @@
+import { ContextModule } from '@acme/nest-context';
 import { Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { integer, pgTable, uuid } from 'drizzle-orm/pg-core';
@@ -94,14 +95,14 @@ describe('RLS posture check', () => {
   });
 
   it('TenancyModule with rls: true refuses to start on a bad posture, and starts on a good one', async () => {
-    @Module({ imports: [TenancyModule.forRoot({ db: fixture.admin, rls: true })] })
+    @Module({ imports: [ContextModule.forRoot(), TenancyModule.forRoot({ db: fixture.admin, rls: true })] })
     class BadApp {}
     const bad = await Test.createTestingModule({ imports: [BadApp] }).compile();
     await expect(bad.createNestApplication({ logger: false }).init()).rejects.toBeInstanceOf(RlsPostureError);
 
     // The default table list comes from the Drizzle schema: companies and contacts have the
     // column, memberships is declared out of tenancy, workspaces has none.
-    @Module({ imports: [TenancyModule.forRoot({ db: fixture.app, rls: true })] })
+    @Module({ imports: [ContextModule.forRoot(), TenancyModule.forRoot({ db: fixture.app, rls: true })] })
     class GoodApp {}
     const good = await Test.createTestingModule({ imports: [GoodApp] }).compile();
     const app = good.createNestApplication({ logger: false });
@@ -112,7 +113,7 @@ describe('RLS posture check', () => {
   it('refuses when there is no tenant table to check (a Drizzle database without its schema)', async () => {
     const schemaless = drizzle(new pg.Pool({ connectionString: fixture.appUrl, max: 1 }));
     try {
-      @Module({ imports: [TenancyModule.forRoot({ db: schemaless, rls: true })] })
+      @Module({ imports: [ContextModule.forRoot(), TenancyModule.forRoot({ db: schemaless, rls: true })] })
       class App {}
       const moduleRef = await Test.createTestingModule({ imports: [App] }).compile();
       const error = await moduleRef.createNestApplication({ logger: false }).init().catch((e: unknown) => e);

@@ -41,6 +41,20 @@ describe('RLS unit of work on a node-postgres pool', () => {
     expect(rows.map((r) => [r.name, r.workspaceId])).toEqual([['Acme', WS_A]]);
   });
 
+  it('quotes the workspace id into that statement (pg escapeLiteral), never splices it', async () => {
+    // Runs in a workspace no UUID policy can match: Postgres must see the whole id as one
+    // value (and refuse it as a uuid in the policy), not as SQL.
+    const hostile = "a'; select pg_sleep(5); --";
+    const error = await inWorkspace(hostile, () => db.transaction(() => db.select().from(companies))).catch((e: unknown) => e);
+    expect(statements[0]).toBe(`begin; select set_config('app.workspace_id', 'a''; select pg_sleep(5); --', true)`);
+    expect(error).toMatchObject({ cause: expect.objectContaining({ code: '22P02' }) }); // invalid input syntax for type uuid
+    expect(statements.at(-1)).toBe('rollback');
+    // A workspace id that cannot travel as text (NUL) takes the parameterised path instead.
+    statements = [];
+    await inWorkspace('a\u0000b', () => db.transaction(() => db.select().from(companies))).catch(() => undefined);
+    expect(statements[0]).toBe('begin');
+  });
+
   it('a connection lost while the unit of work holds it fails that request only: no crash, and the pool serves the next', async () => {
     const lost = inWorkspace(WS_A, () =>
       db.transaction(async () => {
