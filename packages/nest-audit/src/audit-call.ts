@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { defineContextSlot } from '@acme/nest-context';
 
 /** What code inside an audited call adds to its entry with `AuditService.describe`. */
 export interface AuditDescription {
@@ -8,16 +8,13 @@ export interface AuditDescription {
   metadata?: Record<string, unknown>;
 }
 
-// One storage per process even with two copies of the package (ESM and CJS).
-const KEY = Symbol.for('@acme/nest-audit:call');
-const registry = globalThis as unknown as Record<symbol, AsyncLocalStorage<AuditDescription> | undefined>;
-const storage = (registry[KEY] ??= new AsyncLocalStorage<AuditDescription>());
+const auditCall = defineContextSlot<AuditDescription>('@acme/nest-audit:call');
 
 export function runAuditedCall<T>(description: AuditDescription, fn: () => T): T {
-  return storage.run(description, fn);
+  return auditCall.run(description, fn);
 }
 
 /** The description of the innermost audited call in progress, if any. */
 export function currentAuditCall(): AuditDescription | undefined {
-  return storage.getStore();
+  return auditCall.get();
 }

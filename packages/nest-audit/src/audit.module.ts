@@ -18,7 +18,7 @@ import { validateAuditOptions } from './validate-audit-options';
  * from @acme/nest-casl. Works on its own; shares the request context with the other packages.
  */
 @Module({
-  imports: [ContextModule.forRoot(), DiscoveryModule],
+  imports: [ContextModule.forFeature(), DiscoveryModule],
   providers: [AuditPipeline, AuditService, AuditExplorer, AuditDenials, AuditQueryService],
   exports: [AuditService, AuditQueryService],
 })

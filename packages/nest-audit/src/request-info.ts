@@ -1,13 +1,21 @@
-import { ClsServiceManager } from 'nestjs-cls';
+import { defineContextSlot } from '@acme/nest-context';
 import type { IncomingMessage } from 'node:http';
-
-const REQUEST_INFO = Symbol.for('@acme/nest-audit:request-info');
-const FAILURE_RECORDED = Symbol.for('@acme/nest-audit:failure-recorded');
 
 export interface RequestInfo {
   ip: string | null;
   userAgent: string | null;
 }
+
+/**
+ * What this package keeps per HTTP request: the client's ip and user agent, and whether the
+ * request already has a 'Failure' entry. One mutable object, so a failure noted inside a nested
+ * scope (an audited call, a transaction) is seen by the request's end.
+ */
+interface AuditRequestState extends RequestInfo {
+  failureRecorded: boolean;
+}
+
+const requestState = defineContextSlot<AuditRequestState>('@acme/nest-audit:request');
 
 /** What the request tells about the client, from Express (`req.ip`, trust-proxy aware) or Fastify's raw request. */
 export function requestInfoOf(req: IncomingMessage & { ip?: string }): RequestInfo {
@@ -15,29 +23,23 @@ export function requestInfoOf(req: IncomingMessage & { ip?: string }): RequestIn
   return { ip: req.ip ?? req.socket?.remoteAddress ?? null, userAgent: typeof agent === 'string' ? agent.slice(0, 512) : null };
 }
 
-/** Runs `next` with the request info in the CLS store (opening one when no other middleware did). */
+/** Runs `next` with the request info in the request context (opening a scope when none is open yet). */
 export function withRequestInfo(info: RequestInfo, next: () => void): void {
-  const cls = ClsServiceManager.getClsService();
-  const store = () => {
-    cls.set(REQUEST_INFO, info);
-    next();
-  };
-  if (cls.isActive()) store();
-  else cls.run(store);
+  const state: AuditRequestState = { ...info, failureRecorded: false };
+  if (!requestState.set(state)) requestState.run(state, next);
+  else next();
 }
 
 export function currentRequestInfo(): RequestInfo | undefined {
-  const cls = ClsServiceManager.getClsService();
-  return cls.isActive() ? (cls.get(REQUEST_INFO) as RequestInfo | undefined) : undefined;
+  return requestState.get();
 }
 
 /** Notes that this request already has a 'Failure' entry (so a 403 it ends with is not recorded twice). */
 export function noteFailureRecorded(): void {
-  const cls = ClsServiceManager.getClsService();
-  if (cls.isActive()) cls.set(FAILURE_RECORDED, true);
+  const state = requestState.get();
+  if (state) state.failureRecorded = true;
 }
 
 export function failureRecorded(): boolean {
-  const cls = ClsServiceManager.getClsService();
-  return cls.isActive() && cls.get(FAILURE_RECORDED) === true;
+  return requestState.get()?.failureRecorded === true;
 }

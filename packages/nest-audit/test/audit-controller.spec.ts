@@ -1,4 +1,4 @@
-import { ContextService } from '@acme/nest-context';
+import { ContextService, ContextModule } from '@acme/nest-context';
 import { bearer, claimsFromBearer, HTTP_ADAPTERS, startHttpApp, type HttpTestApp } from '@acme/nest-testing';
 import { Injectable, Module, SetMetadata, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { APP_GUARD, Reflector } from '@nestjs/core';
@@ -40,7 +40,7 @@ describe.each(HTTP_ADAPTERS)('mounted audit controller (%s)', (adapter) => {
     fixture = await createAuditFixture();
     @Module({
       imports: [
-        AuditModule.forRootAsync({
+        ContextModule.forRoot(), AuditModule.forRootAsync({
           useFactory: () => ({ database: { pool: fixture.pool }, batch: { maxWaitMs: 1 } }),
           controller: { path: 'audit-log', decorators: [SetMetadata(NEEDS_AUDITOR, true), UseGuards(AuditorGuard)] },
         }),
@@ -165,7 +165,7 @@ describe.each(HTTP_ADAPTERS)('mounted audit controller (%s)', (adapter) => {
 describe('without the controller option', () => {
   it('mounts no route', async () => {
     const fixture = await createAuditFixture();
-    @Module({ imports: [AuditModule.forRoot({ database: { pool: fixture.pool } })] })
+    @Module({ imports: [ContextModule.forRoot(), AuditModule.forRoot({ database: { pool: fixture.pool } })] })
     class AppModule {}
     const http = await startHttpApp(AppModule, 'express');
     try {

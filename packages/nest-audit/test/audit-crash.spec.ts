@@ -1,4 +1,4 @@
-import { ContextService } from '@acme/nest-context';
+import { ContextService, ContextModule } from '@acme/nest-context';
 import { createRedisNamespace } from '@acme/nest-testing';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -38,7 +38,7 @@ describe('a worker killed mid-batch', () => {
     const queue = { connection: redisUrl, prefix, lockDurationMs: 1_000, redeliverAfterMs: 600_000 };
     const spoolDir = await mkdtemp(join(tmpdir(), 'audit-crash-'));
 
-    @Module({ imports: [AuditModule.forRoot({ database: { pool: fixture.pool }, spoolDir, queue: { ...queue, consumer: false }, batch: { maxWaitMs: 1 } })] })
+    @Module({ imports: [ContextModule.forRoot(), AuditModule.forRoot({ database: { pool: fixture.pool }, spoolDir, queue: { ...queue, consumer: false }, batch: { maxWaitMs: 1 } })] })
     class ApiModule {}
     const api = await NestFactory.createApplicationContext(ApiModule, { logger: false, abortOnError: false });
     const events = new QueueEvents('audit-write', { connection: connectionOf(redisUrl), prefix });
@@ -86,7 +86,7 @@ describe('a worker killed mid-batch', () => {
       await blocker.query('ROLLBACK');
       expect((await fixture.rows()).length).toBe(0); // the killed worker wrote nothing
 
-      @Module({ imports: [AuditModule.forRoot({ database: { pool: fixture.pool }, spoolDir, queue: { ...queue, maxStalledCount } })] })
+      @Module({ imports: [ContextModule.forRoot(), AuditModule.forRoot({ database: { pool: fixture.pool }, spoolDir, queue: { ...queue, maxStalledCount } })] })
       class WorkerModule {}
       next = await NestFactory.createApplicationContext(WorkerModule, { logger: false, abortOnError: false });
       return await Promise.race([

@@ -1,4 +1,4 @@
-import { ContextService } from '@acme/nest-context';
+import { ContextService, ContextModule } from '@acme/nest-context';
 import { HTTP_ADAPTERS, startHttpApp, type HttpTestApp } from '@acme/nest-testing';
 import {
   Body,
@@ -106,7 +106,7 @@ describe.each(HTTP_ADAPTERS)('@Audit on provider methods (%s)', (adapter) => {
   beforeAll(async () => {
     fixture = await createAuditFixture();
     @Module({
-      imports: [AuditModule.forRoot({ database: { pool: fixture.pool }, batch: { maxWaitMs: 1 } })],
+      imports: [ContextModule.forRoot(), AuditModule.forRoot({ database: { pool: fixture.pool }, batch: { maxWaitMs: 1 } })],
       controllers: [DealsController],
       providers: [DealsService, ReminderProcessor, { provide: APP_GUARD, useClass: WorkspaceGuard }],
     })
@@ -210,7 +210,7 @@ describe('@Audit misuse', () => {
       create() {}
     }
     @Module({
-      imports: [AuditModule.forRoot({ database: { connectionString: 'postgres://nobody@127.0.0.1:1/none' } })],
+      imports: [ContextModule.forRoot(), AuditModule.forRoot({ database: { connectionString: 'postgres://nobody@127.0.0.1:1/none' } })],
       controllers: [WrongController],
     })
     class WrongModule {}

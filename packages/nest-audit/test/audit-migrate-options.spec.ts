@@ -1,3 +1,4 @@
+import { ContextModule } from '@acme/nest-context';
 import { createTestDatabase, type TestDatabase } from '@acme/nest-testing';
 import { Module, type INestApplicationContext, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -15,7 +16,7 @@ const utcDay = (at: number) => new Date(Math.floor(at / DAY) * DAY);
 async function boot(options: AuditModuleOptions): Promise<{ app: INestApplicationContext; warnings: string[] }> {
   const warnings: string[] = [];
   const logger: LoggerService = { log() {}, error() {}, debug() {}, verbose() {}, warn: (message: unknown) => void warnings.push(String(message)) };
-  @Module({ imports: [AuditModule.forRoot(options)] })
+  @Module({ imports: [ContextModule.forRoot(), AuditModule.forRoot(options)] })
   class AppModule {}
   const app = await NestFactory.createApplicationContext(AppModule, { logger, abortOnError: false });
   return { app, warnings };

@@ -1,4 +1,4 @@
-import { ContextService } from '@acme/nest-context';
+import { ContextService, ContextModule } from '@acme/nest-context';
 import { HTTP_ADAPTERS, startHttpApp } from '@acme/nest-testing';
 import { Controller, Delete, ForbiddenException, Injectable, Module, Post, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
@@ -19,7 +19,7 @@ describe('outbox and denials', () => {
   beforeEach(() => fixture.pool.query('DELETE FROM audit_log'));
 
   it('outbox: an entry written in the caller’s transaction exists only if the transaction commits', async () => {
-    @Module({ imports: [AuditModule.forRoot({ database: { pool: fixture.pool } })] })
+    @Module({ imports: [ContextModule.forRoot(), AuditModule.forRoot({ database: { pool: fixture.pool } })] })
     class AppModule {}
     const app = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
     const audit = app.get(AuditService);
@@ -63,7 +63,7 @@ describe('outbox and denials', () => {
     }
     @Module({
       imports: [
-        AuditModule.forRoot({ database: { pool: fixture.pool }, batch: { maxWaitMs: 1 } }),
+        ContextModule.forRoot(), AuditModule.forRoot({ database: { pool: fixture.pool }, batch: { maxWaitMs: 1 } }),
         CaslModule.forRoot({ abilities: defineAbilities<'Deal', 'Viewer'>({ Viewer: ({ can }) => can('Read', 'Deal') }) }),
       ],
       controllers: [DealsController],
@@ -131,7 +131,7 @@ describe('outbox and denials', () => {
     }
     @Module({
       imports: [
-        AuditModule.forRoot({ database: { pool: fixture.pool }, batch: { maxWaitMs: 1 } }),
+        ContextModule.forRoot(), AuditModule.forRoot({ database: { pool: fixture.pool }, batch: { maxWaitMs: 1 } }),
         CaslModule.forRoot({ abilities: defineAbilities<'Deal', 'Viewer'>({ Viewer: ({ can }) => can('Read', 'Deal') }) }),
       ],
       controllers: [DealsController],
@@ -197,7 +197,7 @@ describe('outbox and denials', () => {
       }
     }
     @Module({
-      imports: [AuditModule.forRoot({ database: { pool: fixture.pool }, batch: { maxWaitMs: 1 }, recordForbiddenResponses: false })],
+      imports: [ContextModule.forRoot(), AuditModule.forRoot({ database: { pool: fixture.pool }, batch: { maxWaitMs: 1 }, recordForbiddenResponses: false })],
       controllers: [DealsController],
       providers: [{ provide: APP_GUARD, useClass: NoGuard }],
     })

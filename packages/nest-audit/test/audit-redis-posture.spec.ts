@@ -1,3 +1,4 @@
+import { ContextModule } from '@acme/nest-context';
 import { freePort } from '@acme/nest-testing';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -9,7 +10,7 @@ import { createAuditFixture, type AuditFixture } from './support/audit-fixture';
 import { startRestartableRedis, type RestartableRedis } from './support/redis-server';
 
 async function boot(options: AuditModuleOptions) {
-  @Module({ imports: [AuditModule.forRoot(options)] })
+  @Module({ imports: [ContextModule.forRoot(), AuditModule.forRoot(options)] })
   class AppModule {}
   return NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
 }

@@ -1,4 +1,4 @@
-import { ContextService } from '@acme/nest-context';
+import { ContextService, ContextModule } from '@acme/nest-context';
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ describe('entries dated outside the created partitions, through the module (Post
 
   beforeAll(async () => {
     fixture = await createAuditFixture();
-    @Module({ imports: [AuditModule.forRoot({ database: { pool: fixture.pool }, batch: { maxWaitMs: 1 } })] })
+    @Module({ imports: [ContextModule.forRoot(), AuditModule.forRoot({ database: { pool: fixture.pool }, batch: { maxWaitMs: 1 } })] })
     class AppModule {}
     app = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
   });

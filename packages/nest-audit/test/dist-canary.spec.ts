@@ -1,3 +1,4 @@
+import { ContextModule } from '@acme/nest-context';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createRequire } from 'node:module';
@@ -35,7 +36,7 @@ describeBuiltDist('built dist keeps decorator metadata', [distEsm, distCjs], () 
         return { id: format };
       }
     }
-    @Module({ imports: [dist.AuditModule.forRoot({ database: { pool: fixture.pool } })], providers: [PingService] })
+    @Module({ imports: [ContextModule.forRoot(), dist.AuditModule.forRoot({ database: { pool: fixture.pool } })], providers: [PingService] })
     class AppModule {}
     const app = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
     try {

@@ -1,4 +1,4 @@
-import { ContextService } from '@acme/nest-context';
+import { ContextService, ContextModule } from '@acme/nest-context';
 import { createRedisNamespace, createTestDatabase, type TestDatabase } from '@acme/nest-testing';
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -21,7 +21,7 @@ const WS_B = '0190a0b2-0000-7000-8000-0000000000b2';
 const OPTIONS = { chunkInterval: '1 day', compressAfter: '7 days', retainFor: '30 days' };
 
 async function boot(options: AuditModuleOptions): Promise<INestApplicationContext> {
-  @Module({ imports: [AuditModule.forRoot(options)] })
+  @Module({ imports: [ContextModule.forRoot(), AuditModule.forRoot(options)] })
   class AppModule {}
   return NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
 }

@@ -1,4 +1,4 @@
-import { ContextService } from '@acme/nest-context';
+import { ContextService, ContextModule } from '@acme/nest-context';
 import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Audit, AuditModule, AuditService, type AuditModuleOptions } from '@acme/nest-audit';
@@ -16,7 +16,7 @@ export class NotesService {
 
 /** An app with the audit module (and, unless `withNotes` is false, the notes service). */
 export async function bootAuditApp(options: AuditModuleOptions, withNotes = true): Promise<INestApplicationContext> {
-  @Module({ imports: [AuditModule.forRoot(options)], providers: withNotes ? [NotesService] : [] })
+  @Module({ imports: [ContextModule.forRoot(), AuditModule.forRoot(options)], providers: withNotes ? [NotesService] : [] })
   class AppModule {}
   return NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
 }
