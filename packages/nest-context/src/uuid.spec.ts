@@ -25,6 +25,7 @@ describe('isUuid', () => {
   it('accepts UUIDs of any version and case', () => {
     expect(isUuid(uuidv7())).toBe(true);
     expect(isUuid('0B3C8E2A-1F4D-4C5E-9A6B-7C8D9E0F1A2B')).toBe(true);
+    expect(isUuid('11111111-1111-1111-1111-111111111111')).toBe(true); // no RFC version: PostgreSQL still takes it
   });
 
   it.each([['not-a-uuid'], [''], ['0b3c8e2a-1f4d-4c5e-9a6b-7c8d9e0f1a2b\u0000'], [' 0b3c8e2a-1f4d-4c5e-9a6b-7c8d9e0f1a2b'], [42], [null], [undefined]])(
