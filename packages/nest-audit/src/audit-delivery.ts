@@ -1,10 +1,11 @@
+import { withTimeout } from '@acme/nest-context';
+import { AuditTimeoutError } from './audit.errors';
 import type { Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { batchId, batchOccurredAt, batchSize, type AuditBatchJob } from './audit-batch';
 import type { AuditMetrics } from './audit-metrics';
 import type { AuditSpool, SpoolSegment } from './audit-spool';
 import type { AuditWriter } from './audit-writer';
-import { withTimeout } from './with-timeout';
 
 /** A batch this process took and the table does not have yet. */
 interface Outstanding {
@@ -156,7 +157,7 @@ export class AuditDelivery {
     item.lastTry = Date.now();
     if (producer && !direct) {
       try {
-        await withTimeout(producer.add('batch', item.job, { jobId: item.id }), this.options.sendTimeoutMs);
+        await withTimeout(producer.add('batch', item.job, { jobId: item.id }), this.options.sendTimeoutMs, () => new AuditTimeoutError(this.options.sendTimeoutMs));
         item.sentAt = Date.now();
         return true;
       } catch (error) {

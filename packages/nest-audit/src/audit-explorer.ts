@@ -3,16 +3,13 @@ import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { runAuditedCall, type AuditDescription } from './audit-call';
 import { AUDIT_METADATA, type AuditOptions } from './audit.decorator';
 import { AuditService } from './audit.service';
+import { AuditError } from './audit.errors';
 
 const WRAPPED = Symbol.for('@acme/nest-audit:wrapped');
 
 /** Thrown at bootstrap when `@Audit` is somewhere it would not run. */
-export class AuditConfigurationError extends Error {
+export class AuditConfigurationError extends AuditError {
   readonly code = 'AUDIT_INVALID_USE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'AuditConfigurationError';
-  }
 }
 
 /**

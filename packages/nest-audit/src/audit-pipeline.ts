@@ -1,4 +1,5 @@
-import { assertRedisDurability } from '@acme/nest-context';
+import { assertRedisDurability, withTimeout } from '@acme/nest-context';
+import { AuditTimeoutError } from './audit.errors';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Queue, Worker } from 'bullmq';
 import { AuditBuffer } from './audit-buffer';
@@ -13,7 +14,6 @@ import { AuditWriter, type Queryable } from './audit-writer';
 import { AUDIT_MODULE_OPTIONS } from './audit.module-definition';
 import type { AuditModuleOptions, AuditQueueOptions } from './audit.options';
 import { prepareAuditStorage } from './audit-storage-setup';
-import { withTimeout } from './with-timeout';
 import pg from 'pg';
 
 /** How often the pipeline reconciles (settles, retries, re-sends) and looks for orphaned spool files. */
@@ -134,12 +134,12 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
     // after a while (an unfinished job is re-run elsewhere, and writes are idempotent).
     if (this.consumer) {
       const consumer = this.consumer;
-      await withTimeout(consumer.close(), 5_000).catch(() => withTimeout(consumer.close(true), 1_000).catch(() => void consumer.disconnect()));
+      await withTimeout(consumer.close(), 5_000, () => new AuditTimeoutError(5_000)).catch(() => withTimeout(consumer.close(true), 1_000, () => new AuditTimeoutError(1_000)).catch(() => void consumer.disconnect()));
     }
     await this.spool?.close();
     if (this.producer) {
       const producer = this.producer;
-      await withTimeout(producer.close(), 2_000).catch(() => void producer.disconnect());
+      await withTimeout(producer.close(), 2_000, () => new AuditTimeoutError(2_000)).catch(() => void producer.disconnect());
     }
     if (this.ownsPool) await this.pool.end();
   }

@@ -1,17 +1,14 @@
 import { AUDIT_COLUMNS, type AuditEntry } from './audit-entry';
+import { quoteIdentifier } from './storage/sql-identifier';
 
 /** Anything that runs a parameterized query: a pg Pool, PoolClient or Client. */
 export interface Queryable {
   query(text: string, params?: unknown[]): Promise<{ rowCount: number | null }>;
 }
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
+/** `"schema"."table"` (the names were validated with the options at bootstrap). */
 export function qualifiedTable(table: string, schema?: string): string {
-  for (const name of schema ? [schema, table] : [table]) {
-    if (!IDENTIFIER.test(name)) throw new Error(`Audit table or schema name "${name}" is not a plain SQL identifier.`);
-  }
-  return schema ? `"${schema}"."${table}"` : `"${table}"`;
+  return schema ? `${quoteIdentifier(schema)}.${quoteIdentifier(table)}` : quoteIdentifier(table);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
+import { AuditDecoratorError } from './audit.errors';
 
 export const AUDIT_METADATA = Symbol.for('@acme/nest-audit:audit');
 
@@ -36,7 +37,7 @@ const TITLE_CASE = /^[A-Z][A-Za-z0-9]*( [A-Z0-9][A-Za-z0-9]*)*$/;
 export function Audit(options: AuditOptions): MethodDecorator {
   for (const key of ['action', 'subject'] as const) {
     if (typeof options[key] !== 'string' || !TITLE_CASE.test(options[key])) {
-      throw new Error(`@Audit ${key} must be Title Case ('Update', 'Stage Change'), got ${JSON.stringify(options[key])}.`);
+      throw new AuditDecoratorError(`@Audit ${key} must be Title Case ('Update', 'Stage Change'), got ${JSON.stringify(options[key])}.`);
     }
   }
   return SetMetadata(AUDIT_METADATA, options);

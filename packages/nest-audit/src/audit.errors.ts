@@ -1,10 +1,19 @@
-/** Base class of the errors this package throws; `code` is stable across versions. */
-export abstract class AuditError extends Error {
-  abstract readonly code: string;
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
+import { AcmeError } from '@acme/nest-context';
+
+/** Base class of the errors this package throws; `code` (`AUDIT_*`) is stable across versions. */
+export abstract class AuditError extends AcmeError {}
+
+/** The queue's Redis or the database did not answer in time. */
+export class AuditTimeoutError extends AuditError {
+  readonly code = 'AUDIT_TIMEOUT';
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms: check that Redis and PostgreSQL are reachable; the batch stays in the spool and is retried`);
   }
+}
+
+/** `@Audit` was given an action or subject that is not Title Case. */
+export class AuditDecoratorError extends AuditError {
+  readonly code = 'AUDIT_INVALID_USE';
 }
 
 /** A peer dependency an option needs is not installed. */

@@ -1,3 +1,4 @@
+import { isSqlIdentifier } from '@acme/nest-context';
 import { AuditError } from './audit.errors';
 import type { AuditModuleOptions } from './audit.options';
 import { checkInterval } from './storage/sql-identifier';
@@ -7,7 +8,6 @@ export class AuditOptionsError extends AuditError {
   readonly code = 'AUDIT_INVALID_OPTIONS';
 }
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const INTERVALS = ['chunkInterval', 'compressAfter', 'retainFor'] as const;
 const MIGRATE_KEYS = new Set<string>(['timescale', ...INTERVALS, 'partitionInterval', 'partitionsAhead']);
 
@@ -18,7 +18,7 @@ export function validateAuditOptions(options: AuditModuleOptions): void {
   }
   for (const name of ['table', 'schema'] as const) {
     const value = options[name];
-    if (value !== undefined && !IDENTIFIER.test(value)) {
+    if (value !== undefined && !isSqlIdentifier(value)) {
       throw new AuditOptionsError(`AuditModule option "${name}" must be a plain SQL identifier, got ${JSON.stringify(value)}.`);
     }
   }

@@ -1,3 +1,4 @@
+import { isUuid } from '@acme/nest-context';
 import { AuditQueryError } from './audit-query.errors';
 
 /** A position in the keyset order (occurred_at DESC, id DESC): the last row of a page. */
@@ -9,7 +10,6 @@ export interface AuditCursorPosition {
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Encodes a position as an opaque base64url token. */
 export function encodeAuditCursor(position: AuditCursorPosition): string {
@@ -20,14 +20,14 @@ export function encodeAuditCursor(position: AuditCursorPosition): string {
 export function decodeAuditCursor(cursor: string): AuditCursorPosition {
   let decoded: unknown;
   try {
-    if (typeof cursor !== 'string' || cursor.length > 200 || !BASE64URL.test(cursor)) throw new Error('not base64url');
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const wellFormed = typeof cursor === 'string' && cursor.length <= 200 && BASE64URL.test(cursor);
+    decoded = wellFormed ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) : undefined;
   } catch {
     decoded = undefined;
   }
   if (Array.isArray(decoded) && decoded.length === 2) {
     const [occurredAt, id] = decoded as unknown[];
-    if (typeof occurredAt === 'string' && TIMESTAMP.test(occurredAt) && isRealInstant(occurredAt) && typeof id === 'string' && UUID.test(id)) {
+    if (typeof occurredAt === 'string' && TIMESTAMP.test(occurredAt) && isRealInstant(occurredAt) && isUuid(id)) {
       return { occurredAt, id };
     }
   }

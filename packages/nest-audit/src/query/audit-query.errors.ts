@@ -1,3 +1,5 @@
+import { AuditError } from '../audit.errors';
+
 /** Stable codes of {@link AuditQueryError}; all of them are client errors (HTTP 400). */
 export type AuditQueryErrorCode =
   /** `workspaceId` is missing or empty: a query is always scoped to one workspace. */
@@ -13,12 +15,11 @@ export type AuditQueryErrorCode =
   | 'AUDIT_INVALID_CHARACTERS';
 
 /** Thrown by `AuditQuery.find` for invalid input, before any SQL runs; map it to 400 Bad Request. */
-export class AuditQueryError extends Error {
+export class AuditQueryError extends AuditError {
   constructor(
     readonly code: AuditQueryErrorCode,
     message: string,
   ) {
     super(message);
-    this.name = 'AuditQueryError';
   }
 }

@@ -1,4 +1,4 @@
-import type { ActorKind } from '@acme/nest-context';
+import { isUuid, type ActorKind } from '@acme/nest-context';
 import type { AuditEntry, AuditStatus } from '../audit-entry';
 import type { AuditTableOptions } from '../storage/audit-storage.options';
 import type { SqlQueryable } from '../storage/sql-client';
@@ -50,7 +50,6 @@ export type AuditQueryOptions = AuditTableOptions;
  */
 export const AUDIT_QUERY_LIMITS = { default: 50, max: 500, filterLength: 1_000 } as const;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EQUALS = [
   ['actorId', 'actor_id'],
   ['actorKind', 'actor_kind'],
@@ -114,7 +113,7 @@ export class AuditQuery {
 
     const workspaceId = filters.workspaceId as unknown;
     if (workspaceId === undefined || workspaceId === null || (typeof workspaceId === 'string' && workspaceId.trim() === '')) throw workspaceRequired();
-    if (typeof workspaceId !== 'string' || !UUID.test(workspaceId)) throw invalid('workspaceId', 'a UUID', workspaceId);
+    if (!isUuid(workspaceId)) throw invalid('workspaceId', 'a UUID', workspaceId);
     where.push(`"workspace_id" = ${param(workspaceId, '::uuid')}`);
 
     for (const [filter, column] of EQUALS) {

@@ -1,3 +1,5 @@
+import { AuditError } from '../audit.errors';
+
 /** Stable codes of {@link AuditStorageError}. */
 export type AuditStorageErrorCode =
   /** An option of the migration or of partition maintenance is invalid; the message names it. */
@@ -12,12 +14,11 @@ export type AuditStorageErrorCode =
   | 'AUDIT_PARTITION_INTERVAL_MISMATCH';
 
 /** Thrown by the audit storage functions (migration, partition maintenance); `code` is stable. */
-export class AuditStorageError extends Error {
+export class AuditStorageError extends AuditError {
   constructor(
     readonly code: AuditStorageErrorCode,
     message: string,
   ) {
     super(message);
-    this.name = 'AuditStorageError';
   }
 }

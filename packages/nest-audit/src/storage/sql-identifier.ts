@@ -1,6 +1,7 @@
+import { isSqlIdentifier } from '@acme/nest-context';
+import pg from 'pg';
 import { AuditStorageError } from './audit-storage.errors';
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // Derived names (`<table>_daily`, `<table>_p20261124`, `<table>_workspace_subject_idx`) must stay
 // within PostgreSQL's 63-byte identifier limit, or the server would silently truncate them.
 const MAX_TABLE_LENGTH = 40;
@@ -9,15 +10,11 @@ const MAX_SCHEMA_LENGTH = 63;
 const UNIT = '(?:microseconds?|milliseconds?|seconds?|mins?|minutes?|hours?|days?|weeks?|mons?|months?|years?)';
 const INTERVAL = new RegExp(`^\\d{1,6} ?${UNIT}(?: \\d{1,6} ?${UNIT})*$`, 'i');
 
-/** Double-quotes an identifier (the names used here are validated first, quoting keeps case). */
-export function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
+/** Double-quotes an identifier (the names used here are validated first, quoting keeps case): pg's `escapeIdentifier`. */
+export const quoteIdentifier: (name: string) => string = pg.escapeIdentifier;
 
-/** A single-quoted SQL string literal. */
-export function quoteLiteral(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
-}
+/** A SQL string literal: pg's `escapeLiteral`. */
+export const quoteLiteral: (value: string) => string = pg.escapeLiteral;
 
 /** Where the audit table lives, validated: plain identifiers only, so no option reaches SQL unchecked. */
 export interface AuditTableName {
@@ -51,7 +48,7 @@ export function checkInterval(option: string, value: string): string {
 }
 
 function check(option: string, value: string, maxLength: number): void {
-  if (typeof value !== 'string' || !IDENTIFIER.test(value) || value.length > maxLength) {
+  if (!isSqlIdentifier(value) || value.length > maxLength) {
     throw new AuditStorageError(
       'AUDIT_INVALID_STORAGE_OPTIONS',
       `Audit storage option "${option}" must be a plain SQL identifier (letters, digits, _; at most ${maxLength} characters), got ${JSON.stringify(value)}.`,
