@@ -130,7 +130,7 @@ describe('assertViewContract', () => {
       error = caught;
     }
     expect(error).toBeInstanceOf(ViewContractLintError);
-    expect(error).toMatchObject({ code: 'ACME_VIEW_CONTRACT_LINT', problems: [{ path: 'PersonView.nickname' }, { path: 'PersonView.born' }] });
+    expect(error).toMatchObject({ code: 'VIEW_CONTRACT_LINT', problems: [{ path: 'PersonView.nickname' }, { path: 'PersonView.born' }] });
     expect((error as Error).message).toMatch(/PersonView\.nickname: .*\n.*PersonView\.born: /);
   });
 

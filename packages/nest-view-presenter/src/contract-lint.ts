@@ -20,10 +20,10 @@ export interface ViewContractProblem {
 
 /** Thrown by `assertViewContract`; `problems` lists every smell, the message names each field. */
 export class ViewContractLintError extends ViewPresenterError {
-  readonly code = 'ACME_VIEW_CONTRACT_LINT';
+  readonly code = 'VIEW_CONTRACT_LINT';
   constructor(readonly problems: ViewContractProblem[]) {
     super(
-      `The view contract has ${problems.length} problem(s):\n` +
+      `The view contract has ${problems.length} problem(s); fix each as its line says:\n` +
         problems.map((p) => `  - ${p.path}: ${p.message} [${p.rule}]`).join('\n'),
     );
   }
@@ -154,7 +154,7 @@ export function lintViewContract(schema: z.core.$ZodType, options: { name?: stri
 }
 
 /**
- * Throws `ViewContractLintError` (ACME_VIEW_CONTRACT_LINT) naming every field that breaks the view
+ * Throws `ViewContractLintError` (VIEW_CONTRACT_LINT) naming every field that breaks the view
  * rules: optional fields, non-Title Case enum values, Date objects, `*_count` fields that are not
  * non-negative integers, unions without a Title Case discriminator, `.passthrough()`.
  *

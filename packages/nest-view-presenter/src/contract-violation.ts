@@ -1,4 +1,5 @@
-import { InternalServerErrorException } from '@nestjs/common';
+import { AcmeHttpException } from '@acme/nest-context';
+import { HttpStatus } from '@nestjs/common';
 import type { z } from 'zod';
 
 /** How `@ViewResponse` treats a response that does not match its schema. */
@@ -15,7 +16,7 @@ export interface ViewContractIssue {
 
 /** The structured record logged (and passed to `onViolation`) when a response breaks its contract. */
 export interface ViewContractViolation {
-  code: 'ACME_VIEW_CONTRACT_VIOLATION';
+  code: 'VIEW_CONTRACT_VIOLATION';
   /** The contract's name: `Controller.handler` for `@ViewResponse`, or the `name` option. */
   contract: string;
   mode: 'strict' | 'log';
@@ -26,6 +27,9 @@ export interface ViewContractViolation {
 }
 
 const MAX_ISSUES = 20;
+
+/** The code of a broken view contract: in violation records, logs and the 500's body. */
+const VIEW_CONTRACT_VIOLATION = 'VIEW_CONTRACT_VIOLATION' as const;
 
 /** `['items', 3, 'contact_count']` -> `items[3].contact_count`. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -39,7 +43,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 export function toViolation(contract: string, mode: 'strict' | 'log', issues: readonly z.core.$ZodIssue[]): ViewContractViolation {
   return {
-    code: 'ACME_VIEW_CONTRACT_VIOLATION',
+    code: VIEW_CONTRACT_VIOLATION,
     contract,
     mode,
     issues: issues.slice(0, MAX_ISSUES).map((issue) => ({ path: formatPath(issue.path), code: issue.code, message: issue.message })),
@@ -59,13 +63,14 @@ export function describeViolation(violation: ViewContractViolation): string {
 
 /**
  * Thrown in 'strict' mode when a response does not match its view schema: the client gets a
- * plain 500 (`{ statusCode: 500, code, message }`, no internals), the log gets the violation.
+ * plain 500 (`{ statusCode: 500, code: 'VIEW_CONTRACT_VIOLATION', message }`, no internals), the
+ * log gets the violation, and `message` (on the error, not in the body) names the paths and the fix.
  */
-export class ViewContractViolationError extends InternalServerErrorException {
-  readonly code = 'ACME_VIEW_CONTRACT_VIOLATION';
+export class ViewContractViolationError extends AcmeHttpException {
+  declare readonly code: 'VIEW_CONTRACT_VIOLATION';
 
   constructor(readonly violation: ViewContractViolation) {
-    super({ statusCode: 500, code: 'ACME_VIEW_CONTRACT_VIOLATION', message: 'The response did not match its view contract.' });
+    super(VIEW_CONTRACT_VIOLATION, 'The response did not match its view contract.', HttpStatus.INTERNAL_SERVER_ERROR);
     this.message = describeViolation(violation);
   }
 }

@@ -34,7 +34,7 @@ export {
   type ViewContractViolation,
 } from './contract-violation';
 export { ViewPresenterModule } from './view-presenter.module';
-export { VIEW_PRESENTER_OPTIONS } from './view-presenter.module-definition';
+export { VIEW_PRESENTER_MODULE_OPTIONS, VIEW_PRESENTER_OPTIONS } from './view-presenter.module-definition';
 export type { ViewPresenterModuleExtras, ViewPresenterModuleOptions } from './view-presenter.options';
 export {
   FieldNotRedactableError,

@@ -41,7 +41,10 @@ export function filterPermittedFields<S extends z.ZodType>(schema: S, view: z.ou
 function filter(schema: Node, view: Record<string, unknown>, permitted: readonly string[], prefix: string): Record<string, unknown> {
   const shape = objectShape(schema);
   if (!shape) {
-    throw new ViewPresenterOptionsError(`filterPermittedFields needs an object view schema${prefix ? ` at "${prefix}"` : ''}.`);
+    throw new ViewPresenterOptionsError(
+      `filterPermittedFields needs an object view schema${prefix ? ` at "${prefix}"` : ''}: pass the z.object(...) view the presenter returns ` +
+        '(for a list, filter each item with the item schema).',
+    );
   }
   const allowed = new Set(permitted);
   const out: Record<string, unknown> = {};

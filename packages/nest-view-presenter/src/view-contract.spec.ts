@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { AcmeHttpException } from '@acme/nest-context';
 import { z } from 'zod';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ViewContractViolationError, type ViewContractViolation } from './contract-violation';
@@ -52,7 +53,15 @@ describe.each([true, false])('createViewContract (compile: %s)', (compile) => {
       error = caught;
     }
     expect(error).toBeInstanceOf(ViewContractViolationError);
+    // The suite's one HTTP error base: an app's filter tells @acme errors apart with one instanceof.
+    expect(error).toBeInstanceOf(AcmeHttpException);
+    expect((error as ViewContractViolationError).code).toBe('VIEW_CONTRACT_VIOLATION');
     expect((error as ViewContractViolationError).getStatus()).toBe(500);
+    expect((error as ViewContractViolationError).getResponse()).toEqual({
+      statusCode: 500,
+      code: 'VIEW_CONTRACT_VIOLATION',
+      message: 'The response did not match its view contract.',
+    });
     expect((error as Error).message).toMatch(/^deals list: the response does not match its view contract: items\[1\]\.note_count: .*items\[2\]\.activity/);
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ contract: 'deals list', mode: 'strict', issueCount: 2 });

@@ -8,7 +8,7 @@ import {
   type ViewContractViolation,
 } from './contract-violation';
 import { stripSchemaOf } from './strip-schema';
-import { validateContractOptions } from './validate-contract-options';
+import { resolveViewPresenterOptions } from './resolve-view-presenter-options';
 
 /** How a view contract is enforced. `@ViewResponse` and `ViewPresenterModule` take the same options. */
 export interface ViewContractOptions {
@@ -95,10 +95,10 @@ export function createViewContract<S extends z.ZodType>(
   schema: S,
   options: CreateViewContractOptions = {},
 ): ViewContract<S> {
-  validateContractOptions(options, 'createViewContract');
-  const { mode = 'strict', sampleRate = 1, onViolation } = options;
+  const resolved = resolveViewPresenterOptions(options, 'createViewContract');
+  const { mode, sampleRate, onViolation } = resolved;
   const name = options.name ?? z.globalRegistry.get(schema)?.id ?? 'view contract';
-  const compile = canCompile(options.compile ?? true);
+  const compile = canCompile(resolved.compile);
   let schemas: Compiled | undefined;
 
   const violated = (issues: readonly z.core.$ZodIssue[], active: 'strict' | 'log') => {

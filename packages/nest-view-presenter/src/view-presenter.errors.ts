@@ -1,23 +1,22 @@
-/** Base class of the errors this package throws (except the HTTP 500 violation); `code` is stable across versions. */
-export abstract class ViewPresenterError extends Error {
-  abstract readonly code: string;
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
+import { AcmeError } from '@acme/nest-context';
+
+/**
+ * Base class of the errors this package throws, except the HTTP 500 of a broken contract
+ * (`ViewContractViolationError`, an `AcmeHttpException`). `code` (`VIEW_*`) is stable across versions.
+ */
+export abstract class ViewPresenterError extends AcmeError {}
 
 /**
  * Thrown by `iso()` and `count()` when a value cannot become a view value. Presenters are total
  * over well-formed rows; this error means the row itself is wrong (a bad date, a negative count).
  */
 export class InvalidViewValueError extends ViewPresenterError {
-  readonly code = 'ACME_VIEW_INVALID_VALUE';
+  readonly code = 'VIEW_INVALID_VALUE';
 }
 
 /** Thrown at bootstrap (module) or decoration time (`@ViewResponse`) for a bad option; the message names it. */
 export class ViewPresenterOptionsError extends ViewPresenterError {
-  readonly code = 'ACME_VIEW_PRESENTER_INVALID_OPTIONS';
+  readonly code = 'VIEW_INVALID_OPTIONS';
 }
 
 /**
@@ -25,5 +24,5 @@ export class ViewPresenterOptionsError extends ViewPresenterError {
  * the view schema does not allow null for it.
  */
 export class FieldNotRedactableError extends ViewPresenterError {
-  readonly code = 'ACME_VIEW_FIELD_NOT_REDACTABLE';
+  readonly code = 'VIEW_FIELD_NOT_REDACTABLE';
 }

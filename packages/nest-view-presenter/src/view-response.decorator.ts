@@ -1,6 +1,6 @@
 import { HttpCode, UseInterceptors } from '@nestjs/common';
 import type { z } from 'zod';
-import { validateContractOptions } from './validate-contract-options';
+import { validateContractOptions } from './resolve-view-presenter-options';
 import type { ViewContractOptions } from './view-contract';
 import { ViewPresenterOptionsError } from './view-presenter.errors';
 import { VIEW_RESPONSE_METADATA, type ViewResponseMetadata } from './view-response.metadata';

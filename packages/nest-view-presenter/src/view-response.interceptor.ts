@@ -9,8 +9,11 @@ import {
 } from '@nestjs/common';
 import { map, type Observable } from 'rxjs';
 import { createViewContract, type ViewContract } from './view-contract';
-import { VIEW_PRESENTER_OPTIONS } from './view-presenter.module-definition';
-import type { ViewPresenterModuleOptions } from './view-presenter.options';
+import {
+  RESOLVED_VIEW_PRESENTER_OPTIONS,
+  resolveViewPresenterOptions,
+  type ResolvedViewContractOptions,
+} from './resolve-view-presenter-options';
 import { VIEW_RESPONSE_METADATA, type ViewResponseMetadata } from './view-response.metadata';
 
 /**
@@ -22,8 +25,12 @@ import { VIEW_RESPONSE_METADATA, type ViewResponseMetadata } from './view-respon
 export class ViewResponseInterceptor implements NestInterceptor {
   // One contract per handler, built on its first request: compilation stays off the startup path.
   private readonly contracts = new WeakMap<object, ViewContract | null>();
+  /** The module's options where this route's module sees `ViewPresenterModule`, else the defaults. */
+  private readonly defaults: ResolvedViewContractOptions;
 
-  constructor(@Optional() @Inject(VIEW_PRESENTER_OPTIONS) private readonly options?: ViewPresenterModuleOptions) {}
+  constructor(@Optional() @Inject(RESOLVED_VIEW_PRESENTER_OPTIONS) options?: ResolvedViewContractOptions) {
+    this.defaults = options ?? resolveViewPresenterOptions({}, 'ViewPresenterModule');
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const contract = this.contractFor(context.getHandler());
@@ -37,7 +44,7 @@ export class ViewResponseInterceptor implements NestInterceptor {
       const metadata = Reflect.getMetadata(VIEW_RESPONSE_METADATA, handler) as ViewResponseMetadata | undefined;
       contract = metadata
         ? createViewContract(metadata.schema, {
-            ...this.options,
+            ...this.defaults,
             ...definedOnly({ mode: metadata.options.mode, sampleRate: metadata.options.sampleRate }),
             name: metadata.name,
           })

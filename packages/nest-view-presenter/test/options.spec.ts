@@ -3,6 +3,8 @@ import { Test } from '@nestjs/testing';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import {
+  VIEW_PRESENTER_MODULE_OPTIONS,
+  VIEW_PRESENTER_OPTIONS,
   ViewPresenterModule,
   ViewPresenterOptionsError,
   ViewResponse,
@@ -68,9 +70,26 @@ describe.each(HTTP_ADAPTERS)('ViewPresenterModule options on %s', (adapter) => {
     );
   });
 
+  it('options given in part keep the defaults of the rest (strict, every response checked)', async () => {
+    const violations: ViewContractViolation[] = [];
+    const module = ViewPresenterModule.forRoot({ onViolation: (v) => violations.push(v) });
+    expect(await statuses(appWith(module), adapter)).toEqual({ byDefault: 500, strict: 500 });
+    expect(violations.map((v) => v.mode)).toEqual(['strict', 'strict']);
+  });
+
   it('isGlobal: false keeps the options to the importing module', async () => {
     const module = ViewPresenterModule.forRootAsync({ isGlobal: false, useFactory: () => ({ mode: 'off' as const }) });
     expect(await statuses(appWith(module), adapter)).toEqual({ byDefault: 500, strict: 500 });
+  });
+});
+
+describe('options token', () => {
+  it('VIEW_PRESENTER_MODULE_OPTIONS injects the options as given; the deprecated VIEW_PRESENTER_OPTIONS is the same token', async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [ViewPresenterModule.forRoot({ mode: 'log', sampleRate: 0.5 })] }).compile();
+    expect(moduleRef.get(VIEW_PRESENTER_MODULE_OPTIONS)).toEqual({ mode: 'log', sampleRate: 0.5 });
+    expect(VIEW_PRESENTER_OPTIONS).toBe(VIEW_PRESENTER_MODULE_OPTIONS);
+    expect(moduleRef.get(VIEW_PRESENTER_OPTIONS)).toBe(moduleRef.get(VIEW_PRESENTER_MODULE_OPTIONS));
+    await moduleRef.close();
   });
 });
 

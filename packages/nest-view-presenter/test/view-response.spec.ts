@@ -105,11 +105,11 @@ describe.each(HTTP_ADAPTERS)('@ViewResponse on %s', (adapter) => {
   it("strict: a mismatch is a 500 without internals, logged as a structured violation naming the path", async () => {
     const { status, body } = await get('/deals/broken');
     expect(status).toBe(500);
-    expect(body).toEqual({ statusCode: 500, code: 'ACME_VIEW_CONTRACT_VIOLATION', message: 'The response did not match its view contract.' });
+    expect(body).toEqual({ statusCode: 500, code: 'VIEW_CONTRACT_VIOLATION', message: 'The response did not match its view contract.' });
     expect(violations).toHaveLength(1);
-    expect(violations[0]).toMatchObject({ code: 'ACME_VIEW_CONTRACT_VIOLATION', contract: 'DealsController.broken', mode: 'strict', issueCount: 1 });
+    expect(violations[0]).toMatchObject({ code: 'VIEW_CONTRACT_VIOLATION', contract: 'DealsController.broken', mode: 'strict', issueCount: 1 });
     expect(violations[0]!.issues[0]).toMatchObject({ path: 'contact_count', code: 'invalid_type' });
-    const logged = logger.errors.find((record: any) => record?.code === 'ACME_VIEW_CONTRACT_VIOLATION') as any;
+    const logged = logger.errors.find((record: any) => record?.code === 'VIEW_CONTRACT_VIOLATION') as any;
     expect(logged).toMatchObject({ contract: 'DealsController.broken', issues: [{ path: 'contact_count' }] });
     expect(logged.message).toMatch(/^DealsController\.broken: .*contact_count/);
   });
