@@ -4,7 +4,7 @@ import { defineConfig } from 'tsup';
 // emit the decorator metadata Nest's DI needs. Dependencies stay external (node_modules), except
 // the contracts package, which ships TypeScript source.
 export default defineConfig({
-  entry: { main: 'src/main.ts', worker: 'src/worker.ts', migrate: 'src/migrate.ts', demo: 'src/demo/demo.ts' },
+  entry: { main: 'src/main.ts', worker: 'src/worker.ts', migrate: 'src/migrate.ts' },
   format: ['esm'],
   target: 'node22',
   platform: 'node',

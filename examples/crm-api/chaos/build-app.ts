@@ -20,13 +20,14 @@ function run(cwd: string, args: string[], what: string): void {
 }
 
 /**
- * Builds what the run executes: the @acme packages the app imports when their dist is stale, then
+ * Builds what the run executes: the @acme packages the app and the run import when their dist is stale, then
  * the app itself into `outDir` (a copy of the run's own, so a build elsewhere, `pnpm demo` or a
  * benchmark cleaning dist/, cannot pull the files from under the running processes).
  */
 export function buildApp(appRoot: string, outDir: string, log: (line: string) => void): void {
-  const { dependencies } = JSON.parse(readFileSync(join(appRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-  const stale = Object.keys(dependencies).filter((name) => name.startsWith('@acme/') && needsBuild(appRoot, name));
+  const manifest = JSON.parse(readFileSync(join(appRoot, 'package.json'), 'utf8')) as Record<'dependencies' | 'devDependencies', Record<string, string>>;
+  // devDependencies too: the run itself starts its servers with @acme/nest-testing.
+  const stale = Object.keys({ ...manifest.dependencies, ...manifest.devDependencies }).filter((name) => name.startsWith('@acme/') && needsBuild(appRoot, name));
   if (stale.length) {
     log(`building ${stale.join(', ')} (dist older than src)`);
     run(appRoot, ['--filter', '@acme-examples/crm-api^...', '--filter', '!@acme-examples/*', 'build'], 'building the packages');

@@ -1,14 +1,14 @@
 #!/usr/bin/env node
-// `pnpm demo` at the repository root: builds what the demo needs (the @acme packages the API
-// imports, when a build is missing or older than their sources; the API itself, always) and
-// starts dist/demo.js, which runs everything.
+// `pnpm demo` at the repository root: builds what the demo needs (the @acme packages the API and
+// the demo import, when a build is missing or older than their sources; the API itself, always)
+// and starts demo/demo.ts through tsx, which runs everything (the API and the worker from dist/).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const app = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { dependencies } = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
+const { dependencies, devDependencies } = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
 
 /** The newest modification time of the files under `dir`. */
 const newest = (dir) =>
@@ -20,7 +20,8 @@ const needsBuild = (name) => {
   const built = join(root, 'dist', 'index.js');
   return !existsSync(built) || (existsSync(join(root, 'src')) && newest(join(root, 'src')) > statSync(built).mtimeMs);
 };
-const unbuilt = Object.keys(dependencies).filter((name) => name.startsWith('@acme/') && needsBuild(name));
+// devDependencies too: the demo itself starts its servers with @acme/nest-testing.
+const unbuilt = Object.keys({ ...dependencies, ...devDependencies }).filter((name) => name.startsWith('@acme/') && needsBuild(name));
 const run = (args) => {
   const result = spawnSync('pnpm', args, { cwd: app, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
@@ -34,6 +35,6 @@ run(['run', '--silent', 'build']);
 // The demo runs in its own process group, so Ctrl-C reaches only this launcher, which passes it
 // on: the demo then stops the API and worker first, then Redis and PostgreSQL, in that order
 // (the servers would otherwise get the terminal's SIGINT too and die under the API).
-const demo = spawn(process.execPath, ['--enable-source-maps', join(app, 'dist', 'demo.js')], { cwd: app, stdio: 'inherit', detached: true });
+const demo = spawn(process.execPath, ['--import', 'tsx', join(app, 'demo', 'demo.ts')], { cwd: app, stdio: 'inherit', detached: true });
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => demo.kill('SIGINT'));
 demo.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));

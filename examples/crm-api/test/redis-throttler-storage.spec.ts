@@ -1,7 +1,7 @@
 import { createRedisNamespace } from '@acme/nest-testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisThrottlerStorage, ThrottlerStorageUnavailableError } from './redis-throttler.storage';
+import { RedisThrottlerStorage, ThrottlerStorageUnavailableError } from '../src/throttling/redis-throttler.storage';
 
 // The storage against the real test Redis: what the login limits rely on, without the app around it.
 describe('RedisThrottlerStorage', () => {

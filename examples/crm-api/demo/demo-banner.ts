@@ -1,4 +1,4 @@
-import type { SeedResult } from '../database/seed';
+import type { SeedResult } from '../src/database/seed';
 
 /** What the demo prints once everything runs: URLs and requests to paste. */
 export function demoBanner(options: { baseUrl: string; seed: SeedResult; logDir: string }): string {

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../common/package-root';
-import { APP_ROLE, SYSTEM_ROLE, urlForRole } from '../database/database-roles';
-import { migrateDatabase } from '../database/migrate-database';
-import { seedDemo } from '../database/seed';
+import { packageRoot } from '../src/common/package-root';
+import { APP_ROLE, SYSTEM_ROLE, urlForRole } from '../src/database/database-roles';
+import { migrateDatabase } from '../src/database/migrate-database';
+import { seedDemo } from '../src/database/seed';
 import { demoBanner } from './demo-banner';
 import { DemoProcess, waitUntilReady } from './demo-process';
 import { startDemoServers, type DemoServers } from './demo-servers';
