@@ -1,15 +1,16 @@
-import { ContextModule } from '@acme/nest-context';
 // Hostile input is normal input: whatever a client puts in the header, path, token or body that
 // tenancy reads (the workspace id, the user id, an id for findOneOrThrow) is answered with a 4xx
 // and a stable code before it reaches Postgres, never with a 500 from the database.
-import { Body, Controller, Get, Injectable, Module, Param, Post, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { ContextModule } from '@acme/nest-context';
+import { Body, Controller, Get, Module, Param, Post } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { sql } from 'drizzle-orm';
 import { bigint, integer, pgTable, smallint, text } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CurrentWorkspace, TenancyGuard, TenancyModule, TenantDb, tenantPolicySql, workspaceColumn } from '@acme/nest-tenancy';
-import { bearer, claimsFromBearer, HTTP_ADAPTERS, startHttpApp, type HttpTestApp } from '@acme/nest-testing';
+import { bearer, HTTP_ADAPTERS, startHttpApp, type HttpTestApp } from '@acme/nest-testing';
+import { FakeJwtGuard } from './support/fake-jwt.guard';
 import { createTenancyFixture, WS_A, WS_B, type TenancyFixture } from './support/database';
 
 /** A text primary key (a slug) and integer ones of each width: ids that are not UUIDs. */
@@ -25,15 +26,6 @@ const DDL = [
   'CREATE TABLE ledgers (number bigint PRIMARY KEY, workspace_id uuid NOT NULL)',
   ...['tags', 'invoices', 'shelves', 'ledgers'].flatMap((table) => tenantPolicySql(table)),
 ];
-
-@Injectable()
-class FakeJwtGuard implements CanActivate {
-  canActivate(execution: ExecutionContext): boolean {
-    const request = execution.switchToHttp().getRequest();
-    request.user = claimsFromBearer(request.headers.authorization);
-    return true;
-  }
-}
 
 @Controller()
 class LookupController {

@@ -1,34 +1,13 @@
 import { ContextModule } from '@acme/nest-context';
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Injectable,
-  Module,
-  Param,
-  Patch,
-  Post,
-  type CanActivate,
-  type ExecutionContext,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, Module, Param, Patch, Post } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CurrentWorkspace, SkipTenancy, TenancyGuard, TenancyModule, TenantDb } from '@acme/nest-tenancy';
+import { FakeJwtGuard } from './support/fake-jwt.guard';
 import { createTenancyFixture, WS_A, WS_B, type TenancyFixture } from './support/database';
-import { bearer, claimsFromBearer, HTTP_ADAPTERS, startHttpApp, type HttpTestApp } from '@acme/nest-testing';
+import { bearer, HTTP_ADAPTERS, startHttpApp, type HttpTestApp } from '@acme/nest-testing';
 import { companies } from './support/schema';
-
-/** Stands in for JWT authentication: `Authorization: Bearer <base64 JSON claims>` -> request.user. */
-@Injectable()
-class FakeJwtGuard implements CanActivate {
-  canActivate(execution: ExecutionContext): boolean {
-    const request = execution.switchToHttp().getRequest();
-    request.user = claimsFromBearer(request.headers.authorization);
-    return true;
-  }
-}
 
 @Controller()
 class CompaniesController {
