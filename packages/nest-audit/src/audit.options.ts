@@ -39,7 +39,7 @@ export interface AuditQueueOptions {
   /**
    * Accept a Redis that may drop waiting batches (AOF off, or a `maxmemory-policy` other than
    * `noeviction`): for tests and development. Without it the module refuses to start on such a
-   * Redis (`ACME_REDIS_NOT_DURABLE`); with it, `acme_audit_redis_volatile` is 1. Either way the
+   * Redis (`CONTEXT_REDIS_NOT_DURABLE`); with it, `acme_audit_redis_volatile` is 1. Either way the
    * producer re-sends what the queue lost while it runs (see `redeliverAfterMs`).
    * @default false
    */

@@ -26,9 +26,9 @@ describe('the queue refuses a Redis that could drop batches silently', () => {
   });
   afterAll(() => Promise.all([fixture.close(), volatile.close(), durable.close()]));
 
-  it('AOF off: startup fails with ACME_REDIS_NOT_DURABLE, naming the setting, the fix and the option', async () => {
+  it('AOF off: startup fails with CONTEXT_REDIS_NOT_DURABLE, naming the setting, the fix and the option', async () => {
     const failure = await boot({ database: { pool: fixture.pool }, queue: { connection: volatile.url } }).catch((error: unknown) => error);
-    expect(failure).toMatchObject({ code: 'ACME_REDIS_NOT_DURABLE' });
+    expect(failure).toMatchObject({ code: 'CONTEXT_REDIS_NOT_DURABLE' });
     expect(String((failure as Error).message)).toMatch(/appendonly/);
     expect(String((failure as Error).message)).toMatch(/queue\.allowVolatileRedis/);
   });
@@ -38,7 +38,7 @@ describe('the queue refuses a Redis that could drop batches silently', () => {
     await client.config('SET', 'maxmemory-policy', 'allkeys-lru');
     try {
       const failure = await boot({ database: { pool: fixture.pool }, queue: { connection: durable.url } }).catch((error: unknown) => error);
-      expect(failure).toMatchObject({ code: 'ACME_REDIS_NOT_DURABLE' });
+      expect(failure).toMatchObject({ code: 'CONTEXT_REDIS_NOT_DURABLE' });
       expect(String((failure as Error).message)).toMatch(/noeviction/);
     } finally {
       await client.config('SET', 'maxmemory-policy', 'noeviction');
