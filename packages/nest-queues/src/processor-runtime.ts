@@ -1,15 +1,19 @@
-import { ContextService, fromEnvelope, type RequestContext } from '@acme/nest-context';
+import { ContextService, fromEnvelope, withTimeout, type RequestContext } from '@acme/nest-context';
 import type { Logger } from '@nestjs/common';
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
+import { CLOSE_TIMEOUT_MS, closeQueue, settlesWithin } from './close-within';
 import { isFinalFailure, writeDeadLetter } from './dead-letter';
 import type { QueueEventName } from './on-queue-event.decorator';
 import type { QueueHandler, QueueProcessorOptions } from './queue-processor.decorator';
 import type { QueueDefinition } from './queue-definition';
 import { isQueueJobData, type QueueJobData } from './queue-job';
 import type { QueueMetrics } from './queue-metrics';
-import { ForeignJobError, JobContextError } from './queues.errors';
+import { ForeignJobError, JobContextError, RedisUnreachableError } from './queues.errors';
 
 type EventHandler = (...args: unknown[]) => unknown;
+
+/** How long an idle worker's close() may take before its connections count as what it waits for. */
+const IDLE_CLOSE_GRACE_MS = 1000;
 
 /** Everything one processor's worker needs. */
 export interface ProcessorRuntimeArgs {
@@ -35,6 +39,8 @@ export class ProcessorRuntime {
   private readonly context = new ContextService();
   private readonly active = new Map<string, { job: Job; token: string | undefined }>();
   private readonly pending = new Set<Promise<void>>();
+  private readonly idleListeners = new Set<() => void>();
+  private closing?: Promise<void>;
   private readonly queueName: string;
 
   constructor(private readonly args: ProcessorRuntimeArgs) {
@@ -74,6 +80,7 @@ export class ProcessorRuntime {
       throw error;
     } finally {
       this.active.delete(id);
+      if (this.active.size === 0) for (const listener of this.idleListeners) listener();
     }
   }
 
@@ -144,9 +151,45 @@ export class ProcessorRuntime {
     this.worker.run().catch((error: Error) => this.args.onError(error));
   }
 
-  /** Waits for dead letters being written (called on shutdown). */
-  async settle(): Promise<void> {
-    await Promise.allSettled([...this.pending]);
+  /**
+   * Stops fetching jobs and waits, until `deadline` (epoch ms), for the active ones to finish.
+   * Resolves true when none is left running. Waits on the jobs, not on the connections: with Redis
+   * gone, BullMQ's `close()` never resolves, and an idle worker must not wait out the deadline.
+   */
+  async drain(deadline: number): Promise<boolean> {
+    this.closing ??= this.worker.close(); // stops fetching at once, then waits for active jobs
+    for (;;) {
+      const remaining = Math.max(deadline - Date.now(), 0);
+      if (this.active.size === 0) {
+        // A job fetched just before close() may not have started yet: on a reachable Redis close()
+        // waits for it, so give close() a moment and look again.
+        if ((await settlesWithin(this.closing, Math.min(remaining, IDLE_CLOSE_GRACE_MS))) || this.active.size === 0) return true;
+        continue;
+      }
+      if (remaining === 0) return false;
+      await settlesWithin(Promise.race([this.closing, this.whenIdle()]), remaining);
+    }
+  }
+
+  private whenIdle(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const listener = () => {
+        this.idleListeners.delete(listener);
+        resolve();
+      };
+      this.idleListeners.add(listener);
+    });
+  }
+
+  /**
+   * Closes the worker's connections, dropping them when Redis does not answer, then waits (as
+   * long) for dead letters being written. Call after `drain` (and `releaseActive`).
+   */
+  async close(): Promise<void> {
+    await closeQueue(this.worker);
+    if (!(await settlesWithin(Promise.allSettled([...this.pending]), CLOSE_TIMEOUT_MS))) {
+      this.args.logger.warn(`Queue "${this.queueName}": dead letters still being written at shutdown were abandoned (Redis did not answer); those jobs stay in the failed set.`);
+    }
   }
 
   /**
@@ -158,7 +201,11 @@ export class ProcessorRuntime {
     await Promise.all(
       [...this.active.values()].map(async ({ job, token }) => {
         try {
-          await job.moveToWait(token);
+          await withTimeout(
+            job.moveToWait(token),
+            CLOSE_TIMEOUT_MS,
+            () => new RedisUnreachableError(`Redis did not answer within ${CLOSE_TIMEOUT_MS} ms`),
+          );
           released.push(job.id!);
         } catch (error) {
           this.args.logger.warn(`Queue "${this.queueName}": job ${job.id} not released (${(error as Error).message}); it will be retried once its lock expires.`);

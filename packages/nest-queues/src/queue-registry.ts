@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
+import { closeQueue } from './close-within';
 import { RESOLVED_QUEUES_OPTIONS } from './queues.module-definition';
 import type { ResolvedQueuesOptions } from './resolve-queues-options';
 
@@ -49,6 +50,6 @@ export class QueueRegistry implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     const queues = [...this.owned.values()];
     this.owned.clear();
-    await Promise.allSettled(queues.map((queue) => queue.close()));
+    await Promise.all(queues.map((queue) => closeQueue(queue)));
   }
 }

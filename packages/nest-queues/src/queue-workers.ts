@@ -1,5 +1,5 @@
 import { withTimeout } from '@acme/nest-context';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { CLOSE_TIMEOUT_MS, settlesWithin } from './close-within';
 import { reconcileCrons } from './cron-registrar';
@@ -28,7 +28,7 @@ const FATAL_REDIS_ERROR = /NOAUTH|WRONGPASS|NOPERM|invalid (username-)?password/
  * never processes jobs.
  */
 @Injectable()
-export class QueueWorkers implements OnApplicationBootstrap, OnApplicationShutdown {
+export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('QueueWorkers');
   private runtimes: ProcessorRuntime[] = [];
   private starting?: Promise<void>;
@@ -57,7 +57,11 @@ export class QueueWorkers implements OnApplicationBootstrap, OnApplicationShutdo
     if (this.options.runWorkers) await this.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Stops the workers before any module's `onApplicationShutdown`, so that jobs finishing meanwhile
+   * can still enqueue through producers, whose queues close in that later phase.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.stop();
   }
 
@@ -133,15 +137,16 @@ export class QueueWorkers implements OnApplicationBootstrap, OnApplicationShutdo
     await this.starting?.catch(() => undefined);
     const runtimes = this.runtimes;
     if (runtimes.length === 0) return { drained: true, released: [] };
-    // close() stops fetching at once, then waits for active jobs (connections stay open meanwhile).
-    const closing = Promise.allSettled(runtimes.map((runtime) => runtime.worker.close()));
-    const drained = await Promise.race([closing.then(() => true), sleep(timeoutMs).then(() => false)]);
+    // Stop fetching everywhere at once, then wait for the active jobs (connections stay open meanwhile).
+    const deadline = Date.now() + timeoutMs;
+    const drained = (await Promise.all(runtimes.map((runtime) => runtime.drain(deadline)))).every(Boolean);
     const released: string[] = [];
     if (!drained) {
       for (const runtime of runtimes) released.push(...(await runtime.releaseActive()));
       this.logger.warn(`Shutdown deadline of ${timeoutMs} ms passed: released ${released.length} active job(s) to the queue.`);
     }
-    await Promise.allSettled(runtimes.map((runtime) => runtime.settle()));
+    // Bounded: with Redis gone, closing would otherwise wait on ioredis' retries.
+    await Promise.all(runtimes.map((runtime) => runtime.close()));
     return { drained, released };
   }
 
@@ -163,5 +168,3 @@ export class QueueWorkers implements OnApplicationBootstrap, OnApplicationShutdo
     }
   }
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());

@@ -1,8 +1,9 @@
 import { ContextModule } from '@acme/nest-context';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import type { Queue } from 'bullmq';
+import { closeQueue } from './close-within';
 import { DeadLetters } from './dead-letters.service';
 import { Producer } from './producer';
 import { isQueueDefinition, type QueueDefinition } from './queue-definition';
@@ -19,6 +20,20 @@ import { resolveQueuesOptions, type ResolvedQueuesOptions } from './resolve-queu
 /** Holds the producers (and @nestjs/bullmq queues) of one `forFeature` call. */
 @Module({})
 class QueuesFeatureModule {}
+
+/**
+ * Closes the queues of one `forFeature` call, dropping their connections when Redis does not
+ * answer: @nestjs/bullmq's own close waits on ioredis' retries of pending commands for minutes.
+ * Its module imports @nestjs/bullmq's, so Nest runs this hook first; @nestjs/bullmq's `close()`
+ * then finds the queue closed.
+ */
+class FeatureQueuesCloser implements OnApplicationShutdown {
+  constructor(private readonly queues: readonly Queue[]) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.queues.map((queue) => closeQueue(queue)));
+  }
+}
 
 /**
  * Typed BullMQ queues. The app imports `ContextModule.forRoot()` itself (this module imports
@@ -73,10 +88,15 @@ export class QueuesModule extends ConfigurableQueuesModule {
         }),
       })),
     );
+    const closer = {
+      provide: Symbol('@acme/nest-queues:feature-closer'),
+      inject: queues.map((definition) => getQueueToken(definition.name)),
+      useFactory: (...handles: Queue[]) => new FeatureQueuesCloser(handles),
+    };
     return {
       module: QueuesFeatureModule,
       imports: [bull],
-      providers: producers,
+      providers: [...producers, closer],
       exports: [...producers.map((producer) => producer.provide), bull],
     };
   }
