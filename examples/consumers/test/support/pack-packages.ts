@@ -34,7 +34,8 @@ export async function packPackages(names: readonly string[], dir: string): Promi
   return Object.fromEntries(entries);
 }
 
-function assertBuilt(name: string): void {
+/** Throws unless the package's dist exists and is newer than every source file (says to run `pnpm build`). */
+export function assertBuilt(name: string): void {
   const packageDir = join(ROOT, 'packages', name.replace('@acme/', ''));
   if (!existsSync(packageDir)) throw new Error(`${name}: no folder ${relative(ROOT, packageDir)}`);
   const built = ['index.js', 'index.cjs'].map((file) => join(packageDir, 'dist', file));
