@@ -1,12 +1,12 @@
 import { Audit, AuditService } from '@acme/nest-audit';
 import { Injectable } from '@nestjs/common';
-import { accessibleBy, assertCan } from '@acme/nest-casl';
-import { RequestAbility } from '../authorization/request-ability';
+import { AbilityFactory, accessibleBy, assertCan, type CaslAction } from '@acme/nest-casl';
 import { ContextService } from '@acme/nest-context';
 import { TenantDb } from '@acme/nest-tenancy';
 import type { CreateCompanyInput, ListCompaniesQuery, UpdateCompanyInput } from '@acme-examples/crm-contracts';
 import { and, desc, eq, ilike } from 'drizzle-orm';
 import { afterCursor, decodeCursor, pageOf } from '../common/cursor';
+import { inputColumns, type ColumnMap } from '../common/input-columns';
 import { likePattern } from '../common/like-pattern';
 import { companies, users, type CompanyRow, type Schema } from '../database/schema';
 import { WorkspaceUsers } from '../members/workspace-users';
@@ -15,12 +15,23 @@ import { CompanyStatsLoader } from './company-stats';
 
 const owner = { id: users.id, name: users.name, email: users.email, avatarUrl: users.avatarUrl };
 
+/** The column each field of CreateCompanyInput and UpdateCompanyInput sets. */
+const COMPANY_COLUMNS = {
+  name: 'name',
+  domain: 'domain',
+  industry: 'industry',
+  size_range: 'sizeRange',
+  status: 'status',
+  employee_count: 'employeeCount',
+  owner_id: 'ownerId',
+} as const satisfies ColumnMap<CreateCompanyInput, typeof companies.$inferInsert>;
+
 /** Companies of the current workspace, as far as the caller's ability reaches. TenantDb only. */
 @Injectable()
 export class CompaniesService {
   constructor(
     private readonly db: TenantDb<Schema>,
-    private readonly ability: RequestAbility,
+    private readonly abilities: AbilityFactory,
     private readonly context: ContextService,
     private readonly workspaceUsers: WorkspaceUsers,
     private readonly audit: AuditService,
@@ -30,7 +41,7 @@ export class CompaniesService {
   async list(query: ListCompaniesQuery) {
     const cursor = decodeCursor(query.cursor);
     const where = and(
-      accessibleBy(this.ability.require(), 'Read', companies),
+      accessibleBy(this.abilities.requireCurrent(), 'Read', companies),
       query.q ? ilike(companies.name, likePattern(query.q)) : undefined,
       query.status ? eq(companies.status, query.status) : undefined,
       query.industry ? eq(companies.industry, query.industry) : undefined,
@@ -49,56 +60,42 @@ export class CompaniesService {
   }
 
   async get(id: string): Promise<CompanyAggregate> {
-    const company = await this.db.findOneOrThrow(companies, id);
-    assertCan(this.ability.require(), 'Read', 'Company', company);
-    return this.aggregate(company);
+    return this.aggregate(await this.load(id, 'Read'));
   }
 
   @Audit({ action: 'Create', subject: 'Company' })
   async create(input: CreateCompanyInput): Promise<CompanyAggregate> {
     const ownerId = input.owner_id ?? this.context.require().actor.id!;
     await this.workspaceUsers.requireMember(ownerId);
-    const [company] = await this.db
-      .insert(companies)
-      .values({
-        name: input.name,
-        domain: input.domain,
-        industry: input.industry,
-        sizeRange: input.size_range,
-        status: input.status,
-        employeeCount: input.employee_count,
-        ownerId,
-      })
-      .returning();
+    const [company] = await this.db.insert(companies).values({ ...inputColumns(input, COMPANY_COLUMNS), ownerId }).returning();
     this.audit.describe({ after: company });
     return this.aggregate(company!);
   }
 
   @Audit({ action: 'Update', subject: 'Company' })
   async update(id: string, input: UpdateCompanyInput): Promise<CompanyAggregate> {
-    const before = await this.db.findOneOrThrow(companies, id);
-    assertCan(this.ability.require(), 'Update', 'Company', before);
+    const before = await this.load(id, 'Update');
     if (input.owner_id) await this.workspaceUsers.requireMember(input.owner_id);
-    const after = await this.db.updateOrThrow(companies, id, {
-      name: input.name,
-      domain: input.domain,
-      industry: input.industry,
-      sizeRange: input.size_range,
-      status: input.status,
-      employeeCount: input.employee_count,
-      ownerId: input.owner_id,
-      updatedAt: new Date(),
-    });
-    this.audit.describe({ subjectId: id, before, after });
+    const after = await this.db.updateOrThrow(companies, id, { ...inputColumns(input, COMPANY_COLUMNS), updatedAt: new Date() });
+    this.audit.describe({ subjectId: after.id, before, after });
     return this.aggregate(after);
   }
 
   @Audit({ action: 'Delete', subject: 'Company' })
   async remove(id: string): Promise<void> {
-    const company = await this.db.findOneOrThrow(companies, id);
-    assertCan(this.ability.require(), 'Delete', 'Company', company);
+    const company = await this.load(id, 'Delete');
     await this.db.deleteOrThrow(companies, id);
     this.audit.describe({ before: company });
+  }
+
+  /**
+   * The company with this id if the caller may `action` it: 404 when it belongs to another
+   * workspace, does not exist or may not be read; 403 when it may be read but not `action`ed.
+   */
+  private async load(id: string, action: CaslAction): Promise<CompanyRow> {
+    const company = await this.db.findOneOrThrow(companies, id);
+    assertCan(this.abilities.requireCurrent(), action, 'Company', company);
+    return company;
   }
 
   private async aggregate(company: CompanyRow): Promise<CompanyAggregate> {

@@ -1,13 +1,13 @@
 import { Audit, AuditService } from '@acme/nest-audit';
 import { Injectable } from '@nestjs/common';
-import { accessibleBy, assertCan } from '@acme/nest-casl';
-import { RequestAbility } from '../authorization/request-ability';
+import { AbilityFactory, accessibleBy, assertCan, type CaslAction } from '@acme/nest-casl';
 import { ContextService } from '@acme/nest-context';
 import { TenantDb } from '@acme/nest-tenancy';
 import type { CreateContactInput, ListContactsQuery, UpdateContactInput } from '@acme-examples/crm-contracts';
 import { and, desc, eq, ilike, or, sql } from 'drizzle-orm';
 import { anyOf } from '../common/any-of';
 import { afterCursor, decodeCursor, pageOf } from '../common/cursor';
+import { inputColumns, type ColumnMap } from '../common/input-columns';
 import { likePattern } from '../common/like-pattern';
 import { activities, companies, contacts, deals, users, type ContactRow, type Schema } from '../database/schema';
 import { WorkspaceUsers } from '../members/workspace-users';
@@ -19,12 +19,23 @@ const joined = {
   owner: { id: users.id, name: users.name, email: users.email, avatarUrl: users.avatarUrl },
 };
 
+/** The column each field of CreateContactInput and UpdateContactInput sets. */
+const CONTACT_COLUMNS = {
+  company_id: 'companyId',
+  first_name: 'firstName',
+  last_name: 'lastName',
+  email: 'email',
+  phone: 'phone',
+  job_title: 'jobTitle',
+  owner_id: 'ownerId',
+} as const satisfies ColumnMap<CreateContactInput, typeof contacts.$inferInsert>;
+
 /** Contacts of the current workspace. TenantDb only. */
 @Injectable()
 export class ContactsService {
   constructor(
     private readonly db: TenantDb<Schema>,
-    private readonly ability: RequestAbility,
+    private readonly abilities: AbilityFactory,
     private readonly context: ContextService,
     private readonly workspaceUsers: WorkspaceUsers,
     private readonly audit: AuditService,
@@ -33,7 +44,7 @@ export class ContactsService {
   async list(query: ListContactsQuery) {
     const cursor = decodeCursor(query.cursor);
     const where = and(
-      accessibleBy(this.ability.require(), 'Read', contacts),
+      accessibleBy(this.abilities.requireCurrent(), 'Read', contacts),
       query.company_id ? eq(contacts.companyId, query.company_id) : undefined,
       query.q
         ? or(ilike(sql`${contacts.firstName} || ' ' || ${contacts.lastName}`, likePattern(query.q)), ilike(contacts.email, likePattern(query.q)))
@@ -50,9 +61,7 @@ export class ContactsService {
   }
 
   async get(id: string): Promise<ContactAggregate> {
-    const contact = await this.db.findOneOrThrow(contacts, id);
-    assertCan(this.ability.require(), 'Read', 'Contact', contact);
-    return this.aggregate(contact);
+    return this.aggregate(await this.load(id, 'Read'));
   }
 
   @Audit({ action: 'Create', subject: 'Contact' })
@@ -60,50 +69,38 @@ export class ContactsService {
     await this.db.findOneOrThrow(companies, input.company_id);
     const ownerId = input.owner_id ?? this.context.require().actor.id!;
     await this.workspaceUsers.requireMember(ownerId);
-    const [contact] = await this.db
-      .insert(contacts)
-      .values({
-        companyId: input.company_id,
-        firstName: input.first_name,
-        lastName: input.last_name,
-        email: input.email,
-        phone: input.phone,
-        jobTitle: input.job_title,
-        ownerId,
-      })
-      .returning();
+    const [contact] = await this.db.insert(contacts).values({ ...inputColumns(input, CONTACT_COLUMNS), ownerId }).returning();
     this.audit.describe({ after: contact });
     return this.aggregate(contact!);
   }
 
   @Audit({ action: 'Update', subject: 'Contact' })
   async update(id: string, input: UpdateContactInput): Promise<ContactAggregate> {
-    const before = await this.db.findOneOrThrow(contacts, id);
-    assertCan(this.ability.require(), 'Update', 'Contact', before);
+    const before = await this.load(id, 'Update');
     if (input.company_id) await this.db.findOneOrThrow(companies, input.company_id);
     if (input.owner_id) await this.workspaceUsers.requireMember(input.owner_id);
-    const after = await this.db.updateOrThrow(contacts, id, {
-      companyId: input.company_id,
-      firstName: input.first_name,
-      lastName: input.last_name,
-      email: input.email,
-      phone: input.phone,
-      jobTitle: input.job_title,
-      ownerId: input.owner_id,
-      updatedAt: new Date(),
-    });
-    this.audit.describe({ subjectId: id, before, after });
+    const after = await this.db.updateOrThrow(contacts, id, { ...inputColumns(input, CONTACT_COLUMNS), updatedAt: new Date() });
+    this.audit.describe({ subjectId: after.id, before, after });
     return this.aggregate(after);
   }
 
   @Audit({ action: 'Delete', subject: 'Contact' })
   async remove(id: string): Promise<void> {
-    const contact = await this.db.findOneOrThrow(contacts, id);
-    assertCan(this.ability.require(), 'Delete', 'Contact', contact);
+    const contact = await this.load(id, 'Delete');
     // Deals keep existing without their primary contact.
     await this.db.update(deals).set({ primaryContactId: null }).where(eq(deals.primaryContactId, id));
     await this.db.deleteOrThrow(contacts, id);
     this.audit.describe({ before: contact });
+  }
+
+  /**
+   * The contact with this id if the caller may `action` it: 404 when it belongs to another
+   * workspace, does not exist or may not be read; 403 when it may be read but not `action`ed.
+   */
+  private async load(id: string, action: CaslAction): Promise<ContactRow> {
+    const contact = await this.db.findOneOrThrow(contacts, id);
+    assertCan(this.abilities.requireCurrent(), action, 'Contact', contact);
+    return contact;
   }
 
   private select() {

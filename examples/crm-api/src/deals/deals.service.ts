@@ -1,13 +1,13 @@
 import { Audit, AuditService } from '@acme/nest-audit';
 import { Injectable } from '@nestjs/common';
-import { accessibleBy, assertCan } from '@acme/nest-casl';
-import { RequestAbility } from '../authorization/request-ability';
+import { AbilityFactory, accessibleBy, assertCan, type CaslAction } from '@acme/nest-casl';
 import { ContextService } from '@acme/nest-context';
 import { TenantDb } from '@acme/nest-tenancy';
 import { canTransition, OPEN_DEAL_STAGES, type CreateDealInput, type DealStage, type ListDealsQuery, type UpdateDealInput } from '@acme-examples/crm-contracts';
 import { and, desc, eq } from 'drizzle-orm';
 import { ApiError } from '../common/api-error';
 import { afterCursor, decodeCursor, pageOf } from '../common/cursor';
+import { inputColumns, type ColumnMap } from '../common/input-columns';
 import { activities, companies, contacts, deals, users, type DealRow, type Schema } from '../database/schema';
 import { WorkspaceUsers } from '../members/workspace-users';
 import type { DealAggregate } from './deal.presenter';
@@ -19,12 +19,22 @@ const joined = {
   contact: { id: contacts.id, firstName: contacts.firstName, lastName: contacts.lastName, email: contacts.email },
 };
 
+/** The column each field of CreateDealInput and UpdateDealInput sets (company_id: creates only, a deal never changes company). */
+const DEAL_COLUMNS = {
+  company_id: 'companyId',
+  title: 'title',
+  amount: 'amount',
+  primary_contact_id: 'primaryContactId',
+  expected_close_on: 'expectedCloseOn',
+  owner_id: 'ownerId',
+} as const satisfies ColumnMap<CreateDealInput, typeof deals.$inferInsert>;
+
 /** Deals of the current workspace and their stage transitions. TenantDb only. */
 @Injectable()
 export class DealsService {
   constructor(
     private readonly db: TenantDb<Schema>,
-    private readonly ability: RequestAbility,
+    private readonly abilities: AbilityFactory,
     private readonly context: ContextService,
     private readonly workspaceUsers: WorkspaceUsers,
     private readonly audit: AuditService,
@@ -33,7 +43,7 @@ export class DealsService {
   async list(query: ListDealsQuery) {
     const cursor = decodeCursor(query.cursor);
     const where = and(
-      accessibleBy(this.ability.require(), 'Read', deals),
+      accessibleBy(this.abilities.requireCurrent(), 'Read', deals),
       query.stage ? eq(deals.stage, query.stage) : undefined,
       query.company_id ? eq(deals.companyId, query.company_id) : undefined,
       query.owner_id ? eq(deals.ownerId, query.owner_id) : undefined,
@@ -49,8 +59,7 @@ export class DealsService {
   }
 
   async get(id: string): Promise<DealAggregate> {
-    const deal = await this.db.findOneOrThrow(deals, id);
-    assertCan(this.ability.require(), 'Read', 'Deal', deal);
+    const deal = await this.load(id, 'Read');
     return this.aggregate(deal.id);
   }
 
@@ -60,51 +69,32 @@ export class DealsService {
     if (input.primary_contact_id) await this.db.findOneOrThrow(contacts, input.primary_contact_id);
     const ownerId = input.owner_id ?? this.context.require().actor.id!;
     await this.workspaceUsers.requireMember(ownerId);
-    const [deal] = await this.db
-      .insert(deals)
-      .values({
-        companyId: input.company_id,
-        title: input.title,
-        amount: input.amount,
-        primaryContactId: input.primary_contact_id,
-        expectedCloseOn: input.expected_close_on,
-        ownerId,
-      })
-      .returning();
+    const [deal] = await this.db.insert(deals).values({ ...inputColumns(input, DEAL_COLUMNS), ownerId }).returning();
     this.audit.describe({ after: deal });
     return this.aggregate(deal!.id);
   }
 
   @Audit({ action: 'Update', subject: 'Deal' })
   async update(id: string, input: UpdateDealInput): Promise<DealAggregate> {
-    const before = await this.db.findOneOrThrow(deals, id);
-    assertCan(this.ability.require(), 'Update', 'Deal', before);
+    const before = await this.load(id, 'Update');
     if (input.primary_contact_id) await this.db.findOneOrThrow(contacts, input.primary_contact_id);
     if (input.owner_id) await this.workspaceUsers.requireMember(input.owner_id);
-    const after = await this.db.updateOrThrow(deals, id, {
-      title: input.title,
-      amount: input.amount,
-      primaryContactId: input.primary_contact_id,
-      expectedCloseOn: input.expected_close_on,
-      ownerId: input.owner_id,
-      updatedAt: new Date(),
-    });
-    this.audit.describe({ subjectId: id, before, after });
-    return this.aggregate(id);
+    const after = await this.db.updateOrThrow(deals, id, { ...inputColumns(input, DEAL_COLUMNS), updatedAt: new Date() });
+    this.audit.describe({ subjectId: after.id, before, after });
+    return this.aggregate(after.id);
   }
 
   /** Moves a deal along DEAL_TRANSITIONS, stamps closed_at for 'Won'/'Lost' and logs a 'Stage Changed' activity. */
   @Audit({ action: 'Stage Change', subject: 'Deal' })
   async moveStage(id: string, stage: DealStage, note: string | null): Promise<DealAggregate> {
-    const before = await this.db.findOneOrThrow(deals, id);
-    assertCan(this.ability.require(), 'Update', 'Deal', before);
+    const before = await this.load(id, 'Update');
     if (!canTransition(before.stage, stage)) {
       throw new ApiError('DEAL_INVALID_TRANSITION', `A deal in '${before.stage}' cannot move to '${stage}'.`, [{ path: 'stage', message: 'Not an allowed next stage' }]);
     }
     const now = new Date();
     const open = (OPEN_DEAL_STAGES as readonly DealStage[]).includes(stage);
     await this.db.updateOrThrow(deals, id, { stage, stageChangedAt: now, closedAt: open ? null : now, updatedAt: now });
-    this.audit.describe({ subjectId: id, before: { stage: before.stage }, after: { stage }, metadata: { note } });
+    this.audit.describe({ subjectId: before.id, before: { stage: before.stage }, after: { stage }, metadata: { note } });
     await this.db.insert(activities).values({
       companyId: before.companyId,
       contactId: before.primaryContactId,
@@ -119,10 +109,19 @@ export class DealsService {
 
   @Audit({ action: 'Delete', subject: 'Deal' })
   async remove(id: string): Promise<void> {
-    const deal = await this.db.findOneOrThrow(deals, id);
-    assertCan(this.ability.require(), 'Delete', 'Deal', deal);
+    const deal = await this.load(id, 'Delete');
     await this.db.deleteOrThrow(deals, id);
     this.audit.describe({ before: deal });
+  }
+
+  /**
+   * The deal with this id if the caller may `action` it: 404 when it belongs to another
+   * workspace, does not exist or may not be read; 403 when it may be read but not `action`ed.
+   */
+  private async load(id: string, action: CaslAction): Promise<DealRow> {
+    const deal = await this.db.findOneOrThrow(deals, id);
+    assertCan(this.abilities.requireCurrent(), action, 'Deal', deal);
+    return deal;
   }
 
   private select() {
