@@ -12,7 +12,6 @@ import { IdentityDirectory } from './auth/identity.directory';
 import { IdentityModule } from './auth/identity.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { abilities } from './authorization/abilities';
-import { AuthorizationModule } from './authorization/authorization.module';
 import { CompaniesModule } from './companies/companies.module';
 import { ApiExceptionFilter } from './common/api-exception.filter';
 import { AppValidationPipe } from './common/validation.pipe';
@@ -68,7 +67,6 @@ export class AppModule {
           }),
         }),
         CaslModule.forRoot({ abilities }),
-        AuthorizationModule,
         AuditModule.forRootAsync({
           inject: [ConfigService],
           useFactory: (config: ConfigService<Env, true>) => ({
@@ -76,7 +74,7 @@ export class AppModule {
             database: { connectionString: config.get('SYSTEM_DATABASE_URL'), max: 2 },
             // Entries travel in batches through BullMQ to the writer.
             queue: {
-              connection: config.get('REDIS_URL'),
+              connection: { url: config.get('REDIS_URL') },
               prefix: config.get('QUEUE_PREFIX'),
               consumer: config.get('AUDIT_WRITER_IN_API'),
               // REDIS_ALLOW_VOLATILE: the same switch as the queues' (src/jobs/queues.module.ts).

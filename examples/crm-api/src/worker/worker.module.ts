@@ -46,7 +46,7 @@ export class WorkerModule {
             database: { connectionString: config.get('SYSTEM_DATABASE_URL'), max: 2 },
             // The worker is the audit writer: it consumes the batches the API enqueues.
             queue: {
-              connection: config.get('REDIS_URL'),
+              connection: { url: config.get('REDIS_URL') },
               prefix: config.get('QUEUE_PREFIX'),
               consumer: true,
               // REDIS_ALLOW_VOLATILE: the same switch as the queues' (src/jobs/queues.module.ts).
