@@ -75,6 +75,14 @@ describe('audit trail', () => {
     expect(await only(response)).toMatchObject({ action: 'Update', subject: 'Company', status: 'Failure' });
   });
 
+  it('an id spelled in upper case in the path is the same row, recorded under its one spelling', async () => {
+    const refused = await call('pipeline', 'patch', `/companies/${company.toUpperCase()}`, { name: 'Not mine' });
+    expect(refused.status).toBe(403);
+    expect(await only(refused)).toMatchObject({ action: 'Update', subject: 'Company', subject_id: company, status: 'Failure' });
+    const read = await request(f.server).get(`/companies/${company.toUpperCase()}`).set(f.as('pipeline'));
+    expect([read.status, read.body.id]).toEqual([200, company]);
+  });
+
   it('another workspace’s row is one Failure entry (404), in the caller’s workspace', async () => {
     const response = await call('admin', 'delete', `/companies/${globexCompany}`);
     expect(response.status).toBe(404);

@@ -1,9 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CheckAbility } from '@acme/nest-casl';
 import { Page, ViewResponse } from '@acme/nest-view-presenter';
 import { CompanyView } from '@acme-examples/crm-contracts';
-import { ParseIdPipe } from '../common/parse-id.pipe';
+import { IdParam } from '../common/id-param';
 import { CompaniesService } from './companies.service';
 import { CreateCompanyDto, ListCompaniesQueryDto, UpdateCompanyDto } from './company.dto';
 import { CompanyPresenter } from './company.presenter';
@@ -25,7 +25,7 @@ export class CompaniesController {
   @Get(':id')
   @CheckAbility('Read', 'Company')
   @ViewResponse(CompanyView)
-  async get(@Param('id', ParseIdPipe) id: string) {
+  async get(@IdParam() id: string) {
     return CompanyPresenter.toView(await this.companies.get(id));
   }
 
@@ -39,14 +39,14 @@ export class CompaniesController {
   @Patch(':id')
   @CheckAbility('Update', 'Company')
   @ViewResponse(CompanyView)
-  async update(@Param('id', ParseIdPipe) id: string, @Body() body: UpdateCompanyDto) {
+  async update(@IdParam() id: string, @Body() body: UpdateCompanyDto) {
     return CompanyPresenter.toView(await this.companies.update(id, body));
   }
 
   @Delete(':id')
   @HttpCode(204)
   @CheckAbility('Delete', 'Company')
-  async remove(@Param('id', ParseIdPipe) id: string): Promise<void> {
+  async remove(@IdParam() id: string): Promise<void> {
     await this.companies.remove(id);
   }
 }

@@ -1,9 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CheckAbility } from '@acme/nest-casl';
 import { Page, ViewResponse } from '@acme/nest-view-presenter';
 import { ContactView } from '@acme-examples/crm-contracts';
-import { ParseIdPipe } from '../common/parse-id.pipe';
+import { IdParam } from '../common/id-param';
 import { CreateContactDto, ListContactsQueryDto, UpdateContactDto } from './contact.dto';
 import { ContactPresenter } from './contact.presenter';
 import { ContactsService } from './contacts.service';
@@ -25,7 +25,7 @@ export class ContactsController {
   @Get(':id')
   @CheckAbility('Read', 'Contact')
   @ViewResponse(ContactView)
-  async get(@Param('id', ParseIdPipe) id: string) {
+  async get(@IdParam() id: string) {
     return ContactPresenter.toView(await this.contacts.get(id));
   }
 
@@ -39,14 +39,14 @@ export class ContactsController {
   @Patch(':id')
   @CheckAbility('Update', 'Contact')
   @ViewResponse(ContactView)
-  async update(@Param('id', ParseIdPipe) id: string, @Body() body: UpdateContactDto) {
+  async update(@IdParam() id: string, @Body() body: UpdateContactDto) {
     return ContactPresenter.toView(await this.contacts.update(id, body));
   }
 
   @Delete(':id')
   @HttpCode(204)
   @CheckAbility('Delete', 'Contact')
-  async remove(@Param('id', ParseIdPipe) id: string): Promise<void> {
+  async remove(@IdParam() id: string): Promise<void> {
     await this.contacts.remove(id);
   }
 }

@@ -1,9 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CheckAbility } from '@acme/nest-casl';
 import { Page, ViewResponse } from '@acme/nest-view-presenter';
 import { DealView } from '@acme-examples/crm-contracts';
-import { ParseIdPipe } from '../common/parse-id.pipe';
+import { IdParam } from '../common/id-param';
 import { CreateDealDto, ListDealsQueryDto, MoveDealStageDto, UpdateDealDto } from './deal.dto';
 import { DealPresenter } from './deal.presenter';
 import { DealsService } from './deals.service';
@@ -25,7 +25,7 @@ export class DealsController {
   @Get(':id')
   @CheckAbility('Read', 'Deal')
   @ViewResponse(DealView)
-  async get(@Param('id', ParseIdPipe) id: string) {
+  async get(@IdParam() id: string) {
     return DealPresenter.toView(await this.deals.get(id), { now: new Date() });
   }
 
@@ -39,21 +39,21 @@ export class DealsController {
   @Patch(':id')
   @CheckAbility('Update', 'Deal')
   @ViewResponse(DealView)
-  async update(@Param('id', ParseIdPipe) id: string, @Body() body: UpdateDealDto) {
+  async update(@IdParam() id: string, @Body() body: UpdateDealDto) {
     return DealPresenter.toView(await this.deals.update(id, body), { now: new Date() });
   }
 
   @Post(':id/stage')
   @CheckAbility('Update', 'Deal')
   @ViewResponse(DealView, { status: 200 })
-  async moveStage(@Param('id', ParseIdPipe) id: string, @Body() body: MoveDealStageDto) {
+  async moveStage(@IdParam() id: string, @Body() body: MoveDealStageDto) {
     return DealPresenter.toView(await this.deals.moveStage(id, body.stage, body.note), { now: new Date() });
   }
 
   @Delete(':id')
   @HttpCode(204)
   @CheckAbility('Delete', 'Deal')
-  async remove(@Param('id', ParseIdPipe) id: string): Promise<void> {
+  async remove(@IdParam() id: string): Promise<void> {
     await this.deals.remove(id);
   }
 }

@@ -1,10 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CheckAbility } from '@acme/nest-casl';
 import { Page, ViewResponse } from '@acme/nest-view-presenter';
 import { MemberView } from '@acme-examples/crm-contracts';
 import type { AccessClaims } from '../auth/access-token.service';
-import { ParseIdPipe } from '../common/parse-id.pipe';
+import { IdParam } from '../common/id-param';
 import { AddMemberDto, ListMembersQueryDto, UpdateMemberDto } from './member.dto';
 import { MemberPresenter } from './member.presenter';
 import { MembersService } from './members.service';
@@ -28,7 +28,7 @@ export class MembersController {
   @Get(':id')
   @CheckAbility('Read', 'Member')
   @ViewResponse(MemberView)
-  async get(@Param('id', ParseIdPipe) id: string, @Req() request: AuthedRequest) {
+  async get(@IdParam() id: string, @Req() request: AuthedRequest) {
     return MemberPresenter.toView(await this.members.get(id), { currentUserId: request.user.sub });
   }
 
@@ -42,14 +42,14 @@ export class MembersController {
   @Patch(':id')
   @CheckAbility('Update', 'Member')
   @ViewResponse(MemberView)
-  async changeRole(@Param('id', ParseIdPipe) id: string, @Body() body: UpdateMemberDto, @Req() request: AuthedRequest) {
+  async changeRole(@IdParam() id: string, @Body() body: UpdateMemberDto, @Req() request: AuthedRequest) {
     return MemberPresenter.toView(await this.members.changeRole(id, body.role), { currentUserId: request.user.sub });
   }
 
   @Delete(':id')
   @HttpCode(204)
   @CheckAbility('Delete', 'Member')
-  async remove(@Param('id', ParseIdPipe) id: string): Promise<void> {
+  async remove(@IdParam() id: string): Promise<void> {
     await this.members.remove(id);
   }
 }
