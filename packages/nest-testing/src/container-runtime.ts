@@ -1,4 +1,5 @@
-import { importOptional } from './import-optional';
+import { loadDependency } from './load-dependency';
+import { errorMessage } from './testing.errors';
 
 /** Whether testcontainers can reach a container runtime, and if not, why. */
 export type ContainerRuntimeStatus = { readonly available: true } | { readonly available: false; readonly reason: string };
@@ -20,15 +21,16 @@ export async function detectContainerRuntime(): Promise<ContainerRuntimeStatus> 
   }
   let timer: NodeJS.Timeout | undefined;
   try {
-    const { getContainerRuntimeClient } = await importOptional(
+    const { getContainerRuntimeClient } = await loadDependency(
       () => import('testcontainers'),
       'testcontainers',
       'pnpm add -D testcontainers',
     );
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${DETECT_TIMEOUT_MS / 1000} s`)), DETECT_TIMEOUT_MS);
+    const silence = new Promise<'silent'>((resolve) => {
+      timer = setTimeout(() => resolve('silent'), DETECT_TIMEOUT_MS);
     });
-    await Promise.race([getContainerRuntimeClient(), timeout]);
+    const answer = await Promise.race([getContainerRuntimeClient(), silence]);
+    if (answer === 'silent') return { available: false, reason: `no container runtime (no answer within ${DETECT_TIMEOUT_MS / 1000} s)` };
     return { available: true };
   } catch (error) {
     return { available: false, reason: `no container runtime (${errorMessage(error)})` };
@@ -39,10 +41,4 @@ export async function detectContainerRuntime(): Promise<ContainerRuntimeStatus> 
 
 function isTruthy(value: string | undefined): boolean {
   return value !== undefined && ['1', 'true', 'yes'].includes(value.toLowerCase());
-}
-
-/** The message of anything thrown, on one line. */
-export function errorMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/\s*\n\s*/g, ' ').trim();
 }

@@ -58,10 +58,10 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
   const url = withDatabase(serverUrl, name);
   // One connection at a time throughout: PGlite queues a second one behind the first.
   if (await ignoresDatabaseName(serverUrl)) {
-    await run(serverUrl, `CREATE SCHEMA ${quoteIdent(name)}`);
-    return { url, name, isolation: 'schema', drop: () => run(serverUrl, `DROP SCHEMA IF EXISTS ${quoteIdent(name)} CASCADE`) };
+    await run(serverUrl, `CREATE SCHEMA ${pg.escapeIdentifier(name)}`);
+    return { url, name, isolation: 'schema', drop: () => run(serverUrl, `DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(name)} CASCADE`) };
   }
-  await run(serverUrl, `CREATE DATABASE ${quoteIdent(name)}`);
+  await run(serverUrl, `CREATE DATABASE ${pg.escapeIdentifier(name)}`);
   if (server === 'timescale') await createTimescaleExtension(url);
   return {
     url,
@@ -93,7 +93,7 @@ async function dropDatabase(serverUrl: string, name: string): Promise<void> {
       if (rows[0]?.open === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
   } finally {
     await client.end();
   }
@@ -123,8 +123,4 @@ async function run(url: string, sql: string): Promise<void> {
   } finally {
     await client.end();
   }
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }

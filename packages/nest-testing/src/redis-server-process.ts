@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { freePort } from './free-port';
 import { watchForOrphan } from './orphan-watchdog';
 import type { StartedService } from './service.types';
+import { ServerStartError } from './testing.errors';
 
 /** Environment variable naming the redis-server binary (else it is looked up on PATH). */
 export const REDIS_SERVER_BIN_ENV = 'REDIS_SERVER_BIN';
@@ -82,7 +83,7 @@ export async function startRedisServerProcess(options: RedisServerProcessOptions
 function waitUntilReady(child: ReturnType<typeof spawn>, bin: string): Promise<void> {
   return new Promise((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => fail(new Error(`${bin} did not report ready within ${START_TIMEOUT_MS / 1000} s: ${output.trim()}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(() => fail(new ServerStartError('redis', `${bin} did not report ready within ${START_TIMEOUT_MS / 1000} s (is the machine overloaded, or are its arguments wrong?): ${output.trim()}`)), START_TIMEOUT_MS);
     const onData = (chunk: Buffer) => {
       output = (output + chunk.toString('utf8')).slice(-2_000);
       if (READY.test(output)) done();
@@ -90,10 +91,11 @@ function waitUntilReady(child: ReturnType<typeof spawn>, bin: string): Promise<v
     const onError = (error: NodeJS.ErrnoException) =>
       fail(
         error.code === 'ENOENT'
-          ? new Error(`redis-server not found (tried "${bin}"${bin === 'redis-server' ? ' on PATH' : ''}): ${INSTALL}`)
-          : error,
+          ? new ServerStartError('redis', `redis-server not found (tried "${bin}"${bin === 'redis-server' ? ' on PATH' : ''}): ${INSTALL}`, { cause: error })
+          : new ServerStartError('redis', `${bin} could not be started (${error.message}): check that it is an executable redis-server, or ${INSTALL}`, { cause: error }),
       );
-    const onExit = (code: number | null) => fail(new Error(`${bin} exited with code ${code} during start: ${output.trim()}`));
+    const onExit = (code: number | null) =>
+      fail(new ServerStartError('redis', `${bin} exited with code ${code} during start (its output says why; a wrong argument in "args"?): ${output.trim()}`));
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
     child.once('error', onError);

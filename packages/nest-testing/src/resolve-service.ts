@@ -1,4 +1,4 @@
-import { detectContainerRuntime, errorMessage } from './container-runtime';
+import { detectContainerRuntime } from './container-runtime';
 import {
   DEFAULT_STRATEGIES,
   SERVER_URL_ENV,
@@ -7,7 +7,7 @@ import {
   type StartServiceOptions,
   type TestServer,
 } from './service.types';
-import { ServiceUnavailableError, type StrategyAttempt } from './testing.errors';
+import { errorMessage, ServiceUnavailableError, type StrategyAttempt } from './testing.errors';
 
 /** How to obtain one kind of server by each strategy, and what to tell the user when none works. */
 export interface ServiceRecipe {

@@ -1,4 +1,4 @@
-import { importOptional } from './import-optional';
+import { loadDependency } from './load-dependency';
 import type { StartedService } from './service.types';
 
 /** What a server needs from its container. */
@@ -16,9 +16,22 @@ export interface ContainerSpec {
   url(host: string, port: number): string;
 }
 
+/** A PostgreSQL image (plain or TimescaleDB): user and password `postgres`, database `postgres`. */
+export function postgresContainer(image: string): ContainerSpec {
+  return {
+    image,
+    port: 5432,
+    environment: { POSTGRES_PASSWORD: 'postgres' },
+    // The entrypoint's init server logs it once, the real server a second time.
+    readyLog: /database system is ready to accept connections/,
+    readyLogTimes: 2,
+    url: (host, port) => `postgres://postgres:postgres@${host}:${port}/postgres`,
+  };
+}
+
 /** Starts a container through testcontainers (its Ryuk reaper removes it if this process dies). */
 export async function startContainer(spec: ContainerSpec): Promise<StartedService> {
-  const { GenericContainer, Wait } = await importOptional(
+  const { GenericContainer, Wait } = await loadDependency(
     () => import('testcontainers'),
     'testcontainers',
     'pnpm add -D testcontainers',

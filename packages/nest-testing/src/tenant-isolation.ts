@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fillId, findIds, idPlaceholder, routeKey, withoutPerRequestFields } from './isolation-checks';
+import { TestingOptionsError } from './testing.errors';
 
 /** A response as the isolation suite looks at it. */
 export interface IsolationResponse {
@@ -76,7 +77,9 @@ export function describeTenantIsolation(name: string, options: TenantIsolationOp
   const perResource = options.idsPerResource ?? 2;
   for (const route of options.routes) {
     if (!idPlaceholder(route.path)) {
-      throw new TypeError(`describeTenantIsolation: ${route.method} ${route.path} has no id placeholder: write it as {id} (or as its only {param})`);
+      throw new TestingOptionsError(
+        `describeTenantIsolation: ${route.method} ${route.path} has no id placeholder: write it as {id} (or as its only {param})`,
+      );
     }
   }
   const readPathOf = (resource: string) => options.routes.find((r) => r.resource === resource && r.method === 'GET')?.path;
@@ -109,7 +112,9 @@ export function describeTenantIsolation(name: string, options: TenantIsolationOp
 
     it('covers every route that takes an id', () => {
       if (!Array.isArray(target.idRoutes)) {
-        throw new Error('idRoutes is missing: return every METHOD /path/{param} route of the app from setup() (e.g. from its OpenAPI document)');
+        throw new TestingOptionsError(
+          'idRoutes is missing: return every METHOD /path/{param} route of the app from setup() (e.g. from its OpenAPI document)',
+        );
       }
       const covered = new Set(options.routes.map((r) => routeKey(`${r.method} ${r.path}`)));
       const app = new Set(target.idRoutes.map(routeKey));

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { errorMessage } from './container-runtime';
+import { errorMessage } from './testing.errors';
 import { redactUrl } from './connection-url';
 import { PROVIDED_URL_KEYS } from './provided-keys';
 import type { StartedService, TestServer } from './service.types';

@@ -107,7 +107,7 @@ describe('getTestServerUrl', () => {
       createTestDatabase().then(() => undefined, (thrown: unknown) => thrown),
     );
     expect(error).toBeInstanceOf(TestServerUrlMissingError);
-    expect(error).toMatchObject({ code: 'ACME_TESTING_SERVER_URL_MISSING', server: 'postgres' });
+    expect(error).toMatchObject({ code: 'TESTING_SERVER_URL_MISSING', server: 'postgres' });
     expect((error as Error).message).toContain('DATABASE_URL');
   });
 });

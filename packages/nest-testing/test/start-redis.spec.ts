@@ -80,7 +80,7 @@ describe('startRedis', () => {
     );
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     const unavailable = error as ServiceUnavailableError;
-    expect(unavailable.code).toBe('ACME_TESTING_SERVICE_UNAVAILABLE');
+    expect(unavailable.code).toBe('TESTING_SERVICE_UNAVAILABLE');
     expect(unavailable.service).toBe('redis');
     expect(unavailable.attempts.map((attempt) => attempt.strategy)).toEqual(['url', 'testcontainers', 'embedded']);
     expect(unavailable.message).toContain('REDIS_URL is not set');

@@ -90,6 +90,22 @@ describe('startTimescale', () => {
     expect(await queryValue(timescale.url, `SELECT to_regclass('tenant_a.here')::text`)).toBe('tenant_a.here');
   });
 
+  it('embedded: a database name with quotes and SQL in it is only ever a schema name', async () => {
+    const hostile = 'x", public; CREATE TABLE injected (id int); --';
+    await queryValue(timescale.url, `CREATE SCHEMA ${pg.escapeIdentifier(hostile)}`);
+    const { hostname, port, username } = new URL(timescale.url);
+    // Given as is in the startup packet (a URL would percent-decode only part of it).
+    const client = new pg.Client({ host: hostname, port: Number(port), user: username, database: hostile });
+    await client.connect();
+    try {
+      expect((await client.query('SHOW search_path')).rows[0]).toEqual({ search_path: `${pg.escapeIdentifier(hostile)}, public` });
+      expect((await client.query('SELECT current_schemas(false)::text[] AS schemas')).rows[0]).toEqual({ schemas: [hostile, 'public'] });
+    } finally {
+      await client.end();
+    }
+    expect(await queryValue(timescale.url, `SELECT to_regclass('public.injected')::text`)).toBeNull();
+  });
+
   it('url: options.url is used as is and stop() leaves the server running', async () => {
     const viaUrl = await startTimescale({ url: timescale.url, strategies: ['url', 'embedded'] });
     expect(viaUrl).toMatchObject({ source: 'url', url: timescale.url });
