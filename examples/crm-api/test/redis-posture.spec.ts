@@ -45,11 +45,11 @@ describe('the API on a Redis without AOF', () => {
     ...extra,
   });
 
-  it('refuses to start: ACME_REDIS_NOT_DURABLE, saying what to change', async () => {
+  it('refuses to start: CONTEXT_REDIS_NOT_DURABLE, saying what to change', async () => {
     const app = await createHttpApp({ env: env(), logger: false });
     const failure = await app.init().then(() => undefined, (error: unknown) => error);
     await app.close().catch(() => undefined);
-    expect(failure).toMatchObject({ code: 'ACME_REDIS_NOT_DURABLE' });
+    expect(failure).toMatchObject({ code: 'CONTEXT_REDIS_NOT_DURABLE' });
     expect(String((failure as Error).message)).toContain('appendonly');
   });
 
@@ -58,7 +58,7 @@ describe('the API on a Redis without AOF', () => {
     try {
       await app.init();
       const metrics = (await request(app.getHttpServer()).get('/metrics')).text;
-      expect(metrics).toMatch(/^acme_queue_redis_volatile 1$/m);
+      expect(metrics).toMatch(/^acme_queues_redis_volatile 1$/m);
       expect(metrics).toMatch(/^acme_audit_redis_volatile 1$/m);
     } finally {
       await app.close();
