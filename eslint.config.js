@@ -1,5 +1,6 @@
 // Lint: correctness rules from ESLint and typescript-eslint (no type-aware rules, so it stays
-// fast enough to run on every test run). Formatting is left to the editor.
+// fast enough to run on every test run). Formatting is Prettier's (prettier.config.js): `pnpm lint`
+// runs `pnpm format:check` after ESLint, and none of the rules below is about layout.
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';

@@ -143,7 +143,10 @@ function signatureLines(report) {
     if (/^[}\])>;,]+$/.test(text)) continue;
     if (line === text) {
       // A top-level line: a declaration.
-      const name = /^(?:export\s+)?(?:declare\s+)?(?:default\s+)?(?:abstract\s+)?(?:class|interface|type|function|const|let|var|enum|namespace|module)\s+([\w$]+)/.exec(text);
+      const name =
+        /^(?:export\s+)?(?:declare\s+)?(?:default\s+)?(?:abstract\s+)?(?:class|interface|type|function|const|let|var|enum|namespace|module)\s+([\w$]+)/.exec(
+          text,
+        );
       if (name) owner = name[1];
       keys.push(text);
     } else {

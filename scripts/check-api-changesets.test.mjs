@@ -91,10 +91,9 @@ test('added exports and members alone need no changeset', () => {
   write(
     dir,
     'packages/greet/api/greet.api.md',
-    report(`${GREET.replace('punctuation?: string;', 'punctuation?: string;\n    uppercase?: boolean;')}\n// @public\nexport function farewell(name: string): string;\n`).replace(
-      "import { DynamicModule } from '@nestjs/common';",
-      "import { DynamicModule } from '@nestjs/common';\nimport { Type } from '@nestjs/common';",
-    ),
+    report(
+      `${GREET.replace('punctuation?: string;', 'punctuation?: string;\n    uppercase?: boolean;')}\n// @public\nexport function farewell(name: string): string;\n`,
+    ).replace("import { DynamicModule } from '@nestjs/common';", "import { DynamicModule } from '@nestjs/common';\nimport { Type } from '@nestjs/common';"),
   );
   const { status, output } = check(dir);
   assert.equal(status, 0, output);
@@ -145,7 +144,7 @@ test('a patch changeset is not enough for a breaking change; a minor one (not ye
   assert.match(minor.output, /announced by \.changeset\/greet-greeting\.md \(minor\)/);
 });
 
-test("a changeset for another package does not count, nor does one that was already pending at the base", () => {
+test('a changeset for another package does not count, nor does one that was already pending at the base', () => {
   const dir = repo();
   write(dir, '.changeset/older-change.md', changeset('minor'));
   commit(dir, 'an earlier breaking change, announced');
