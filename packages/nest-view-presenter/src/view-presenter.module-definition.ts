@@ -5,10 +5,12 @@ import type { ViewPresenterModuleExtras, ViewPresenterModuleOptions } from './vi
 export const VIEW_PRESENTER_MODULE_OPTIONS = Symbol.for('@acme/nest-view-presenter:options');
 
 /**
+ * The old name of `VIEW_PRESENTER_MODULE_OPTIONS`.
+ *
  * @deprecated Renamed `VIEW_PRESENTER_MODULE_OPTIONS` (the suite names every options token
  * `<PKG>_MODULE_OPTIONS`); the same token, so both inject the same value. This alias will be removed.
  */
-export const VIEW_PRESENTER_OPTIONS = VIEW_PRESENTER_MODULE_OPTIONS;
+export const VIEW_PRESENTER_OPTIONS: typeof VIEW_PRESENTER_MODULE_OPTIONS = VIEW_PRESENTER_MODULE_OPTIONS;
 
 export const {
   ConfigurableModuleClass: ConfigurableViewPresenterModule,

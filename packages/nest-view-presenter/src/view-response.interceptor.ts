@@ -8,12 +8,8 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { map, type Observable } from 'rxjs';
-import { createViewContract, type ViewContract } from './view-contract';
-import {
-  RESOLVED_VIEW_PRESENTER_OPTIONS,
-  resolveViewPresenterOptions,
-  type ResolvedViewContractOptions,
-} from './resolve-view-presenter-options';
+import { createViewContract, type ViewContract, type ViewContractOptions } from './view-contract';
+import { RESOLVED_VIEW_PRESENTER_OPTIONS, resolveViewPresenterOptions } from './resolve-view-presenter-options';
 import { VIEW_RESPONSE_METADATA, type ViewResponseMetadata } from './view-response.metadata';
 
 /**
@@ -25,10 +21,10 @@ import { VIEW_RESPONSE_METADATA, type ViewResponseMetadata } from './view-respon
 export class ViewResponseInterceptor implements NestInterceptor {
   // One contract per handler, built on its first request: compilation stays off the startup path.
   private readonly contracts = new WeakMap<object, ViewContract | null>();
-  /** The module's options where this route's module sees `ViewPresenterModule`, else the defaults. */
-  private readonly defaults: ResolvedViewContractOptions;
+  /** The module's options (resolved at bootstrap) where this route's module sees `ViewPresenterModule`, else the defaults. */
+  private readonly defaults: ViewContractOptions;
 
-  constructor(@Optional() @Inject(RESOLVED_VIEW_PRESENTER_OPTIONS) options?: ResolvedViewContractOptions) {
+  constructor(@Optional() @Inject(RESOLVED_VIEW_PRESENTER_OPTIONS) options?: ViewContractOptions) {
     this.defaults = options ?? resolveViewPresenterOptions({}, 'ViewPresenterModule');
   }
 
