@@ -54,7 +54,7 @@ class DealsController {
 
 @Module({
   // As deployed: the API process produces batches; a worker process (below) writes them.
-  imports: [ContextModule.forRoot(), AuditModule.forRoot({ database: { pool }, queue: { connection: redis.url, prefix: 'bench', consumer: false }, migrate: true })],
+  imports: [ContextModule.forRoot(), AuditModule.forRoot({ database: { pool }, queue: { connection: { url: redis.url }, prefix: 'bench', consumer: false }, migrate: true })],
   controllers: [DealsController],
   providers: [DealsService],
 })

@@ -5,14 +5,14 @@ import type { Queue, Worker } from 'bullmq';
 import { AuditBuffer } from './audit-buffer';
 import { auditBatchJob, type AuditBatchJob } from './audit-batch';
 import { AuditDelivery } from './audit-delivery';
-import { DEFAULT_AUDIT_TABLE, type AuditEntry } from './audit-entry';
+import type { AuditEntry } from './audit-entry';
 import { createAuditMetrics, type AuditMetrics } from './audit-metrics';
-import { connectRedis, createAuditConsumer, createAuditProducer } from './audit-queue';
+import { connectRedis, createAuditConsumer, createAuditProducer, type PostureClient, type RedisInstance } from './audit-queue';
 import { AuditSpool } from './audit-spool';
 import { defaultSpoolDir } from './audit-spool-dir';
 import { AuditWriter, type Queryable } from './audit-writer';
-import { AUDIT_MODULE_OPTIONS } from './audit.module-definition';
-import type { AuditModuleOptions, AuditQueueOptions } from './audit.options';
+import { RESOLVED_AUDIT_OPTIONS } from './audit.module-definition';
+import type { ResolvedAuditOptions, ResolvedAuditQueue } from './resolve-audit-options';
 import { prepareAuditStorage } from './audit-storage-setup';
 import pg from 'pg';
 
@@ -38,14 +38,16 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
   private writer!: AuditWriter;
   private producer: Queue | undefined;
   private consumer: Worker | undefined;
+  /** Connections duplicated from an ioredis instance given as `queue.connection`: ours to close. */
+  private readonly ownedConnections: RedisInstance[] = [];
   private metrics!: AuditMetrics;
   private spool!: AuditSpool;
   private delivery!: AuditDelivery;
   private readonly buffer: AuditBuffer;
   private timers: NodeJS.Timeout[] = [];
 
-  constructor(@Inject(AUDIT_MODULE_OPTIONS) private readonly options: AuditModuleOptions) {
-    this.buffer = new AuditBuffer((batch) => this.deliver(batch), options.batch?.maxSize ?? 500, options.batch?.maxWaitMs ?? 5);
+  constructor(@Inject(RESOLVED_AUDIT_OPTIONS) private readonly options: ResolvedAuditOptions) {
+    this.buffer = new AuditBuffer((batch) => this.deliver(batch), options.batch.maxSize, options.batch.maxWaitMs);
   }
 
   async onModuleInit(): Promise<void> {
@@ -54,36 +56,39 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
     if ('pool' in database) {
       this.pool = database.pool;
     } else {
-      this.pool = new pg.Pool({ connectionString: database.connectionString, max: database.max ?? 4 });
+      this.pool = new pg.Pool({ connectionString: database.connectionString, max: database.max });
       // An idle connection dropped by the server must not crash the process (the next query reconnects).
       this.pool.on('error', (error) => this.logger.warn(`Audit database connection lost: ${error.message}`));
     }
-    const table = this.options.table ?? DEFAULT_AUDIT_TABLE;
-    this.writer = new AuditWriter(this.pool, table, this.options.schema);
-    this.metrics = await createAuditMetrics();
-    if (this.options.migrate) {
-      const storage = this.options.migrate === true ? {} : this.options.migrate;
-      const upkeep = await prepareAuditStorage(this.pool, { table, schema: this.options.schema, storage }, this.logger);
-      if (upkeep) this.timers.push(upkeep);
+    const { table, schema } = this.options;
+    this.writer = new AuditWriter(this.pool, table, schema);
+    try {
+      this.metrics = await createAuditMetrics(this.options.metrics);
+      if (this.options.migrate) {
+        const upkeep = await prepareAuditStorage(this.pool, { table, schema, storage: this.options.migrate }, this.logger);
+        if (upkeep) this.timers.push(upkeep);
+      }
+      if (queue) await this.checkRedisPosture(queue);
+    } catch (error) {
+      // Startup stops here: release the pool so the process can exit.
+      if (this.ownsPool) await this.pool.end().catch(() => undefined);
+      throw error;
     }
     if (queue) {
-      try {
-        await this.checkRedisPosture(queue);
-      } catch (error) {
-        // Startup stops here: release the pool so the process can exit.
-        if (this.ownsPool) await this.pool.end().catch(() => undefined);
-        throw error;
-      }
-      this.producer = await createAuditProducer(queue);
+      const producer = await createAuditProducer(queue);
+      this.producer = producer.queue;
+      if (producer.owned) this.ownedConnections.push(producer.owned);
       this.producer.on('error', () => undefined); // connection errors surface per add() and fall back there
-      if (queue.consumer !== false) {
-        this.consumer = await createAuditConsumer(queue, (job) => this.write(job));
+      if (queue.consumer) {
+        const consumer = await createAuditConsumer(queue, (job) => this.write(job));
+        this.consumer = consumer.worker;
+        if (consumer.owned) this.ownedConnections.push(consumer.owned);
         this.consumer.on('error', (error) => this.logger.warn(`Audit consumer: ${error.message}`));
       }
     }
-    this.spool = new AuditSpool(this.options.spoolDir ?? defaultSpoolDir(this.pool, table, this.options.schema), {
+    this.spool = new AuditSpool(this.options.spoolDir ?? defaultSpoolDir(this.pool, table, schema), {
       rotateAfterMs: SPOOL_ROTATE_AFTER_MS,
-      orphanAfterMs: this.options.spoolOrphanAfterMs ?? 30_000,
+      orphanAfterMs: this.options.spoolOrphanAfterMs,
     });
     this.delivery = new AuditDelivery({
       producer: this.producer,
@@ -92,8 +97,9 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
       write: async (job) => void (await this.write(job)),
       metrics: this.metrics,
       logger: this.logger,
-      sendTimeoutMs: queue?.sendTimeoutMs ?? 2_000,
-      redeliverAfterMs: queue?.redeliverAfterMs ?? 10_000,
+      // Without a queue nothing is sent or redelivered: both only apply to the queue path.
+      sendTimeoutMs: queue?.sendTimeoutMs ?? 0,
+      redeliverAfterMs: queue?.redeliverAfterMs ?? 0,
     });
     this.timers.push(
       setInterval(() => void this.reconcile(), RECONCILE_EVERY_MS).unref(),
@@ -141,6 +147,8 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
       const producer = this.producer;
       await withTimeout(producer.close(), 2_000, () => new AuditTimeoutError(2_000)).catch(() => void producer.disconnect());
     }
+    // Copies of the app's ioredis instance (BullMQ closes only the connections it opened); the instance stays the app's.
+    for (const connection of this.ownedConnections.splice(0)) connection.disconnect();
     if (this.ownsPool) await this.pool.end();
   }
 
@@ -189,14 +197,24 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Refuses a Redis that could drop waiting batches silently, unless `allowVolatileRedis`. */
-  private async checkRedisPosture(queue: AuditQueueOptions): Promise<void> {
-    const client = await connectRedis(queue, POSTURE_TIMEOUT_MS);
-    const posture = await assertRedisDurability(client, {
-      component: 'AuditModule (queue)',
-      optionName: 'queue.allowVolatileRedis',
-      allowVolatile: queue.allowVolatileRedis ?? false,
-    }).finally(() => client.quit().catch(() => client.disconnect()));
-    this.metrics.volatileRedis(!posture.durable);
-    if (!posture.durable) this.logger.warn(`Audit queue on a volatile Redis (allowVolatileRedis): ${posture.problems.join(' ')}`);
+  private async checkRedisPosture(queue: ResolvedAuditQueue): Promise<void> {
+    const client = await connectRedis(queue.connection, POSTURE_TIMEOUT_MS);
+    try {
+      // On Redis Cluster every master keeps batches: each one is checked.
+      const servers: PostureClient[] = client.isCluster && typeof client.nodes === 'function' ? client.nodes('master') : [client];
+      const problems: string[] = [];
+      for (const server of servers) {
+        const posture = await assertRedisDurability(server, {
+          component: 'AuditModule (queue)',
+          optionName: 'queue.allowVolatileRedis',
+          allowVolatile: queue.allowVolatileRedis,
+        });
+        problems.push(...posture.problems);
+      }
+      this.metrics.volatileRedis(problems.length > 0);
+      if (problems.length > 0) this.logger.warn(`Audit queue on a volatile Redis (allowVolatileRedis): ${problems.join(' ')}`);
+    } finally {
+      await (client.quit?.() ?? Promise.resolve()).catch(() => client.disconnect());
+    }
   }
 }

@@ -1,9 +1,8 @@
 import { ContextService } from '@acme/nest-context';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditPipeline } from './audit-pipeline';
-import { DEFAULT_AUDIT_TABLE } from './audit-entry';
-import { AUDIT_MODULE_OPTIONS } from './audit.module-definition';
-import type { AuditModuleOptions } from './audit.options';
+import { RESOLVED_AUDIT_OPTIONS } from './audit.module-definition';
+import type { ResolvedAuditOptions } from './resolve-audit-options';
 import { AuditQuery, type AuditQueryFilters, type AuditQueryPage } from './query/audit-query';
 
 /**
@@ -13,13 +12,13 @@ import { AuditQuery, type AuditQueryFilters, type AuditQueryPage } from './query
 @Injectable()
 export class AuditQueryService {
   constructor(
-    @Inject(AUDIT_MODULE_OPTIONS) private readonly options: AuditModuleOptions,
+    @Inject(RESOLVED_AUDIT_OPTIONS) private readonly options: ResolvedAuditOptions,
     private readonly pipeline: AuditPipeline,
     private readonly context: ContextService,
   ) {}
 
   find(filters: Partial<AuditQueryFilters> = {}): Promise<AuditQueryPage> {
-    const query = new AuditQuery(this.pipeline.database, { table: this.options.table ?? DEFAULT_AUDIT_TABLE, schema: this.options.schema });
+    const query = new AuditQuery(this.pipeline.database, { table: this.options.table, schema: this.options.schema });
     return query.find({ ...filters, workspaceId: filters.workspaceId ?? this.context.get()?.workspaceId ?? '' } as AuditQueryFilters);
   }
 }

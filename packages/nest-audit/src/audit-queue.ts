@@ -1,45 +1,76 @@
-import type { Queue, Worker } from 'bullmq';
+import { importOptional } from '@acme/nest-context';
+import type { ConnectionOptions, Queue, Worker } from 'bullmq';
 import { hostname } from 'node:os';
 import type { AuditBatchJob } from './audit-batch';
 import { AuditBatchFormatError, AuditMissingDependencyError, AuditRedisUnreachableError } from './audit.errors';
-import type { AuditQueueOptions } from './audit.options';
+import type { ResolvedAuditQueue } from './resolve-audit-options';
 
-/** BullMQ connection options from a Redis URL or ioredis options. */
-export function connectionOf(connection: AuditQueueOptions['connection'], extra: Record<string, unknown> = {}) {
-  if (typeof connection !== 'string') return { ...connection, ...extra };
-  const url = new URL(connection);
-  return {
-    host: url.hostname,
-    port: Number(url.port || 6379),
-    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
-    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
-    ...(url.pathname.length > 1 ? { db: Number(url.pathname.slice(1)) } : {}),
-    ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
-    ...extra,
-  };
+/** An ioredis `Redis` or `Cluster` given as `connection` (BullMQ tells one by the same three methods). */
+export interface RedisInstance {
+  connect(): Promise<unknown>;
+  disconnect(): void;
+  duplicate(...args: any[]): RedisInstance;
+  quit?(): Promise<unknown>;
+  on?(event: string, listener: (...args: any[]) => void): unknown;
+  isCluster?: boolean;
+  options?: { redisOptions?: Record<string, unknown> };
 }
 
-async function loadBullmq(): Promise<typeof import('bullmq')> {
-  try {
-    return await import('bullmq');
-  } catch (error) {
-    throw new AuditMissingDependencyError('AuditModule option "queue" needs bullmq and ioredis: pnpm add bullmq ioredis', { cause: error });
-  }
+/** A client the posture check reads (`INFO`, `CONFIG GET`); a cluster lists its masters. */
+export interface PostureClient extends RedisInstance {
+  info(section: string): Promise<string>;
+  config?(op: 'GET', name: string): Promise<unknown>;
+  nodes?(role: 'master'): PostureClient[];
+}
+
+export function isRedisInstance(connection: unknown): connection is RedisInstance {
+  const candidate = connection as Partial<RedisInstance> | null | undefined;
+  return typeof candidate?.connect === 'function' && typeof candidate.disconnect === 'function' && typeof candidate.duplicate === 'function';
 }
 
 /**
- * A short-lived ioredis connection to the queue's Redis, connected (the startup checks use it);
- * the caller quits it.
+ * A connection of the module's own, with `overrides` (the settings the producer, the consumer or
+ * the startup check needs): options get them on top (BullMQ opens and closes that client); an
+ * instance is duplicated with them (`owned`: the module closes that copy, never the app's instance).
  */
-export async function connectRedis(options: AuditQueueOptions, timeoutMs: number): Promise<import('ioredis').Redis> {
-  let Redis: typeof import('ioredis').Redis;
-  try {
-    ({ Redis } = await import('ioredis'));
-  } catch (error) {
-    throw new AuditMissingDependencyError('AuditModule option "queue" needs bullmq and ioredis: pnpm add bullmq ioredis', { cause: error });
+export function ownConnection(connection: ConnectionOptions, overrides: Record<string, unknown>): { connection: ConnectionOptions; owned?: RedisInstance } {
+  if (!isRedisInstance(connection)) return { connection: { ...connection, ...overrides } };
+  const owned = duplicateWith(connection, overrides);
+  return { connection: owned as unknown as ConnectionOptions, owned };
+}
+
+function duplicateWith(instance: RedisInstance, overrides: Record<string, unknown>): RedisInstance {
+  // A Cluster takes (startup nodes, options), its nodes' settings under `redisOptions`.
+  if (instance.isCluster) return instance.duplicate([], { ...overrides, redisOptions: { ...instance.options?.redisOptions, ...overrides } });
+  return instance.duplicate(overrides);
+}
+
+const MISSING_QUEUE_PEERS = 'AuditModule option "queue" needs bullmq and ioredis: install them (pnpm add bullmq ioredis), or leave "queue" out to write batches directly.';
+
+async function loadBullmq(): Promise<typeof import('bullmq')> {
+  const bullmq = await importOptional(() => import('bullmq'), 'bullmq');
+  if (!bullmq) throw new AuditMissingDependencyError(MISSING_QUEUE_PEERS);
+  return bullmq;
+}
+
+/**
+ * A short-lived connection to the queue's Redis, connected (the startup checks use it): from
+ * ioredis options (a `url` parsed by ioredis, as BullMQ does) or a duplicate of the app's
+ * instance. No retries, no offline queue: an unreachable Redis fails fast. The caller quits it.
+ */
+export async function connectRedis(connection: ConnectionOptions, timeoutMs: number): Promise<PostureClient> {
+  const overrides = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: timeoutMs, retryStrategy: () => null };
+  let client: PostureClient;
+  if (isRedisInstance(connection)) {
+    client = duplicateWith(connection, { ...overrides, clusterRetryStrategy: () => null }) as PostureClient;
+  } else {
+    const ioredis = await importOptional(() => import('ioredis'), 'ioredis');
+    if (!ioredis) throw new AuditMissingDependencyError(MISSING_QUEUE_PEERS);
+    const { url, ...rest } = connection as { url?: string };
+    const settings = { ...rest, ...overrides };
+    client = (url ? new ioredis.Redis(url, settings) : new ioredis.Redis(settings)) as unknown as PostureClient;
   }
-  const client = new Redis(connectionOf(options.connection, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: timeoutMs, retryStrategy: () => null }));
-  client.on('error', () => undefined); // the failed connect() reports it
+  client.on?.('error', () => undefined); // the failed connect() reports it
   try {
     await client.connect();
   } catch (error) {
@@ -50,11 +81,13 @@ export async function connectRedis(options: AuditQueueOptions, timeoutMs: number
 }
 
 /** The producer side: one job per batch (not per entry), deduplicated by the first entry id. */
-export async function createAuditProducer(options: AuditQueueOptions): Promise<Queue> {
+export async function createAuditProducer(options: ResolvedAuditQueue): Promise<{ queue: Queue; owned?: RedisInstance }> {
   const { Queue } = await loadBullmq();
   // Fail fast while Redis is away (no offline queue): the batch is then written directly.
-  return new Queue(options.name ?? 'audit-write', {
-    connection: connectionOf(options.connection, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+  const { connection, owned } = ownConnection(options.connection, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  owned?.on?.('error', () => undefined); // errors surface per add() and fall back there
+  const queue = new Queue(options.name, {
+    connection,
     prefix: options.prefix,
     defaultJobOptions: {
       attempts: 25,
@@ -63,6 +96,7 @@ export async function createAuditProducer(options: AuditQueueOptions): Promise<Q
       removeOnFail: false,
     },
   });
+  return { queue, owned };
 }
 
 /** What a batch job returns: how many of its rows were new, and which consumer wrote them. */
@@ -72,18 +106,28 @@ export interface AuditBatchResult {
 }
 
 /** The consumer side: writes each batch job; BullMQ retries failures and re-runs stalled jobs. */
-export async function createAuditConsumer(options: AuditQueueOptions, write: (job: AuditBatchJob) => Promise<number>): Promise<Worker> {
+export async function createAuditConsumer(
+  options: ResolvedAuditQueue,
+  write: (job: AuditBatchJob) => Promise<number>,
+): Promise<{ worker: Worker; owned?: RedisInstance }> {
   const { Worker } = await loadBullmq();
   const writer = `${hostname()}:${process.pid}`;
-  return new Worker<AuditBatchJob, AuditBatchResult>(options.name ?? 'audit-write', async (job) => {
-    if (job.data.v !== 1) throw new AuditBatchFormatError(job.data.v);
-    return { inserted: await write(job.data), writer };
-  }, {
-    connection: connectionOf(options.connection, { maxRetriesPerRequest: null }),
-    prefix: options.prefix,
-    concurrency: options.concurrency ?? 2,
-    lockDuration: options.lockDurationMs ?? 30_000,
-    stalledInterval: options.lockDurationMs ?? 30_000,
-    maxStalledCount: options.maxStalledCount ?? 1,
-  });
+  const { connection, owned } = ownConnection(options.connection, { maxRetriesPerRequest: null });
+  owned?.on?.('error', () => undefined); // the worker reports its own connection errors
+  const worker = new Worker<AuditBatchJob, AuditBatchResult>(
+    options.name,
+    async (job) => {
+      if (job.data.v !== 1) throw new AuditBatchFormatError(job.data.v);
+      return { inserted: await write(job.data), writer };
+    },
+    {
+      connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency,
+      lockDuration: options.lockDurationMs,
+      stalledInterval: options.lockDurationMs,
+      maxStalledCount: options.maxStalledCount,
+    },
+  );
+  return { worker, owned };
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AUDIT_MODULE_OPTIONS } from './audit.module-definition';
-import type { AuditModuleOptions } from './audit.options';
+import { RESOLVED_AUDIT_OPTIONS } from './audit.module-definition';
+import type { ResolvedAuditOptions } from './resolve-audit-options';
 import { AuditService } from './audit.service';
 import { failureRecorded, requestInfoOf, withRequestInfo } from './request-info';
 
@@ -16,9 +16,9 @@ export class AuditRequestMiddleware implements NestMiddleware<IncomingMessage, S
 
   constructor(
     private readonly audit: AuditService,
-    @Inject(AUDIT_MODULE_OPTIONS) options: AuditModuleOptions,
+    @Inject(RESOLVED_AUDIT_OPTIONS) options: ResolvedAuditOptions,
   ) {
-    this.recordForbidden = options.recordForbiddenResponses ?? true;
+    this.recordForbidden = options.recordForbiddenResponses;
   }
 
   use(req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: (error?: unknown) => void): void {

@@ -1,8 +1,11 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { AuditModuleExtras, AuditModuleOptions } from './audit.options';
 
-/** DI token of the resolved `AuditModuleOptions`. */
+/** DI token of the `AuditModuleOptions` as given to `forRoot` / returned by `forRootAsync`'s factory. */
 export const AUDIT_MODULE_OPTIONS = Symbol.for('@acme/nest-audit:options');
+
+/** Internal: the options validated and defaulted once (`resolveAuditOptions`), what the services read. */
+export const RESOLVED_AUDIT_OPTIONS = Symbol.for('@acme/nest-audit:resolved-options');
 
 export const {
   ConfigurableModuleClass: ConfigurableAuditModule,

@@ -1,16 +1,15 @@
 import { ContextModule } from '@acme/nest-context';
-import { Inject, Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { AuditDenials } from './audit-denials';
 import { AuditExplorer } from './audit-explorer';
 import { AuditPipeline } from './audit-pipeline';
 import { AuditRequestMiddleware } from './audit-request.middleware';
-import { AUDIT_ASYNC_OPTIONS_TYPE, AUDIT_MODULE_OPTIONS, AUDIT_OPTIONS_TYPE, ConfigurableAuditModule } from './audit.module-definition';
+import { AUDIT_ASYNC_OPTIONS_TYPE, AUDIT_MODULE_OPTIONS, AUDIT_OPTIONS_TYPE, ConfigurableAuditModule, RESOLVED_AUDIT_OPTIONS } from './audit.module-definition';
 import { createAuditController, type AuditControllerOptions } from './audit.controller';
-import type { AuditModuleOptions } from './audit.options';
 import { AuditService } from './audit.service';
 import { AuditQueryService } from './audit-query.service';
-import { validateAuditOptions } from './validate-audit-options';
+import { resolveAuditOptions } from './resolve-audit-options';
 
 /**
  * Audit for the app: wraps every `@Audit` provider method, batches entries, moves them through
@@ -19,15 +18,18 @@ import { validateAuditOptions } from './validate-audit-options';
  */
 @Module({
   imports: [ContextModule.forFeature(), DiscoveryModule],
-  providers: [AuditPipeline, AuditService, AuditExplorer, AuditDenials, AuditQueryService],
-  exports: [AuditService, AuditQueryService],
+  providers: [
+    // Validated and defaulted once, at bootstrap; a bad option fails here, naming it.
+    { provide: RESOLVED_AUDIT_OPTIONS, inject: [AUDIT_MODULE_OPTIONS], useFactory: resolveAuditOptions },
+    AuditPipeline,
+    AuditService,
+    AuditExplorer,
+    AuditDenials,
+    AuditQueryService,
+  ],
+  exports: [AuditService, AuditQueryService, AUDIT_MODULE_OPTIONS],
 })
 export class AuditModule extends ConfigurableAuditModule implements NestModule {
-  constructor(@Inject(AUDIT_MODULE_OPTIONS) options: AuditModuleOptions) {
-    super();
-    validateAuditOptions(options);
-  }
-
   static override forRoot(options: typeof AUDIT_OPTIONS_TYPE): DynamicModule {
     return withController(super.forRoot(options), options.controller);
   }

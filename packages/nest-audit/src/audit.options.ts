@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'bullmq';
 import type { AuditControllerOptions } from './audit.controller';
 import type { Pool } from 'pg';
 import type { MigrateAuditOptions } from './storage/audit-storage.options';
@@ -7,8 +8,14 @@ export type AuditDatabase = { pool: Pool } | { connectionString: string; max?: n
 
 /** The BullMQ queue entries travel through to the writer. */
 export interface AuditQueueOptions {
-  /** Redis: a URL or ioredis options. */
-  connection: string | Record<string, unknown>;
+  /**
+   * The queue's Redis, as BullMQ takes it (`ConnectionOptions`, the same shape as @acme/nest-queues'
+   * `connection`): ioredis options (`{ host, port, password, tls }`; `{ url: process.env.REDIS_URL }`
+   * is parsed by ioredis), or an ioredis `Redis` instance you own. The module opens its own
+   * connections from an instance (ioredis `duplicate()`, with the settings the producer and the
+   * consumer need) and never closes yours.
+   */
+  connection: ConnectionOptions;
   /** @default 'audit-write' */
   name?: string;
   /** BullMQ key prefix (hash-tag it on Redis Cluster: '{acme}'). @default 'bull' */
@@ -114,6 +121,36 @@ export interface AuditModuleOptions {
    * @default 30000
    */
   spoolOrphanAfterMs?: number;
+  /**
+   * Prometheus metrics (entries recorded and written, batch sizes, lag, fallbacks, failures,
+   * outstanding and redelivered batches, a volatile Redis). `true` or an object requires
+   * prom-client; `false` turns them off.
+   * @default true when prom-client is installed, else off
+   */
+  metrics?: boolean | AuditMetricsOptions;
+}
+
+/**
+ * Where metrics go: a prom-client `Registry`. Declared structurally (the methods used), so
+ * prom-client stays an optional peer and its types are not needed to compile.
+ */
+export interface AuditMetricsRegistry {
+  getSingleMetric(name: string): unknown;
+  registerMetric(metric: any): void;
+}
+
+/** Prometheus metrics settings (the shape every @acme package with metrics takes). */
+export interface AuditMetricsOptions {
+  /**
+   * Registry to register the metrics in.
+   * @default prom-client's global `register` (the one @willsoto/nestjs-prometheus serves)
+   */
+  registry?: AuditMetricsRegistry;
+  /**
+   * Prefix of every metric name.
+   * @default 'acme_audit_'
+   */
+  prefix?: string;
 }
 
 export interface AuditModuleExtras {

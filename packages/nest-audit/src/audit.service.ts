@@ -3,8 +3,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { currentAuditCall, type AuditDescription } from './audit-call';
 import { AuditPipeline } from './audit-pipeline';
 import type { Queryable } from './audit-writer';
-import { AUDIT_MODULE_OPTIONS } from './audit.module-definition';
-import { DEFAULT_REDACT, type AuditModuleOptions } from './audit.options';
+import { RESOLVED_AUDIT_OPTIONS } from './audit.module-definition';
+import type { ResolvedAuditOptions } from './resolve-audit-options';
 import type { AuditEntry } from './audit-entry';
 import { buildEntry, type AuditRecord } from './build-entry';
 import { Redactor } from './redactor';
@@ -20,11 +20,11 @@ export class AuditService {
   private readonly redactor: Redactor;
 
   constructor(
-    @Inject(AUDIT_MODULE_OPTIONS) options: AuditModuleOptions,
+    @Inject(RESOLVED_AUDIT_OPTIONS) options: ResolvedAuditOptions,
     private readonly pipeline: AuditPipeline,
     private readonly context: ContextService,
   ) {
-    this.redactor = new Redactor(options.redact ?? DEFAULT_REDACT);
+    this.redactor = new Redactor(options.redact);
   }
 
   /**

@@ -1,6 +1,14 @@
 export { AuditModule } from './audit.module';
 export { AUDIT_MODULE_OPTIONS } from './audit.module-definition';
-export type { AuditDatabase, AuditMigrateOptions, AuditModuleExtras, AuditModuleOptions, AuditQueueOptions } from './audit.options';
+export type {
+  AuditDatabase,
+  AuditMetricsOptions,
+  AuditMetricsRegistry,
+  AuditMigrateOptions,
+  AuditModuleExtras,
+  AuditModuleOptions,
+  AuditQueueOptions,
+} from './audit.options';
 export { DEFAULT_REDACT } from './audit.options';
 export { Audit, type AuditedCall, type AuditOptions } from './audit.decorator';
 export { AuditService, type AuditTransaction } from './audit.service';
@@ -10,7 +18,7 @@ export { AUDIT_COLUMNS, DEFAULT_AUDIT_TABLE, type AuditEntry, type AuditStatus, 
 export { AuditQueryService } from './audit-query.service';
 export { createAuditController, type AuditControllerOptions } from './audit.controller';
 export { AuditConfigurationError } from './audit-explorer';
-export { AuditOptionsError } from './validate-audit-options';
+export { AuditOptionsError } from './resolve-audit-options';
 export { Redactor } from './redactor';
 export { auditMigrationSql, migrateAudit, type AuditMigrationResult, type AuditStorageMode } from './storage/audit-migration';
 export {

@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditModule, AuditService } from '@acme/nest-audit';
-import { connectionOf } from '../src/audit-queue';
 import { createAuditFixture, eventually, type AuditFixture } from './support/audit-fixture';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -35,13 +34,13 @@ describe('a worker killed mid-batch', () => {
   async function crashMidBatch({ maxStalledCount, waitMs }: { maxStalledCount: number; waitMs: number }): Promise<{ writer: string; inserted: number }> {
     const { url: redisUrl, prefix } = await createRedisNamespace();
     // The producer's own re-sending is pushed beyond the test: only the consumers' recovery is tested.
-    const queue = { connection: redisUrl, prefix, lockDurationMs: 1_000, redeliverAfterMs: 600_000 };
+    const queue = { connection: { url: redisUrl }, prefix, lockDurationMs: 1_000, redeliverAfterMs: 600_000 };
     const spoolDir = await mkdtemp(join(tmpdir(), 'audit-crash-'));
 
     @Module({ imports: [ContextModule.forRoot(), AuditModule.forRoot({ database: { pool: fixture.pool }, spoolDir, queue: { ...queue, consumer: false }, batch: { maxWaitMs: 1 } })] })
     class ApiModule {}
     const api = await NestFactory.createApplicationContext(ApiModule, { logger: false, abortOnError: false });
-    const events = new QueueEvents('audit-write', { connection: connectionOf(redisUrl), prefix });
+    const events = new QueueEvents('audit-write', { connection: { url: redisUrl }, prefix });
     await events.waitUntilReady();
     const completed = new Promise<{ writer: string; inserted: number }>((resolve) =>
       events.on('completed', ({ returnvalue }) => resolve((typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as never)),

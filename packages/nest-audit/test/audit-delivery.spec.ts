@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { register } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditService } from '@acme/nest-audit';
-import { connectionOf } from '../src/audit-queue';
 import { createAuditFixture, eventually, type AuditFixture } from './support/audit-fixture';
 import { startDatabaseOutage } from './support/database-outage';
 import { bootAuditApp as boot, createNotes } from './support/notes-app';
@@ -24,12 +23,12 @@ describe('audit delivery', () => {
 
   it('moves batches, not entries, through the queue to a worker in another app, each entry exactly once', async () => {
     const { url, prefix } = await createRedisNamespace();
-    const queue = { connection: url, prefix };
+    const queue = { connection: { url }, prefix };
     const api = await boot({ database: { pool: fixture.pool }, queue: { ...queue, consumer: false }, batch: { maxSize: 100, maxWaitMs: 5 } });
     await createNotes(api, 0, 1_000);
     await api.get(AuditService).flush();
 
-    const inspector = new Queue('audit-write', { connection: connectionOf(url), prefix });
+    const inspector = new Queue('audit-write', { connection: { url }, prefix });
     const jobs = await inspector.getJobCounts('waiting');
     expect(jobs.waiting).toBeGreaterThanOrEqual(10);
     expect(jobs.waiting).toBeLessThanOrEqual(20); // 1,000 entries in batches of at most 100
@@ -54,7 +53,7 @@ describe('audit delivery', () => {
     const app = await boot({
       database: { pool: fixture.pool },
       // Batches Redis took before it stopped are written here once they are overdue.
-      queue: { connection: redis.url, sendTimeoutMs: 500, redeliverAfterMs: 1_000 },
+      queue: { connection: { url: redis.url }, sendTimeoutMs: 500, redeliverAfterMs: 1_000 },
       batch: { maxSize: 50, maxWaitMs: 2 },
     });
     try {
@@ -108,14 +107,14 @@ describe('audit delivery', () => {
 
   it('a batch delivered twice (a retried job) is written once', async () => {
     const { url, prefix } = await createRedisNamespace();
-    const app = await boot({ database: { pool: fixture.pool }, queue: { connection: url, prefix, consumer: false }, batch: { maxWaitMs: 1 } });
+    const app = await boot({ database: { pool: fixture.pool }, queue: { connection: { url }, prefix, consumer: false }, batch: { maxWaitMs: 1 } });
     await createNotes(app, 0, 5);
     await app.get(AuditService).flush();
-    const inspector = new Queue('audit-write', { connection: connectionOf(url), prefix });
+    const inspector = new Queue('audit-write', { connection: { url }, prefix });
     const [job] = await inspector.getJobs(['waiting']);
     // The same batch again, as after a worker crash mid-write, under another job id.
     await inspector.add('batch', job!.data, { jobId: 'replayed' });
-    const worker = await boot({ database: { pool: fixture.pool }, queue: { connection: url, prefix } }, false);
+    const worker = await boot({ database: { pool: fixture.pool }, queue: { connection: { url }, prefix } }, false);
     await eventually(async () => expect(await inspector.getJobCounts('completed', 'waiting', 'active')).toMatchObject({ waiting: 0, active: 0 }));
     expect(await countRows()).toBe(5);
     await Promise.all([inspector.close(), app.close(), worker.close()]);

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { register } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connectionOf } from '../src/audit-queue';
 import { createAuditFixture, eventually, type AuditFixture } from './support/audit-fixture';
 import { bootAuditApp as boot, createNotes } from './support/notes-app';
 import { startRestartableRedis, type RestartableRedis } from './support/redis-server';
@@ -39,10 +38,10 @@ describe('a Redis that loses the waiting batches', () => {
   /** 500 entries wait in the queue with no worker; Redis restarts empty; then a worker starts. */
   async function loseTheQueue(redeliverAfterMs: number) {
     const spoolDir = await mkdtemp(join(tmpdir(), 'audit-redelivery-'));
-    const queue = { connection: redis.url, allowVolatileRedis: true, redeliverAfterMs };
+    const queue = { connection: { url: redis.url }, allowVolatileRedis: true, redeliverAfterMs };
     const api = await boot({ database: { pool: fixture.pool }, spoolDir, queue: { ...queue, consumer: false }, batch: { maxSize: 50, maxWaitMs: 1 } });
     await createNotes(api, 0, 500, { flush: true });
-    const inspector = new Queue('audit-write', { connection: connectionOf(redis.url, { maxRetriesPerRequest: null }) });
+    const inspector = new Queue('audit-write', { connection: { url: redis.url, maxRetriesPerRequest: null } });
     expect((await inspector.getJobCounts('waiting')).waiting).toBe(10);
     await inspector.close();
 

@@ -27,7 +27,7 @@ describe('the queue refuses a Redis that could drop batches silently', () => {
   afterAll(() => Promise.all([fixture.close(), volatile.close(), durable.close()]));
 
   it('AOF off: startup fails with CONTEXT_REDIS_NOT_DURABLE, naming the setting, the fix and the option', async () => {
-    const failure = await boot({ database: { pool: fixture.pool }, queue: { connection: volatile.url } }).catch((error: unknown) => error);
+    const failure = await boot({ database: { pool: fixture.pool }, queue: { connection: { url: volatile.url } } }).catch((error: unknown) => error);
     expect(failure).toMatchObject({ code: 'CONTEXT_REDIS_NOT_DURABLE' });
     expect(String((failure as Error).message)).toMatch(/appendonly/);
     expect(String((failure as Error).message)).toMatch(/queue\.allowVolatileRedis/);
@@ -37,7 +37,7 @@ describe('the queue refuses a Redis that could drop batches silently', () => {
     const client = new Redis(durable.url);
     await client.config('SET', 'maxmemory-policy', 'allkeys-lru');
     try {
-      const failure = await boot({ database: { pool: fixture.pool }, queue: { connection: durable.url } }).catch((error: unknown) => error);
+      const failure = await boot({ database: { pool: fixture.pool }, queue: { connection: { url: durable.url } } }).catch((error: unknown) => error);
       expect(failure).toMatchObject({ code: 'CONTEXT_REDIS_NOT_DURABLE' });
       expect(String((failure as Error).message)).toMatch(/noeviction/);
     } finally {
@@ -47,19 +47,19 @@ describe('the queue refuses a Redis that could drop batches silently', () => {
   });
 
   it('allowVolatileRedis: starts, and the gauge says the Redis is volatile', async () => {
-    const app = await boot({ database: { pool: fixture.pool }, queue: { connection: volatile.url, allowVolatileRedis: true } });
+    const app = await boot({ database: { pool: fixture.pool }, queue: { connection: { url: volatile.url }, allowVolatileRedis: true } });
     expect(await volatileGauge()).toBe(1);
     await app.close();
   });
 
   it('AOF on and noeviction: starts, not volatile', async () => {
-    const app = await boot({ database: { pool: fixture.pool }, queue: { connection: durable.url } });
+    const app = await boot({ database: { pool: fixture.pool }, queue: { connection: { url: durable.url } } });
     expect(await volatileGauge()).toBe(0);
     await app.close();
   });
 
   it('Redis unreachable at startup: AUDIT_REDIS_UNREACHABLE', async () => {
-    const failure = await boot({ database: { pool: fixture.pool }, queue: { connection: `redis://127.0.0.1:${await freePort()}` } }).catch((error: unknown) => error);
+    const failure = await boot({ database: { pool: fixture.pool }, queue: { connection: { url: `redis://127.0.0.1:${await freePort()}` } } }).catch((error: unknown) => error);
     expect(failure).toMatchObject({ code: 'AUDIT_REDIS_UNREACHABLE' });
   });
 });

@@ -105,8 +105,8 @@ describe('the spool and the outages it covers', () => {
   it('database down while Redis is up: the consumer retries and each entry is stored once', async () => {
     const { url, prefix } = await createRedisNamespace();
     const spoolDir = await mkdtemp(join(tmpdir(), 'audit-spool-dbdown-'));
-    const api = await bootAuditApp({ database: { pool: fixture.pool }, spoolDir, queue: { connection: url, prefix, consumer: false }, batch: { maxSize: 20, maxWaitMs: 1 } });
-    const worker = await bootAuditApp({ database: { connectionString: fixture.database.url, max: 2 }, spoolDir, queue: { connection: url, prefix } }, false);
+    const api = await bootAuditApp({ database: { pool: fixture.pool }, spoolDir, queue: { connection: { url }, prefix, consumer: false }, batch: { maxSize: 20, maxWaitMs: 1 } });
+    const worker = await bootAuditApp({ database: { connectionString: fixture.database.url, max: 2 }, spoolDir, queue: { connection: { url }, prefix } }, false);
     try {
       const failuresBefore = await writeFailures();
       const outage = await startDatabaseOutage(fixture.database.url);

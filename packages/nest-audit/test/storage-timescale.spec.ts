@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditModule, AuditService, type AuditModuleOptions } from '@acme/nest-audit';
-import { connectionOf } from '../src/audit-queue';
 import { AuditQuery } from '../src/query/audit-query';
 import { migrateAudit } from '../src/storage/audit-migration';
 import { AuditStorageError } from '../src/storage/audit-storage.errors';
@@ -206,8 +205,8 @@ describe('audit storage on TimescaleDB', () => {
     const { url, prefix } = await createRedisNamespace();
     const spoolDir = await mkdtemp(join(tmpdir(), 'audit-ts-spool-'));
     const common = { database: { pool }, table, spoolDir, batch: { maxWaitMs: 1 } } satisfies AuditModuleOptions;
-    const api = await boot({ ...common, migrate: { timescale: true }, queue: { connection: url, prefix, consumer: false } });
-    const inspector = new Queue('audit-write', { connection: connectionOf(url), prefix });
+    const api = await boot({ ...common, migrate: { timescale: true }, queue: { connection: { url }, prefix, consumer: false } });
+    const inspector = new Queue('audit-write', { connection: { url }, prefix });
     let worker: INestApplicationContext | undefined;
     try {
       // Entries of ten days ago (older than compressAfter), through the real service, in one batch.
@@ -234,7 +233,7 @@ describe('audit storage on TimescaleDB', () => {
       const jobs = await inspector.getJobs(['waiting']);
       expect(jobs.length).toBeGreaterThanOrEqual(1);
 
-      worker = await boot({ ...common, queue: { connection: url, prefix } });
+      worker = await boot({ ...common, queue: { connection: { url }, prefix } });
       const count = async () => (await one<{ n: number; ids: number }>(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM ${table}`));
       await eventually(async () => expect(await count()).toEqual({ n: 30, ids: 30 }));
       const rowsBefore = (await pool.query(`SELECT * FROM ${table} ORDER BY id`)).rows;
