@@ -1,30 +1,19 @@
+import { isStorableText, isUsableIdentity } from '@acme/nest-context';
 import type { CaslRequest } from './casl.options';
 import type { AbilityUser } from './casl.types';
 
-/** Longest user id, role name or roles version `PoliciesGuard` accepts, in UTF-16 code units. */
-export const MAX_IDENTIFIER_LENGTH = 256;
-
-// Identifiers (id, roles, roles version): no control (C0, DEL, C1), invisible format character
-// (zero-width space, bidi overrides, BOM) or unpaired surrogate. In `u` mode \p{Cs} matches only
-// a surrogate that is not half of a pair.
-const NOT_IN_AN_IDENTIFIER = /[\p{Cc}\p{Cf}\p{Cs}]/u;
-// Any other claim a rule may put in a condition: nothing Postgres refuses (NUL) or would store
-// as another string (an unpaired surrogate becomes U+FFFD).
-// eslint-disable-next-line no-control-regex -- matching NUL is the point
-const UNSTORABLE = /[\u0000\p{Cs}]/u;
+// Any claim a rule may put in a condition must be storable; deeper nesting than this is refused.
 const MAX_CLAIM_DEPTH = 8;
 
-const isIdentifier = (value: unknown): boolean =>
-  typeof value === 'string'
-    ? value.length > 0 && value.length <= MAX_IDENTIFIER_LENGTH && !NOT_IN_AN_IDENTIFIER.test(value)
-    : typeof value === 'number' && Number.isSafeInteger(value);
+// Identities (id, roles, roles version): nest-context's identity check, or a safe integer.
+const isIdentifier = (value: unknown): boolean => isUsableIdentity(value) || (typeof value === 'number' && Number.isSafeInteger(value));
 
 function isStorable(value: unknown, depth = 0): boolean {
-  if (typeof value === 'string') return !UNSTORABLE.test(value);
+  if (typeof value === 'string') return isStorableText(value);
   if (typeof value === 'number') return Number.isFinite(value);
   if (value === null || typeof value !== 'object') return true;
   if (depth >= MAX_CLAIM_DEPTH) return false;
-  return Object.entries(value).every(([key, item]) => !UNSTORABLE.test(key) && isStorable(item, depth + 1));
+  return Object.entries(value).every(([key, item]) => isStorableText(key) && isStorable(item, depth + 1));
 }
 
 /**

@@ -33,3 +33,4 @@ export {
 } from './contracts/authorization-denials';
 export { withTimeout } from './timeout';
 export { isSqlIdentifier, isSqlSettingName } from './sql-identifier';
+export { isStorableText, isUsableIdentity, MAX_IDENTITY_LENGTH } from './text-checks';

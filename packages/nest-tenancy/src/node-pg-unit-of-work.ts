@@ -1,5 +1,5 @@
+import { isStorableText } from '@acme/nest-context';
 import { nodePgPoolOf, type AnyPgDatabase, type NodePgPool } from './drizzle-internals';
-import { isStorableText } from './request-input';
 
 /**
  * The pool `runNodePgUnitOfWork` can open this unit of work on: a node-postgres pool, no

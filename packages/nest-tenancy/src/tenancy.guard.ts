@@ -1,8 +1,7 @@
-import { ContextService, isUuid } from '@acme/nest-context';
+import { ContextService, isUuid, isUsableIdentity } from '@acme/nest-context';
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { SKIP_TENANCY } from './skip-tenancy.decorator';
-import { isUsableUserId } from './request-input';
 import { RESOLVED_TENANCY_OPTIONS, type ResolvedTenancyOptions } from './resolve-tenancy-options';
 import type { TenancyRequest } from './tenancy.options';
 import { UserInvalidException, WorkspaceInvalidException, WorkspaceNotFoundException, WorkspaceRequiredException } from './tenancy.errors';
@@ -51,7 +50,7 @@ export class TenancyGuard implements CanActivate {
       return String(userId);
     }
     if (typeof userId !== 'string') return null;
-    if (!isUsableUserId(userId)) throw new UserInvalidException();
+    if (!isUsableIdentity(userId)) throw new UserInvalidException();
     return userId;
   }
 }

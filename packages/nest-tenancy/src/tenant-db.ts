@@ -1,4 +1,4 @@
-import { ContextService, isUuid, runInCommitScope } from '@acme/nest-context';
+import { ContextService, isUuid, runInCommitScope, isStorableText } from '@acme/nest-context';
 import { and, eq, getTableName, TransactionRollbackError, type SQL } from 'drizzle-orm';
 import type { NodePgQueryResultHKT } from 'drizzle-orm/node-postgres';
 import {
@@ -13,7 +13,6 @@ import { dialectOf, keyKindOf, rebuildDatabase, refuseNamedPrepare } from './dri
 import { oneRoundTripPool, runNodePgUnitOfWork } from './node-pg-unit-of-work';
 import { resolveTenantDbOptions } from './resolve-tenancy-options';
 import { setWorkspaceSql } from './rls';
-import { isStorableText } from './request-input';
 import { TenantContextMissingError, TenantNotFoundException, UnscopableQueryError } from './tenancy.errors';
 import { createTenantDialect } from './tenant-dialect';
 import { tenantColumnOf } from './tenant-table';
