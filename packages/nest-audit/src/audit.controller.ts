@@ -15,19 +15,25 @@ export interface AuditControllerOptions {
   decorators?: (ClassDecorator | MethodDecorator)[];
 }
 
-/** Query parameters of the mounted route and the filter each one sets. */
-const PARAMETERS = {
-  actor_id: 'actorId',
-  actor_kind: 'actorKind',
-  subject: 'subject',
-  subject_id: 'subjectId',
-  action: 'action',
-  status: 'status',
-  from: 'from',
-  to: 'to',
-  limit: 'limit',
-  cursor: 'cursor',
-} as const satisfies Record<string, Exclude<keyof AuditQueryFilters, 'workspaceId'>>;
+/**
+ * Query parameters of the mounted route: the filters of `AuditQueryService.find`, by the same
+ * (camelCase) names, like the fields of the entries it returns. Never `workspaceId`.
+ */
+const PARAMETERS = new Set<string>([
+  'actorId',
+  'actorKind',
+  'subject',
+  'subjectId',
+  'action',
+  'status',
+  'from',
+  'to',
+  'limit',
+  'cursor',
+] satisfies Exclude<keyof AuditQueryFilters, 'workspaceId'>[]);
+
+/** `subject_id` -> `subjectId`: the hint for a caller still using the snake_case names of earlier versions. */
+const camelCase = (name: string): string => name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
 
 /**
  * The audit log of the current workspace (never another: there is no workspace parameter),
@@ -79,11 +85,14 @@ function checkPercentEncoding(request: RawUrl): void {
 function filtersOf(query: Record<string, unknown>): Partial<AuditQueryFilters> {
   const filters: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(query)) {
-    // Own keys only: 'constructor' or 'toString' must not read Object.prototype.
-    const filter = Object.hasOwn(PARAMETERS, name) ? PARAMETERS[name as keyof typeof PARAMETERS] : undefined;
-    if (!filter) throw new AuditQueryError('AUDIT_INVALID_FILTER', `Unknown query parameter ${JSON.stringify(name.length > 100 ? `${name.slice(0, 100)}...` : name)}; known: ${Object.keys(PARAMETERS).join(', ')}.`);
+    // A Set, not an object: 'constructor' or 'toString' must not read Object.prototype.
+    if (!PARAMETERS.has(name)) {
+      const hint = PARAMETERS.has(camelCase(name)) ? ` Use "${camelCase(name)}": parameters are camelCase, like the entries' fields.` : '';
+      const shown = JSON.stringify(name.length > 100 ? `${name.slice(0, 100)}...` : name);
+      throw new AuditQueryError('AUDIT_INVALID_FILTER', `Unknown query parameter ${shown}; known: ${[...PARAMETERS].join(', ')}.${hint}`);
+    }
     if (typeof value !== 'string') throw new AuditQueryError('AUDIT_INVALID_FILTER', `Query parameter "${name}" must appear once.`);
-    filters[filter] = filter === 'limit' && /^\d{1,4}$/.test(value) ? Number(value) : value;
+    filters[name] = name === 'limit' && /^\d{1,4}$/.test(value) ? Number(value) : value;
   }
   return filters;
 }

@@ -73,17 +73,32 @@ describe.each(HTTP_ADAPTERS)('mounted audit controller (%s)', (adapter) => {
 
     const deals = await http.request('GET', '/audit-log?subject=Deal&limit=2', { headers: asA });
     expect(deals.body.items.map((e: { subject: string }) => e.subject)).toEqual(['Deal', 'Deal']);
-    const rest = await http.request('GET', `/audit-log?subject=Deal&limit=2&cursor=${deals.body.next_cursor}`, { headers: asA });
+    const rest = await http.request('GET', `/audit-log?subject=Deal&limit=2&cursor=${deals.body.nextCursor}`, { headers: asA });
     expect(rest.body.items).toHaveLength(1);
-    expect(rest.body.next_cursor).toBeNull();
+    expect(rest.body.nextCursor).toBeNull();
     const ids = [...deals.body.items, ...rest.body.items].map((e: { subjectId: string }) => e.subjectId).sort();
     expect(ids).toEqual(['Deal-0', 'Deal-1', 'Deal-2']);
   });
 
   it('takes no workspace from the caller: a workspace parameter is refused', async () => {
-    const response = await http.request('GET', `/audit-log?workspace_id=${WS_B}`, { headers: asA });
-    expect(response.status).toBe(400);
-    expect(response.body.code).toBe('AUDIT_INVALID_FILTER');
+    for (const name of ['workspaceId', 'workspace_id']) {
+      const response = await http.request('GET', `/audit-log?${name}=${WS_B}`, { headers: asA });
+      expect(response.status).toBe(400);
+      expect(response.body.code).toBe('AUDIT_INVALID_FILTER');
+    }
+  });
+
+  it('query parameters are the camelCase names of the entries\' fields and of AuditQueryService.find; the snake_case ones are refused, naming the right one', async () => {
+    const found = await http.request('GET', '/audit-log?subjectId=Deal-1&actorId=seed&actorKind=User', { headers: asA });
+    expect(found.status).toBe(200);
+    expect(Object.keys(found.body).sort()).toEqual(['items', 'nextCursor']);
+    expect(found.body.items.map((e: { subject: string; subjectId: string; actorId: string }) => [e.subject, e.subjectId, e.actorId])).toEqual([['Deal', 'Deal-1', 'seed']]);
+    expect(Object.keys(found.body.items[0])).toEqual(expect.arrayContaining(['occurredAt', 'workspaceId', 'actorKind', 'errorCode', 'requestId', 'userAgent', 'durationMs']));
+    for (const [name, camel] of [['subject_id', 'subjectId'], ['actor_id', 'actorId'], ['actor_kind', 'actorKind']]) {
+      const response = await http.request('GET', `/audit-log?${name}=x`, { headers: asA });
+      expect({ status: response.status, code: response.body.code }).toEqual({ status: 400, code: 'AUDIT_INVALID_FILTER' });
+      expect(response.body.message).toContain(`Use "${camel}"`);
+    }
   });
 
   it('bad input is a 400 with a stable code, never a 500', async () => {
@@ -105,7 +120,7 @@ describe.each(HTTP_ADAPTERS)('mounted audit controller (%s)', (adapter) => {
 
   it('hostile values are a 400 with a stable code, never a 500', async () => {
     const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const parameters = ['subject', 'action', 'subject_id', 'actor_id', 'actor_kind', 'status', 'from', 'to', 'limit', 'cursor'];
+    const parameters = ['subject', 'action', 'subjectId', 'actorId', 'actorKind', 'status', 'from', 'to', 'limit', 'cursor'];
     const corpus: [query: string, code: string][] = [
       // NUL in any filter, alone, inside, or as the overlong %C0%80; encoded lone surrogates and broken escapes.
       ...parameters.flatMap((p): [string, string][] => [
@@ -120,8 +135,8 @@ describe.each(HTTP_ADAPTERS)('mounted audit controller (%s)', (adapter) => {
       ]),
       [`cursor=${b64(['2026-01-01T00:00:00.000000Z\u0000', '0190a0b2-0000-7000-8000-000000000001'])}`, 'AUDIT_INVALID_CURSOR'],
       // Absurd lengths (under the 16 KB a request line may have) and ids that are no UUID.
-      [`subject_id=${'9'.repeat(5_000)}`, 'AUDIT_INVALID_FILTER'],
-      [`actor_id=${'a'.repeat(1_001)}`, 'AUDIT_INVALID_FILTER'],
+      [`subjectId=${'9'.repeat(5_000)}`, 'AUDIT_INVALID_FILTER'],
+      [`actorId=${'a'.repeat(1_001)}`, 'AUDIT_INVALID_FILTER'],
       [`subject=${'%F0%9F%98%80'.repeat(600)}`, 'AUDIT_INVALID_FILTER'],
       [`cursor=${'A'.repeat(5_000)}`, 'AUDIT_INVALID_CURSOR'],
       // Dates JavaScript reads and PostgreSQL does not.
@@ -148,9 +163,9 @@ describe.each(HTTP_ADAPTERS)('mounted audit controller (%s)', (adapter) => {
     expect(answers).toEqual(corpus.map(([query, code]) => ({ query: query.slice(0, 60), status: 400, code })));
 
     // A request line past the server's limit is refused by the platform itself.
-    expect((await http.request('GET', `/audit-log?subject_id=${'9'.repeat(20_000)}`, { headers: asA })).status).toBe(431);
+    expect((await http.request('GET', `/audit-log?subjectId=${'9'.repeat(20_000)}`, { headers: asA })).status).toBe(431);
     // Odd but valid input is a normal (empty) page.
-    for (const query of ['subject=%F0%9F%98%80', `subject_id=${'9'.repeat(1_000)}`, 'action=%E2%80%AE', 'from=0001-01-01T00:00:00Z&to=9999-12-31T00:00:00Z&subject=x']) {
+    for (const query of ['subject=%F0%9F%98%80', `subjectId=${'9'.repeat(1_000)}`, 'action=%E2%80%AE', 'from=0001-01-01T00:00:00Z&to=9999-12-31T00:00:00Z&subject=x']) {
       const response = await http.request('GET', `/audit-log?${query}`, { headers: asA });
       expect({ query: query.slice(0, 40), status: response.status, items: response.body.items }).toEqual({ query: query.slice(0, 40), status: 200, items: [] });
     }

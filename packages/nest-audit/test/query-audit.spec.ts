@@ -57,7 +57,7 @@ describe('AuditQuery (PostgreSQL 17)', () => {
   let rows: Row[];
 
   const expected = (filter: (row: Row) => boolean) => rows.filter(filter).sort(byKeyset).map((r) => r.id);
-  /** Every page of a query, following next_cursor; fails on a repeated id. */
+  /** Every page of a query, following nextCursor; fails on a repeated id. */
   async function walk(filters: AuditQueryFilters): Promise<{ ids: string[]; pages: number }> {
     const ids: string[] = [];
     let pages = 0;
@@ -66,7 +66,7 @@ describe('AuditQuery (PostgreSQL 17)', () => {
       const page = await query.find({ ...filters, ...(cursor ? { cursor } : {}) });
       pages++;
       ids.push(...page.items.map((item) => item.id));
-      cursor = page.next_cursor ?? undefined;
+      cursor = page.nextCursor ?? undefined;
     } while (cursor && pages < 1_000);
     expect(new Set(ids).size).toBe(ids.length);
     return { ids, pages };
@@ -116,7 +116,7 @@ describe('AuditQuery (PostgreSQL 17)', () => {
       changes: {},
     });
     expect(first.occurredAt).toBeInstanceOf(Date);
-    expect(typeof page.next_cursor).toBe('string');
+    expect(typeof page.nextCursor).toBe('string');
   });
 
   it.each<[string, Omit<AuditQueryFilters, 'workspaceId'>, (row: Row) => boolean]>([
@@ -154,7 +154,7 @@ describe('AuditQuery (PostgreSQL 17)', () => {
       expect(ids).toEqual(expected((r) => r.workspaceId === workspaceId));
     }
     const unknown = await query.find({ workspaceId: '0190a0b2-0000-7000-8000-0000000000ff' });
-    expect(unknown).toEqual({ items: [], next_cursor: null });
+    expect(unknown).toEqual({ items: [], nextCursor: null });
   });
 
   it('walks every entry exactly once, in order, across pages, also through 32 identical timestamps', async () => {
@@ -181,7 +181,7 @@ describe('AuditQuery (PostgreSQL 17)', () => {
     const want = expected((r) => r.workspaceId === WS_B);
     const first = await query.find({ workspaceId: WS_B, limit: 50 });
     await insertAuditRows(pool, [{ id: testUuid(9_999), occurredAt: new Date(), workspaceId: WS_B }]);
-    const { ids } = await walk({ workspaceId: WS_B, limit: 50, cursor: first.next_cursor! });
+    const { ids } = await walk({ workspaceId: WS_B, limit: 50, cursor: first.nextCursor! });
     expect([...first.items.map((e) => e.id), ...ids]).toEqual(want);
     await pool.query('DELETE FROM audit_log WHERE id = $1', [testUuid(9_999)]);
   });
@@ -190,12 +190,12 @@ describe('AuditQuery (PostgreSQL 17)', () => {
     expect((await query.find({ workspaceId: WS_A })).items).toHaveLength(50);
     const big = await query.find({ workspaceId: WS_A, limit: 10_000 });
     expect(big.items).toHaveLength(500);
-    expect(big.next_cursor).not.toBeNull();
-    const rest = await query.find({ workspaceId: WS_A, limit: 500, cursor: big.next_cursor! });
+    expect(big.nextCursor).not.toBeNull();
+    const rest = await query.find({ workspaceId: WS_A, limit: 500, cursor: big.nextCursor! });
     expect(rest.items).toHaveLength(500);
-    const last = await query.find({ workspaceId: WS_A, limit: 500, cursor: rest.next_cursor! });
+    const last = await query.find({ workspaceId: WS_A, limit: 500, cursor: rest.nextCursor! });
     expect(last.items).toHaveLength(200); // 1,200 entries in workspace A
-    expect(last.next_cursor).toBeNull();
+    expect(last.nextCursor).toBeNull();
   });
 
   it('requires a workspace: a typed error, before any SQL runs', async () => {
@@ -205,7 +205,7 @@ describe('AuditQuery (PostgreSQL 17)', () => {
   });
 
   it('rejects malformed cursors with AUDIT_INVALID_CURSOR', async () => {
-    const real = (await query.find({ workspaceId: WS_A, limit: 1 })).next_cursor!;
+    const real = (await query.find({ workspaceId: WS_A, limit: 1 })).nextCursor!;
     const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
     const bad = [
       'not a cursor!',
@@ -246,7 +246,7 @@ describe('AuditQuery (PostgreSQL 17)', () => {
     let statements = 0;
     const counted = new AuditQuery({ query: (text, values) => (statements++, pool.query(text, values)) });
     const code = (filters: unknown) => counted.find(filters as AuditQueryFilters).then(() => 'no error', (e: unknown) => (e instanceof AuditQueryError ? e.code : String(e)));
-    const real = (await query.find({ workspaceId: WS_A, limit: 1 })).next_cursor!;
+    const real = (await query.find({ workspaceId: WS_A, limit: 1 })).nextCursor!;
     const filters = { actorId: 'u1', actorKind: 'User', subject: 'Deal', subjectId: 's1', action: 'Update', status: 'Success', from: '2026-01-01', to: '2027-01-01', cursor: real, limit: '10' };
     for (const [filter, value] of Object.entries({ ...filters, workspaceId: WS_A })) {
       for (const bad of ['\u0000', `${value}\u0000`, `\u0000${value}`, `${value}\uD800`, `\uDC00${value}`, `${value.slice(0, 1)}\uDBFF\uDBFF${value.slice(1)}`]) {
@@ -307,7 +307,7 @@ describe('AuditQuery (PostgreSQL 17)', () => {
       return holding.map((h) => [...(used.get(h.partition) ?? ['not read'])].join());
     };
     expect(holding.length).toBeGreaterThanOrEqual(2);
-    const cursor = (await query.find({ workspaceId: WS_A, limit: 50 })).next_cursor!;
+    const cursor = (await query.find({ workspaceId: WS_A, limit: 50 })).nextCursor!;
     for (const filters of [{ workspaceId: WS_A }, { workspaceId: WS_A, cursor }, { workspaceId: WS_A, status: 'Failure' as const }]) {
       expect(new Set(await access(filters))).toEqual(new Set(['audit_log_workspace_time_idx']));
     }

@@ -143,7 +143,7 @@ describe('audit storage on TimescaleDB', () => {
       const page = await query.find({ workspaceId: WS_A, limit: 100, ...(cursor ? { cursor } : {}) });
       seen.push(...page.items.map((e) => `${e.occurredAt.toISOString()} ${e.id}`));
       expect(page.items.every((e) => e.workspaceId === WS_A)).toBe(true);
-      cursor = page.next_cursor ?? undefined;
+      cursor = page.nextCursor ?? undefined;
     } while (cursor);
     expect(seen).toHaveLength(before.n);
     expect(new Set(seen).size).toBe(before.n);

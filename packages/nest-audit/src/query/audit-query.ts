@@ -30,15 +30,18 @@ export interface AuditQueryFilters {
    * @default 50
    */
   limit?: number;
-  /** The `next_cursor` of the previous page; unset for the first page. */
+  /** The `nextCursor` of the previous page; unset for the first page. */
   cursor?: string;
 }
 
-/** One page of entries, newest first. */
+/**
+ * One page of entries, newest first. Every field is camelCase, as `AuditEntry`'s are, in
+ * TypeScript and in the JSON of `GET /audit` alike.
+ */
 export interface AuditQueryPage {
   items: AuditEntry[];
   /** Pass it as `cursor` to get the next page; null on the last page. */
-  next_cursor: string | null;
+  nextCursor: string | null;
 }
 
 /** Where {@link AuditQuery} reads. */
@@ -94,7 +97,7 @@ export class AuditQuery {
     const last = page[page.length - 1];
     return {
       items: page.map(auditEntryFromRow),
-      next_cursor: rows.length > limit && last ? encodeAuditCursor({ occurredAt: last.cursor_at, id: last.id }) : null,
+      nextCursor: rows.length > limit && last ? encodeAuditCursor({ occurredAt: last.cursor_at, id: last.id }) : null,
     };
   }
 
