@@ -233,7 +233,10 @@ export function checkReadmes(readmes: Record<string, string>, workDir: string, e
     const file = diagnostic.file?.fileName;
     const block = file ? byFile.get(file) : undefined;
     if (!block || diagnostic.start === undefined) {
-      const where = file && diagnostic.start !== undefined ? `${relative(workDir, file)}:${diagnostic.file!.getLineAndCharacterOfPosition(diagnostic.start).line + 1}` : 'program';
+      const where =
+        file && diagnostic.start !== undefined
+          ? `${relative(workDir, file)}:${diagnostic.file!.getLineAndCharacterOfPosition(diagnostic.start).line + 1}`
+          : 'program';
       other.push(`${where}: TS${diagnostic.code}: ${message}`);
       continue;
     }
