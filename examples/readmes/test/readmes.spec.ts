@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, ROOT } from '../../consumers/test/support/pack-packages';
-import { checkReadmes, packageReadmes, readmeBlocks, type CheckedReadmes } from './support/readme-blocks';
+import { checkReadmes, suiteReadmes, readmeBlocks, type CheckedReadmes } from './support/readme-blocks';
 
-// Every package README's TypeScript, compiled the way a user's NestJS 12 ESM app compiles it
+// The TypeScript of the root README and of every package README, compiled the way a user's NestJS 12 ESM app compiles it
 // (tsc, module nodenext, strict, decorators) against the built packages, imported by name.
 // ```ts blocks compile as written; ```ts fragment blocks are excerpts and are not compiled; a
 // quick start is never a fragment. What a block leaves out it says with `...`, and only those
@@ -17,11 +17,11 @@ const tempDir = () => {
   return mkdtempSync(join(HERE, '.tmp', 'run-'));
 };
 const ELIDED = join(HERE, 'elided');
-const readmes = packageReadmes(ROOT);
+const readmes = suiteReadmes(ROOT);
 const packages = readdirSync(join(ROOT, 'packages'));
 const dists = packages.flatMap((name) => ['index.js', 'index.d.ts'].map((file) => join(ROOT, 'packages', name, 'dist', file)));
 
-describeBuiltDist('package READMEs', dists, () => {
+describeBuiltDist('READMEs', dists, () => {
   let work: string;
   let checked: CheckedReadmes;
 

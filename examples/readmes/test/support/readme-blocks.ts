@@ -253,9 +253,9 @@ export function readmeFolder(readme: string): string {
   return parts.length > 1 ? parts[parts.length - 2]! : 'root';
 }
 
-/** Every package README of the repository (path relative to `root` -> text). */
-export function packageReadmes(root: string): Record<string, string> {
-  const readmes: Record<string, string> = {};
+/** The root README and every package README (path relative to `root` -> text). */
+export function suiteReadmes(root: string): Record<string, string> {
+  const readmes: Record<string, string> = { 'README.md': readFileSync(join(root, 'README.md'), 'utf8') };
   for (const name of readdirSync(join(root, 'packages')).sort()) {
     const path = join(root, 'packages', name, 'README.md');
     if (existsSync(path)) readmes[`packages/${name}/README.md`] = readFileSync(path, 'utf8');
