@@ -54,15 +54,22 @@ class DealsController {
 
 @Module({
   // As deployed: the API process produces batches; a worker process (below) writes them.
-  imports: [ContextModule.forRoot(), AuditModule.forRoot({ database: { pool }, queue: { connection: { url: redis.url }, prefix: 'bench', consumer: false }, migrate: true })],
+  imports: [
+    ContextModule.forRoot(),
+    AuditModule.forRoot({ database: { pool }, queue: { connection: { url: redis.url }, prefix: 'bench', consumer: false }, migrate: true }),
+  ],
   controllers: [DealsController],
   providers: [DealsService],
 })
 class BenchModule {}
 
-const worker = spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL('./lib/audit-worker.ts', import.meta.url)), postgres.url, redis.url, 'bench'], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const worker = spawn(
+  process.execPath,
+  [...process.execArgv, fileURLToPath(new URL('./lib/audit-worker.ts', import.meta.url)), postgres.url, redis.url, 'bench'],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 const app = await NestFactory.create<NestFastifyApplication>(BenchModule, new FastifyAdapter(), { logger: false, abortOnError: false });
 await new Promise<void>((resolve, reject) => {
   worker.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
@@ -127,7 +134,9 @@ await pool.end();
 await Promise.all([postgres.stop(), redis.stop()]);
 
 console.log(`request p50 with @Audit ${(latency.ours.nsPerOp / 1000).toFixed(1)} us, without ${(latency.baseline.nsPerOp / 1000).toFixed(1)} us`);
-console.log(`ingest: pipeline ${oursPerSecond.toFixed(0)} entries/s, COPY ${copyPerSecond.toFixed(0)} rows/s, one INSERT per entry ${singlePerSecond.toFixed(0)} rows/s`);
+console.log(
+  `ingest: pipeline ${oursPerSecond.toFixed(0)} entries/s, COPY ${copyPerSecond.toFixed(0)} rows/s, one INSERT per entry ${singlePerSecond.toFixed(0)} rows/s`,
+);
 report('audit-latency', latency.ours.nsPerOp / 1000, latency.baseline.nsPerOp / 1000, 'us/request');
 report('audit-ingest', oursPerSecond, copyPerSecond, 'entries/s');
 report('audit-insert-per-entry', singlePerSecond, copyPerSecond, 'rows/s');

@@ -11,7 +11,10 @@ import { NestFactory } from '@nestjs/core';
 const [databaseUrl, redisUrl, prefix] = process.argv.slice(2);
 
 @Module({
-  imports: [ContextModule.forRoot(), AuditModule.forRoot({ database: { connectionString: databaseUrl!, max: 4 }, queue: { connection: { url: redisUrl! }, prefix, concurrency: 4 } })],
+  imports: [
+    ContextModule.forRoot(),
+    AuditModule.forRoot({ database: { connectionString: databaseUrl!, max: 4 }, queue: { connection: { url: redisUrl! }, prefix, concurrency: 4 } }),
+  ],
 })
 class WorkerModule {}
 

@@ -17,10 +17,14 @@ describe('AuditBuffer', () => {
 
   it('drain sends what is left and waits for batches in flight', async () => {
     let finished = 0;
-    const buffer = new AuditBuffer(async () => {
-      await sleep(20);
-      finished++;
-    }, 2, 10_000);
+    const buffer = new AuditBuffer(
+      async () => {
+        await sleep(20);
+        finished++;
+      },
+      2,
+      10_000,
+    );
     buffer.push(entry(1));
     buffer.push(entry(2)); // in flight
     buffer.push(entry(3)); // waiting

@@ -98,7 +98,10 @@ export class AuditDelivery {
     const stored = await this.lookup(inQueue);
     if (!stored) return; // database away: next round
     for (const item of inQueue) if (stored.has(item.id)) this.settle(item);
-    await this.redeliverLost(inQueue.filter((item) => !stored.has(item.id) && now - item.sentAt! >= this.options.redeliverAfterMs), now);
+    await this.redeliverLost(
+      inQueue.filter((item) => !stored.has(item.id) && now - item.sentAt! >= this.options.redeliverAfterMs),
+      now,
+    );
     this.options.metrics.outstanding(this.outstanding.size);
   }
 
@@ -157,7 +160,11 @@ export class AuditDelivery {
     item.lastTry = Date.now();
     if (producer && !direct) {
       try {
-        await withTimeout(producer.add('batch', item.job, { jobId: item.id }), this.options.sendTimeoutMs, () => new AuditTimeoutError(this.options.sendTimeoutMs));
+        await withTimeout(
+          producer.add('batch', item.job, { jobId: item.id }),
+          this.options.sendTimeoutMs,
+          () => new AuditTimeoutError(this.options.sendTimeoutMs),
+        );
         item.sentAt = Date.now();
         return true;
       } catch (error) {

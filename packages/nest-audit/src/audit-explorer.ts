@@ -54,13 +54,7 @@ export class AuditExplorer implements OnModuleInit {
 
   private wrap(original: (...args: unknown[]) => unknown, options: AuditOptions) {
     const audit = this.audit;
-    const finish = (
-      args: unknown[],
-      description: AuditDescription,
-      startedAt: number,
-      started: number,
-      outcome: { result: unknown } | { error: unknown },
-    ) => {
+    const finish = (args: unknown[], description: AuditDescription, startedAt: number, started: number, outcome: { result: unknown } | { error: unknown }) => {
       const result = 'result' in outcome ? outcome.result : undefined;
       const call = { args, result };
       const metadata = options.metadata ? safely(() => options.metadata!(call)) : undefined;

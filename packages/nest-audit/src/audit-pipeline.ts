@@ -140,7 +140,9 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
     // after a while (an unfinished job is re-run elsewhere, and writes are idempotent).
     if (this.consumer) {
       const consumer = this.consumer;
-      await withTimeout(consumer.close(), 5_000, () => new AuditTimeoutError(5_000)).catch(() => withTimeout(consumer.close(true), 1_000, () => new AuditTimeoutError(1_000)).catch(() => void consumer.disconnect()));
+      await withTimeout(consumer.close(), 5_000, () => new AuditTimeoutError(5_000)).catch(() =>
+        withTimeout(consumer.close(true), 1_000, () => new AuditTimeoutError(1_000)).catch(() => void consumer.disconnect()),
+      );
     }
     await this.spool?.close();
     if (this.producer) {
@@ -163,7 +165,10 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
       const inserted = await this.writer.writeColumns(job.columns);
       const now = Date.now();
       const occurredAt = job.columns[1] as (Date | string)[]; // AUDIT_COLUMNS[1] is occurred_at
-      this.metrics.written(occurredAt.length, occurredAt.map((at) => (now - new Date(at).getTime()) / 1000));
+      this.metrics.written(
+        occurredAt.length,
+        occurredAt.map((at) => (now - new Date(at).getTime()) / 1000),
+      );
       return inserted;
     } catch (error) {
       this.metrics.failure('write');

@@ -45,7 +45,8 @@ function duplicateWith(instance: RedisInstance, overrides: Record<string, unknow
   return instance.duplicate(overrides);
 }
 
-const MISSING_QUEUE_PEERS = 'AuditModule option "queue" needs bullmq and ioredis: install them (pnpm add bullmq ioredis), or leave "queue" out to write batches directly.';
+const MISSING_QUEUE_PEERS =
+  'AuditModule option "queue" needs bullmq and ioredis: install them (pnpm add bullmq ioredis), or leave "queue" out to write batches directly.';
 
 async function loadBullmq(): Promise<typeof import('bullmq')> {
   const bullmq = await importOptional(() => import('bullmq'), 'bullmq');

@@ -9,7 +9,10 @@ import type pg from 'pg';
  * wrong table.
  */
 export function defaultSpoolDir(pool: pg.Pool, table: string, schema: string | undefined): string {
-  const key = createHash('sha256').update(JSON.stringify([databaseTarget(pool), schema ?? '', table])).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(JSON.stringify([databaseTarget(pool), schema ?? '', table]))
+    .digest('hex')
+    .slice(0, 16);
   return join(tmpdir(), 'acme-audit-spool', key);
 }
 
@@ -28,5 +31,10 @@ function databaseTarget(pool: pg.Pool): string[] {
       database ??= options.connectionString; // not a URL (key=value form): hashed, never stored
     }
   }
-  return [host ?? process.env.PGHOST ?? 'localhost', String(port ?? process.env.PGPORT ?? 5432), database ?? process.env.PGDATABASE ?? '', user ?? process.env.PGUSER ?? ''];
+  return [
+    host ?? process.env.PGHOST ?? 'localhost',
+    String(port ?? process.env.PGPORT ?? 5432),
+    database ?? process.env.PGDATABASE ?? '',
+    user ?? process.env.PGUSER ?? '',
+  ];
 }

@@ -37,10 +37,13 @@ export async function prepareAuditStorage(pool: SqlQueryable, setup: AuditStorag
     }).then(
       ({ leftInDefault }) => {
         if (leftInDefault > 0) {
-          logger.warn(`Audit table "${table}": ${leftInDefault} rows stay in its DEFAULT partition (timestamps outside years 1-9999, or more periods than one upkeep run moves); the next run continues.`);
+          logger.warn(
+            `Audit table "${table}": ${leftInDefault} rows stay in its DEFAULT partition (timestamps outside years 1-9999, or more periods than one upkeep run moves); the next run continues.`,
+          );
         }
       },
-      (error: unknown) => logger.error(`Audit partition upkeep failed (entries past the existing partitions pile up in the DEFAULT partition): ${String(error)}`),
+      (error: unknown) =>
+        logger.error(`Audit partition upkeep failed (entries past the existing partitions pile up in the DEFAULT partition): ${String(error)}`),
     );
   await upkeep();
   return setInterval(() => void upkeep(), PARTITION_UPKEEP_EVERY_MS).unref();

@@ -19,18 +19,10 @@ export interface AuditControllerOptions {
  * Query parameters of the mounted route: the filters of `AuditQueryService.find`, by the same
  * (camelCase) names, like the fields of the entries it returns. Never `workspaceId`.
  */
-const PARAMETERS = new Set<string>([
-  'actorId',
-  'actorKind',
-  'subject',
-  'subjectId',
-  'action',
-  'status',
-  'from',
-  'to',
-  'limit',
-  'cursor',
-] satisfies Exclude<keyof AuditQueryFilters, 'workspaceId'>[]);
+const PARAMETERS = new Set<string>(['actorId', 'actorKind', 'subject', 'subjectId', 'action', 'status', 'from', 'to', 'limit', 'cursor'] satisfies Exclude<
+  keyof AuditQueryFilters,
+  'workspaceId'
+>[]);
 
 /** `subject_id` -> `subjectId`: the hint for a caller still using the snake_case names of earlier versions. */
 const camelCase = (name: string): string => name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
@@ -77,7 +69,10 @@ function checkPercentEncoding(request: RawUrl): void {
     try {
       decodeURIComponent(part.replaceAll('+', ' '));
     } catch {
-      throw new AuditQueryError('AUDIT_INVALID_CHARACTERS', 'The query string is not valid percent-encoded UTF-8: encode every parameter with encodeURIComponent (or URLSearchParams).');
+      throw new AuditQueryError(
+        'AUDIT_INVALID_CHARACTERS',
+        'The query string is not valid percent-encoded UTF-8: encode every parameter with encodeURIComponent (or URLSearchParams).',
+      );
     }
   }
 }

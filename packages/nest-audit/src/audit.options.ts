@@ -160,14 +160,4 @@ export interface AuditModuleExtras {
   controller?: AuditControllerOptions;
 }
 
-export const DEFAULT_REDACT = [
-  'password',
-  'passwordHash',
-  'token',
-  'accessToken',
-  'refreshToken',
-  'secret',
-  'apiKey',
-  'authorization',
-  'cookie',
-];
+export const DEFAULT_REDACT = ['password', 'passwordHash', 'token', 'accessToken', 'refreshToken', 'secret', 'apiKey', 'authorization', 'cookie'];

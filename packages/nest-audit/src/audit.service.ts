@@ -72,7 +72,14 @@ export class AuditService {
    * (`ROLLED_BACK`) if the transaction rolls back instead. Failures are true either way.
    */
   private enqueue(entry: AuditEntry): void {
-    if (entry.status === 'Success' && afterCommit(() => this.pipeline.enqueue(entry), (error) => this.pipeline.enqueue(rolledBack(entry, error)))) return;
+    if (
+      entry.status === 'Success' &&
+      afterCommit(
+        () => this.pipeline.enqueue(entry),
+        (error) => this.pipeline.enqueue(rolledBack(entry, error)),
+      )
+    )
+      return;
     this.pipeline.enqueue(entry);
   }
 

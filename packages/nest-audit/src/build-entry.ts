@@ -30,12 +30,7 @@ export interface AuditRecord {
 
 const MAX_MESSAGE = 1_000;
 
-export function buildEntry(
-  record: AuditRecord,
-  context: RequestContext | undefined,
-  request: RequestInfo | undefined,
-  redactor: Redactor,
-): AuditEntry {
+export function buildEntry(record: AuditRecord, context: RequestContext | undefined, request: RequestInfo | undefined, redactor: Redactor): AuditEntry {
   const actor = record.actor ?? context?.actor ?? { kind: 'System', id: null };
   const failed = record.status === 'Failure' || (record.status === undefined && record.error !== undefined);
   return {

@@ -47,9 +47,7 @@ export class Redactor {
     const changes: Record<string, FieldChange> = {};
     for (const key of new Set([...Object.keys(from), ...Object.keys(to)])) {
       if (sameJson(from[key], to[key])) continue;
-      changes[key] = this.isSecret(key, key)
-        ? { redacted: true }
-        : { from: this.redact(from[key] ?? null, key), to: this.redact(to[key] ?? null, key) };
+      changes[key] = this.isSecret(key, key) ? { redacted: true } : { from: this.redact(from[key] ?? null, key), to: this.redact(to[key] ?? null, key) };
     }
     return changes;
   }

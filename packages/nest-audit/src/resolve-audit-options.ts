@@ -112,9 +112,10 @@ export function resolveAuditOptions(options: AuditModuleOptions): ResolvedAuditO
   }
   validateMigrate(options.migrate);
   return {
-    database: 'pool' in database
-      ? { pool: database.pool as Pool }
-      : { connectionString: database.connectionString as string, max: integer('database.max', database.max, 1) ?? AUDIT_DEFAULTS.poolMax },
+    database:
+      'pool' in database
+        ? { pool: database.pool as Pool }
+        : { connectionString: database.connectionString as string, max: integer('database.max', database.max, 1) ?? AUDIT_DEFAULTS.poolMax },
     queue: resolveQueue(options.queue),
     table: options.table ?? AUDIT_DEFAULTS.table,
     schema: options.schema,
@@ -227,7 +228,9 @@ function validateMigrate(migrate: unknown): void {
     try {
       checkInterval(key, settings[key] as string);
     } catch {
-      throw new AuditOptionsError(`AuditModule option "migrate.${key}" must be a PostgreSQL interval such as '1 day' or '365 days', got ${JSON.stringify(settings[key])}.`);
+      throw new AuditOptionsError(
+        `AuditModule option "migrate.${key}" must be a PostgreSQL interval such as '1 day' or '365 days', got ${JSON.stringify(settings[key])}.`,
+      );
     }
   }
   if (partitionInterval !== undefined && partitionInterval !== 'day' && partitionInterval !== 'month') {

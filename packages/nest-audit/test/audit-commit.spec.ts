@@ -21,8 +21,7 @@ describe('entries of calls inside a transaction', () => {
     await fixture.close();
   });
 
-  const entries = async (subjectId: string) =>
-    (await fixture.pool.query('SELECT status, error_code FROM audit_log WHERE subject_id = $1', [subjectId])).rows;
+  const entries = async (subjectId: string) => (await fixture.pool.query('SELECT status, error_code FROM audit_log WHERE subject_id = $1', [subjectId])).rows;
 
   it("a 'Success' waits for the commit", async () => {
     await runInCommitScope(async () => {

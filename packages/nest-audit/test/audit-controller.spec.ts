@@ -40,7 +40,8 @@ describe.each(HTTP_ADAPTERS)('mounted audit controller (%s)', (adapter) => {
     fixture = await createAuditFixture();
     @Module({
       imports: [
-        ContextModule.forRoot(), AuditModule.forRootAsync({
+        ContextModule.forRoot(),
+        AuditModule.forRootAsync({
           useFactory: () => ({ database: { pool: fixture.pool }, batch: { maxWaitMs: 1 } }),
           controller: { path: 'audit-log', decorators: [SetMetadata(NEEDS_AUDITOR, true), UseGuards(AuditorGuard)] },
         }),
@@ -51,7 +52,11 @@ describe.each(HTTP_ADAPTERS)('mounted audit controller (%s)', (adapter) => {
     http = await startHttpApp(AppModule, adapter);
     const audit = http.app.get(AuditService);
     const context = new ContextService();
-    for (const [workspaceId, subject, count] of [[WS_A, 'Deal', 3], [WS_A, 'Company', 2], [WS_B, 'Deal', 4]] as const) {
+    for (const [workspaceId, subject, count] of [
+      [WS_A, 'Deal', 3],
+      [WS_A, 'Company', 2],
+      [WS_B, 'Deal', 4],
+    ] as const) {
       await context.run({ workspaceId, actor: { kind: 'User', id: 'seed' } }, async () => {
         for (let i = 0; i < count; i++) audit.recordNow({ action: 'Update', subject, subjectId: `${subject}-${i}` });
       });
@@ -88,13 +93,21 @@ describe.each(HTTP_ADAPTERS)('mounted audit controller (%s)', (adapter) => {
     }
   });
 
-  it('query parameters are the camelCase names of the entries\' fields and of AuditQueryService.find; the snake_case ones are refused, naming the right one', async () => {
+  it("query parameters are the camelCase names of the entries' fields and of AuditQueryService.find; the snake_case ones are refused, naming the right one", async () => {
     const found = await http.request('GET', '/audit-log?subjectId=Deal-1&actorId=seed&actorKind=User', { headers: asA });
     expect(found.status).toBe(200);
     expect(Object.keys(found.body).sort()).toEqual(['items', 'nextCursor']);
-    expect(found.body.items.map((e: { subject: string; subjectId: string; actorId: string }) => [e.subject, e.subjectId, e.actorId])).toEqual([['Deal', 'Deal-1', 'seed']]);
-    expect(Object.keys(found.body.items[0])).toEqual(expect.arrayContaining(['occurredAt', 'workspaceId', 'actorKind', 'errorCode', 'requestId', 'userAgent', 'durationMs']));
-    for (const [name, camel] of [['subject_id', 'subjectId'], ['actor_id', 'actorId'], ['actor_kind', 'actorKind']]) {
+    expect(found.body.items.map((e: { subject: string; subjectId: string; actorId: string }) => [e.subject, e.subjectId, e.actorId])).toEqual([
+      ['Deal', 'Deal-1', 'seed'],
+    ]);
+    expect(Object.keys(found.body.items[0])).toEqual(
+      expect.arrayContaining(['occurredAt', 'workspaceId', 'actorKind', 'errorCode', 'requestId', 'userAgent', 'durationMs']),
+    );
+    for (const [name, camel] of [
+      ['subject_id', 'subjectId'],
+      ['actor_id', 'actorId'],
+      ['actor_kind', 'actorKind'],
+    ]) {
       const response = await http.request('GET', `/audit-log?${name}=x`, { headers: asA });
       expect({ status: response.status, code: response.body.code }).toEqual({ status: 400, code: 'AUDIT_INVALID_FILTER' });
       expect(response.body.message).toContain(`Use "${camel}"`);
@@ -165,7 +178,12 @@ describe.each(HTTP_ADAPTERS)('mounted audit controller (%s)', (adapter) => {
     // A request line past the server's limit is refused by the platform itself.
     expect((await http.request('GET', `/audit-log?subjectId=${'9'.repeat(20_000)}`, { headers: asA })).status).toBe(431);
     // Odd but valid input is a normal (empty) page.
-    for (const query of ['subject=%F0%9F%98%80', `subjectId=${'9'.repeat(1_000)}`, 'action=%E2%80%AE', 'from=0001-01-01T00:00:00Z&to=9999-12-31T00:00:00Z&subject=x']) {
+    for (const query of [
+      'subject=%F0%9F%98%80',
+      `subjectId=${'9'.repeat(1_000)}`,
+      'action=%E2%80%AE',
+      'from=0001-01-01T00:00:00Z&to=9999-12-31T00:00:00Z&subject=x',
+    ]) {
       const response = await http.request('GET', `/audit-log?${query}`, { headers: asA });
       expect({ query: query.slice(0, 40), status: response.status, items: response.body.items }).toEqual({ query: query.slice(0, 40), status: 200, items: [] });
     }

@@ -37,7 +37,12 @@ describe('a worker killed mid-batch', () => {
     const queue = { connection: { url: redisUrl }, prefix, lockDurationMs: 1_000, redeliverAfterMs: 600_000 };
     const spoolDir = await mkdtemp(join(tmpdir(), 'audit-crash-'));
 
-    @Module({ imports: [ContextModule.forRoot(), AuditModule.forRoot({ database: { pool: fixture.pool }, spoolDir, queue: { ...queue, consumer: false }, batch: { maxWaitMs: 1 } })] })
+    @Module({
+      imports: [
+        ContextModule.forRoot(),
+        AuditModule.forRoot({ database: { pool: fixture.pool }, spoolDir, queue: { ...queue, consumer: false }, batch: { maxWaitMs: 1 } }),
+      ],
+    })
     class ApiModule {}
     const api = await NestFactory.createApplicationContext(ApiModule, { logger: false, abortOnError: false });
     const events = new QueueEvents('audit-write', { connection: { url: redisUrl }, prefix });

@@ -53,14 +53,21 @@ describe('AuditModule migrate on PostgreSQL without TimescaleDB', () => {
     await migrateAudit(pool, { table, timescale: false, partitionInterval: 'day', partitionsAhead: 0, now: new Date(Date.now() - 60 * DAY) });
     expect((await listAuditPartitions(pool, { table }))[0]!.from!.getTime()).toBeLessThan(Date.now() - 60 * DAY);
 
-    const { app } = await boot({ database: { pool }, table, spoolDir, migrate: { timescale: 'auto', partitionInterval: 'day', partitionsAhead: 3, retainFor: '30 days' } });
+    const { app } = await boot({
+      database: { pool },
+      table,
+      spoolDir,
+      migrate: { timescale: 'auto', partitionInterval: 'day', partitionsAhead: 3, retainFor: '30 days' },
+    });
     await app.close();
     const partitions = await listAuditPartitions(pool, { table });
     // Nothing older than retainFor is left (the default, 365 days, would keep all of them) ...
     expect(partitions[0]!.to!.getTime()).toBeGreaterThan(Date.now() - 30 * DAY);
     expect(partitions[0]!.from!.getTime()).toBeLessThanOrEqual(Date.now() - 30 * DAY);
     // ... every partition is one day wide, with no gap, up to three days after today.
-    expect(partitions.every((p, i) => p.to!.getTime() - p.from!.getTime() === DAY && (i === 0 || p.from!.getTime() === partitions[i - 1]!.to!.getTime()))).toBe(true);
+    expect(partitions.every((p, i) => p.to!.getTime() - p.from!.getTime() === DAY && (i === 0 || p.from!.getTime() === partitions[i - 1]!.to!.getTime()))).toBe(
+      true,
+    );
     expect(partitions.at(-1)!.to).toEqual(new Date(utcDay(Date.now()).getTime() + 4 * DAY));
   });
 

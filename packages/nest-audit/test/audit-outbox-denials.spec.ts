@@ -37,9 +37,7 @@ describe('outbox and denials', () => {
       });
     });
     const rows = await fixture.rows();
-    expect(rows.map((r) => [r.subject_id, r.workspace_id, r.actor_id, r.changes])).toEqual([
-      ['committed', WS, 'u1', { stage: { from: null, to: 'Won' } }],
-    ]);
+    expect(rows.map((r) => [r.subject_id, r.workspace_id, r.actor_id, r.changes])).toEqual([['committed', WS, 'u1', { stage: { from: null, to: 'Won' } }]]);
     await app.close();
   });
 
@@ -63,7 +61,8 @@ describe('outbox and denials', () => {
     }
     @Module({
       imports: [
-        ContextModule.forRoot(), AuditModule.forRoot({ database: { pool: fixture.pool }, batch: { maxWaitMs: 1 } }),
+        ContextModule.forRoot(),
+        AuditModule.forRoot({ database: { pool: fixture.pool }, batch: { maxWaitMs: 1 } }),
         CaslModule.forRoot({ abilities: defineAbilities<'Deal', 'Viewer'>({ Viewer: ({ can }) => can('Read', 'Deal') }) }),
       ],
       controllers: [DealsController],
@@ -97,93 +96,97 @@ describe('outbox and denials', () => {
     }
   });
 
-  it.each(HTTP_ADAPTERS)('a 403 from a guard of the app is recorded once as Failure; casl denials and audited failures are not doubled (%s)', async (adapter) => {
-    @Injectable()
-    class StaffOnlyGuard implements CanActivate {
-      constructor(private readonly context: ContextService) {}
-      canActivate(execution: ExecutionContext) {
-        const request = execution.switchToHttp().getRequest();
-        this.context.update({ workspaceId: WS, actor: { kind: 'User', id: 'guest-1' } });
-        request.user = { sub: 'guest-1', roles: ['Viewer'] };
-        return request.headers['x-staff'] === 'yes';
+  it.each(HTTP_ADAPTERS)(
+    'a 403 from a guard of the app is recorded once as Failure; casl denials and audited failures are not doubled (%s)',
+    async (adapter) => {
+      @Injectable()
+      class StaffOnlyGuard implements CanActivate {
+        constructor(private readonly context: ContextService) {}
+        canActivate(execution: ExecutionContext) {
+          const request = execution.switchToHttp().getRequest();
+          this.context.update({ workspaceId: WS, actor: { kind: 'User', id: 'guest-1' } });
+          request.user = { sub: 'guest-1', roles: ['Viewer'] };
+          return request.headers['x-staff'] === 'yes';
+        }
       }
-    }
-    @Injectable()
-    class Deals {
-      @Audit({ action: 'Close', subject: 'Deal' })
-      close(): never {
-        throw new ForbiddenException('Closed deals stay closed');
+      @Injectable()
+      class Deals {
+        @Audit({ action: 'Close', subject: 'Deal' })
+        close(): never {
+          throw new ForbiddenException('Closed deals stay closed');
+        }
       }
-    }
-    @Controller('deals')
-    class DealsController {
-      constructor(private readonly deals: Deals) {}
-      @Post(':id/close')
-      @CheckAbility('Read', 'Deal')
-      close() {
-        return this.deals.close();
+      @Controller('deals')
+      class DealsController {
+        constructor(private readonly deals: Deals) {}
+        @Post(':id/close')
+        @CheckAbility('Read', 'Deal')
+        close() {
+          return this.deals.close();
+        }
+        @Delete(':id')
+        @CheckAbility('Delete', 'Deal')
+        remove() {
+          return { deleted: true };
+        }
       }
-      @Delete(':id')
-      @CheckAbility('Delete', 'Deal')
-      remove() {
-        return { deleted: true };
-      }
-    }
-    @Module({
-      imports: [
-        ContextModule.forRoot(), AuditModule.forRoot({ database: { pool: fixture.pool }, batch: { maxWaitMs: 1 } }),
-        CaslModule.forRoot({ abilities: defineAbilities<'Deal', 'Viewer'>({ Viewer: ({ can }) => can('Read', 'Deal') }) }),
-      ],
-      controllers: [DealsController],
-      providers: [Deals, { provide: APP_GUARD, useClass: StaffOnlyGuard }, { provide: APP_GUARD, useClass: PoliciesGuard }],
-    })
-    class AppModule {}
-    const http = await startHttpApp(AppModule, adapter);
-    /** The entries once `count` landed, checked again a moment later: a late second entry would show. */
-    const entries = async (count: number) => {
-      const audit = http.app.get(AuditService);
-      await eventually(async () => {
+      @Module({
+        imports: [
+          ContextModule.forRoot(),
+          AuditModule.forRoot({ database: { pool: fixture.pool }, batch: { maxWaitMs: 1 } }),
+          CaslModule.forRoot({ abilities: defineAbilities<'Deal', 'Viewer'>({ Viewer: ({ can }) => can('Read', 'Deal') }) }),
+        ],
+        controllers: [DealsController],
+        providers: [Deals, { provide: APP_GUARD, useClass: StaffOnlyGuard }, { provide: APP_GUARD, useClass: PoliciesGuard }],
+      })
+      class AppModule {}
+      const http = await startHttpApp(AppModule, adapter);
+      /** The entries once `count` landed, checked again a moment later: a late second entry would show. */
+      const entries = async (count: number) => {
+        const audit = http.app.get(AuditService);
+        await eventually(async () => {
+          await audit.flush();
+          expect(await fixture.rows()).toHaveLength(count);
+        });
+        await new Promise((resolve) => setTimeout(resolve, 100));
         await audit.flush();
-        expect(await fixture.rows()).toHaveLength(count);
-      });
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      await audit.flush();
-      const rows = await fixture.rows();
-      expect(rows).toHaveLength(count);
-      return rows;
-    };
-    try {
-      // The app's own guard says no: nothing else records it, the middleware does.
-      expect((await fetch(`${http.url}/deals/d-1?reason=x`, { method: 'DELETE' })).status).toBe(403);
-      const [refused] = await entries(1);
-      expect(refused).toMatchObject({
-        action: 'Access',
-        subject: 'Route',
-        status: 'Failure',
-        error_code: 'ACCESS_DENIED',
-        error_message: 'Refused with 403 at DELETE /deals/d-1',
-        workspace_id: WS,
-        actor_id: 'guest-1',
-        metadata: { denial: 'Forbidden', method: 'DELETE', path: '/deals/d-1' },
-      });
+        const rows = await fixture.rows();
+        expect(rows).toHaveLength(count);
+        return rows;
+      };
+      try {
+        // The app's own guard says no: nothing else records it, the middleware does.
+        expect((await fetch(`${http.url}/deals/d-1?reason=x`, { method: 'DELETE' })).status).toBe(403);
+        const [refused] = await entries(1);
+        expect(refused).toMatchObject({
+          action: 'Access',
+          subject: 'Route',
+          status: 'Failure',
+          error_code: 'ACCESS_DENIED',
+          error_message: 'Refused with 403 at DELETE /deals/d-1',
+          workspace_id: WS,
+          actor_id: 'guest-1',
+          metadata: { denial: 'Forbidden', method: 'DELETE', path: '/deals/d-1' },
+        });
 
-      // Past that guard, CASL refuses: one entry, CASL's, not a second one for the 403.
-      await fixture.pool.query('DELETE FROM audit_log');
-      expect((await fetch(`${http.url}/deals/d-1`, { method: 'DELETE', headers: { 'x-staff': 'yes' } })).status).toBe(403);
-      const [denied] = await entries(1);
-      expect(denied).toMatchObject({ action: 'Delete', subject: 'Deal', error_code: 'CASL_FORBIDDEN' });
+        // Past that guard, CASL refuses: one entry, CASL's, not a second one for the 403.
+        await fixture.pool.query('DELETE FROM audit_log');
+        expect((await fetch(`${http.url}/deals/d-1`, { method: 'DELETE', headers: { 'x-staff': 'yes' } })).status).toBe(403);
+        const [denied] = await entries(1);
+        expect(denied).toMatchObject({ action: 'Delete', subject: 'Deal', error_code: 'CASL_FORBIDDEN' });
 
-      // An audited method that throws a 403: one entry, the method's.
-      await fixture.pool.query('DELETE FROM audit_log');
-      expect((await fetch(`${http.url}/deals/d-1/close`, { method: 'POST', headers: { 'x-staff': 'yes' } })).status).toBe(403);
-      const [failed] = await entries(1);
-      expect(failed).toMatchObject({ action: 'Close', subject: 'Deal', status: 'Failure', error_code: 'HTTP_403' });
-    } finally {
-      await http.close();
-    }
-  });
+        // An audited method that throws a 403: one entry, the method's.
+        await fixture.pool.query('DELETE FROM audit_log');
+        expect((await fetch(`${http.url}/deals/d-1/close`, { method: 'POST', headers: { 'x-staff': 'yes' } })).status).toBe(403);
+        const [failed] = await entries(1);
+        expect(failed).toMatchObject({ action: 'Close', subject: 'Deal', status: 'Failure', error_code: 'HTTP_403' });
+      } finally {
+        await http.close();
+      }
+    },
+  );
 
-  it('recordForbiddenResponses: false leaves a guard\'s 403 unrecorded', async () => {
+  it("recordForbiddenResponses: false leaves a guard's 403 unrecorded", async () => {
     class NoGuard implements CanActivate {
       canActivate() {
         return false;

@@ -59,7 +59,9 @@ describe('the queue refuses a Redis that could drop batches silently', () => {
   });
 
   it('Redis unreachable at startup: AUDIT_REDIS_UNREACHABLE', async () => {
-    const failure = await boot({ database: { pool: fixture.pool }, queue: { connection: { url: `redis://127.0.0.1:${await freePort()}` } } }).catch((error: unknown) => error);
+    const failure = await boot({ database: { pool: fixture.pool }, queue: { connection: { url: `redis://127.0.0.1:${await freePort()}` } } }).catch(
+      (error: unknown) => error,
+    );
     expect(failure).toMatchObject({ code: 'AUDIT_REDIS_UNREACHABLE' });
   });
 });

@@ -59,7 +59,10 @@ describe('the spool and the outages it covers', () => {
   it('a process killed with batches only in its spool: the next process with the directory stores them, once', async () => {
     const spoolDir = await mkdtemp(join(tmpdir(), 'audit-spool-next-'));
     const unreachable = `postgres://postgres@127.0.0.1:${await freePort()}/nowhere`;
-    const spooler = spawn(process.execPath, ['--import', 'tsx', spoolerScript, unreachable, spoolDir, '45'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const spooler = spawn(process.execPath, ['--import', 'tsx', spoolerScript, unreachable, spoolDir, '45'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise<void>((resolve, reject) => {
       spooler.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('spooled') && resolve());
       spooler.once('exit', (code) => reject(new Error(`the spooler exited with ${code}`)));
@@ -105,8 +108,16 @@ describe('the spool and the outages it covers', () => {
   it('database down while Redis is up: the consumer retries and each entry is stored once', async () => {
     const { url, prefix } = await createRedisNamespace();
     const spoolDir = await mkdtemp(join(tmpdir(), 'audit-spool-dbdown-'));
-    const api = await bootAuditApp({ database: { pool: fixture.pool }, spoolDir, queue: { connection: { url }, prefix, consumer: false }, batch: { maxSize: 20, maxWaitMs: 1 } });
-    const worker = await bootAuditApp({ database: { connectionString: fixture.database.url, max: 2 }, spoolDir, queue: { connection: { url }, prefix } }, false);
+    const api = await bootAuditApp({
+      database: { pool: fixture.pool },
+      spoolDir,
+      queue: { connection: { url }, prefix, consumer: false },
+      batch: { maxSize: 20, maxWaitMs: 1 },
+    });
+    const worker = await bootAuditApp(
+      { database: { connectionString: fixture.database.url, max: 2 }, spoolDir, queue: { connection: { url }, prefix } },
+      false,
+    );
     try {
       const failuresBefore = await writeFailures();
       const outage = await startDatabaseOutage(fixture.database.url);

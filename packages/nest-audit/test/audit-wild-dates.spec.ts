@@ -36,7 +36,9 @@ describe('entries dated outside the created partitions, through the module (Post
     await audit.flush();
 
     const placed = async () =>
-      Object.fromEntries((await fixture.pool.query('SELECT subject_id, tableoid::regclass::text AS part FROM audit_log')).rows.map((r) => [r.subject_id, r.part]));
+      Object.fromEntries(
+        (await fixture.pool.query('SELECT subject_id, tableoid::regclass::text AS part FROM audit_log')).rows.map((r) => [r.subject_id, r.part]),
+      );
     expect(await placed()).toEqual({ ahead: 'audit_log_default', now: monthOf(now), back: 'audit_log_default' });
     const page = await app.get(AuditQueryService).find({ workspaceId: WS });
     expect(page.items.map((e) => e.subjectId)).toEqual(['ahead', 'now', 'back']);

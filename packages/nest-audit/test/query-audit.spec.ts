@@ -56,7 +56,11 @@ describe('AuditQuery (PostgreSQL 17)', () => {
   let query: AuditQuery;
   let rows: Row[];
 
-  const expected = (filter: (row: Row) => boolean) => rows.filter(filter).sort(byKeyset).map((r) => r.id);
+  const expected = (filter: (row: Row) => boolean) =>
+    rows
+      .filter(filter)
+      .sort(byKeyset)
+      .map((r) => r.id);
   /** Every page of a query, following nextCursor; fails on a repeated id. */
   async function walk(filters: AuditQueryFilters): Promise<{ ids: string[]; pages: number }> {
     const ids: string[] = [];
@@ -126,7 +130,11 @@ describe('AuditQuery (PostgreSQL 17)', () => {
     ['subject and subjectId', { subject: 'Deal', subjectId: 's7' }, (r) => r.subject === 'Deal' && r.subjectId === 's7'],
     ['action', { action: 'Stage Change' }, (r) => r.action === 'Stage Change'],
     ['status', { status: 'Failure' }, (r) => r.status === 'Failure'],
-    ['several at once', { actorKind: 'User', action: 'Update', status: 'Success' }, (r) => r.actorKind === 'User' && r.action === 'Update' && r.status === 'Success'],
+    [
+      'several at once',
+      { actorKind: 'User', action: 'Update', status: 'Success' },
+      (r) => r.actorKind === 'User' && r.action === 'Update' && r.status === 'Success',
+    ],
   ])('narrows by %s, within the workspace only', async (_, filters, match) => {
     for (const workspaceId of [WS_A, WS_C]) {
       const want = expected((r) => r.workspaceId === workspaceId && match(r));
@@ -171,7 +179,10 @@ describe('AuditQuery (PostgreSQL 17)', () => {
   it('keeps microsecond order (a JS Date would round it away)', async () => {
     const second = new Date(Date.now() - 10 * DAY).toISOString().slice(0, 19).replace('T', ' '); // within the partitions
     const stamps = ['.000001', '.000999', '.0005', '.001'].map((fraction) => `${second}${fraction}+00`);
-    await insertAuditRows(pool, stamps.map((occurredAt, i) => ({ id: testUuid(i, '0190ffff'), occurredAt, workspaceId: WS_TIES })));
+    await insertAuditRows(
+      pool,
+      stamps.map((occurredAt, i) => ({ id: testUuid(i, '0190ffff'), occurredAt, workspaceId: WS_TIES })),
+    );
     const { ids, pages } = await walk({ workspaceId: WS_TIES, limit: 1 });
     expect(ids).toEqual([3, 1, 2, 0].map((i) => testUuid(i, '0190ffff')));
     expect(pages).toBe(4);
@@ -223,7 +234,9 @@ describe('AuditQuery (PostgreSQL 17)', () => {
       'A'.repeat(5_000),
     ];
     for (const cursor of bad) expect(await errorCode({ workspaceId: WS_A, cursor })).toBe('AUDIT_INVALID_CURSOR');
-    expect(await errorCode({ workspaceId: WS_A, cursor: encodeAuditCursor({ occurredAt: '2026-01-01T00:00:00.000000Z', id: testUuid(1) }) })).toMatch(/^not an AuditQueryError/);
+    expect(await errorCode({ workspaceId: WS_A, cursor: encodeAuditCursor({ occurredAt: '2026-01-01T00:00:00.000000Z', id: testUuid(1) }) })).toMatch(
+      /^not an AuditQueryError/,
+    );
   });
 
   it('rejects filters of the wrong type or format with AUDIT_INVALID_FILTER', async () => {
@@ -245,11 +258,33 @@ describe('AuditQuery (PostgreSQL 17)', () => {
   it('refuses NUL and unpaired surrogates in any text filter with AUDIT_INVALID_CHARACTERS, before any SQL runs', async () => {
     let statements = 0;
     const counted = new AuditQuery({ query: (text, values) => (statements++, pool.query(text, values)) });
-    const code = (filters: unknown) => counted.find(filters as AuditQueryFilters).then(() => 'no error', (e: unknown) => (e instanceof AuditQueryError ? e.code : String(e)));
+    const code = (filters: unknown) =>
+      counted.find(filters as AuditQueryFilters).then(
+        () => 'no error',
+        (e: unknown) => (e instanceof AuditQueryError ? e.code : String(e)),
+      );
     const real = (await query.find({ workspaceId: WS_A, limit: 1 })).nextCursor!;
-    const filters = { actorId: 'u1', actorKind: 'User', subject: 'Deal', subjectId: 's1', action: 'Update', status: 'Success', from: '2026-01-01', to: '2027-01-01', cursor: real, limit: '10' };
+    const filters = {
+      actorId: 'u1',
+      actorKind: 'User',
+      subject: 'Deal',
+      subjectId: 's1',
+      action: 'Update',
+      status: 'Success',
+      from: '2026-01-01',
+      to: '2027-01-01',
+      cursor: real,
+      limit: '10',
+    };
     for (const [filter, value] of Object.entries({ ...filters, workspaceId: WS_A })) {
-      for (const bad of ['\u0000', `${value}\u0000`, `\u0000${value}`, `${value}\uD800`, `\uDC00${value}`, `${value.slice(0, 1)}\uDBFF\uDBFF${value.slice(1)}`]) {
+      for (const bad of [
+        '\u0000',
+        `${value}\u0000`,
+        `\u0000${value}`,
+        `${value}\uD800`,
+        `\uDC00${value}`,
+        `${value.slice(0, 1)}\uDBFF\uDBFF${value.slice(1)}`,
+      ]) {
         expect({ filter, bad, code: await code({ workspaceId: WS_A, [filter]: bad }) }).toEqual({ filter, bad, code: 'AUDIT_INVALID_CHARACTERS' });
       }
     }

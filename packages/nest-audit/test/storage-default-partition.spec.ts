@@ -71,7 +71,13 @@ describe('audit storage without TimescaleDB: the DEFAULT partition and its upkee
     });
 
     const upkeep = await maintainAuditPartitions(pool, { table });
-    expect(upkeep).toEqual({ created: [monthOf(table, back), monthOf(table, ahead)], dropped: [], movedFromDefault: 3, expiredFromDefault: 0, leftInDefault: 0 });
+    expect(upkeep).toEqual({
+      created: [monthOf(table, back), monthOf(table, ahead)],
+      dropped: [],
+      movedFromDefault: 3,
+      expiredFromDefault: 0,
+      leftInDefault: 0,
+    });
     expect(await placement(table)).toEqual({
       [testUuid(1)]: monthOf(table, ahead),
       [testUuid(2)]: monthOf(table, ahead),

@@ -12,7 +12,7 @@ const DAY = 86_400_000;
 const codeOf = (promise: Promise<unknown>) =>
   promise.then(
     () => 'no error',
-    (error: unknown) => (error instanceof AuditStorageError ? error.code : (error as { code?: string }).code ?? String(error)),
+    (error: unknown) => (error instanceof AuditStorageError ? error.code : ((error as { code?: string }).code ?? String(error))),
   );
 
 describe('audit storage without TimescaleDB (native partitions, PostgreSQL 17)', () => {
@@ -132,7 +132,13 @@ describe('audit storage without TimescaleDB (native partitions, PostgreSQL 17)',
     expect(partitions.every((p) => p.schema === 'audit')).toBe(true);
 
     // Unset interval: the existing daily layout wins over the monthly default.
-    const later = await maintainAuditPartitions(pool, { table: 'events', schema: 'audit', now: new Date('2026-03-12T01:00:00Z'), ahead: 1, retainFor: '2 days' });
+    const later = await maintainAuditPartitions(pool, {
+      table: 'events',
+      schema: 'audit',
+      now: new Date('2026-03-12T01:00:00Z'),
+      ahead: 1,
+      retainFor: '2 days',
+    });
     expect(later).toEqual({ created: ['events_p20260313'], dropped: ['events_p20260309'], movedFromDefault: 0, expiredFromDefault: 0, leftInDefault: 0 });
     expect(await codeOf(ensureAuditPartitions(pool, { table: 'events', schema: 'audit', interval: 'month' }))).toBe('AUDIT_PARTITION_INTERVAL_MISMATCH');
   });

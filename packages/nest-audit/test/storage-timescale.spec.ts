@@ -33,7 +33,15 @@ describe('audit storage on TimescaleDB', () => {
   let schema: string;
   const one = async <T = any>(sql: string, params: unknown[] = []): Promise<T> => (await pool.query(sql, params)).rows[0];
   const jobId = async (proc: string, table = 'audit_log') =>
-    Number((await one('SELECT job_id FROM timescaledb_information.jobs WHERE proc_name = $1 AND hypertable_schema = $2 AND hypertable_name = $3', [proc, schema, table])).job_id);
+    Number(
+      (
+        await one('SELECT job_id FROM timescaledb_information.jobs WHERE proc_name = $1 AND hypertable_schema = $2 AND hypertable_name = $3', [
+          proc,
+          schema,
+          table,
+        ])
+      ).job_id,
+    );
 
   beforeAll(async () => {
     database = await createTestDatabase({ server: 'timescale', prefix: 'audit_ts' });
@@ -50,9 +58,15 @@ describe('audit storage on TimescaleDB', () => {
     expect(result.mode).toBe('timescale');
     expect(result.reason).toMatch(/^the timescaledb extension \(2\.\d+/);
 
-    const hypertable = await one('SELECT * FROM timescaledb_information.hypertables WHERE hypertable_schema = $1 AND hypertable_name = $2', [schema, 'audit_log']);
+    const hypertable = await one('SELECT * FROM timescaledb_information.hypertables WHERE hypertable_schema = $1 AND hypertable_name = $2', [
+      schema,
+      'audit_log',
+    ]);
     expect(hypertable).toMatchObject({ primary_dimension: 'occurred_at', compression_enabled: true });
-    const dimension = await one('SELECT time_interval::text AS interval FROM timescaledb_information.dimensions WHERE hypertable_schema = $1 AND hypertable_name = $2', [schema, 'audit_log']);
+    const dimension = await one(
+      'SELECT time_interval::text AS interval FROM timescaledb_information.dimensions WHERE hypertable_schema = $1 AND hypertable_name = $2',
+      [schema, 'audit_log'],
+    );
     expect(dimension.interval).toBe('1 day');
 
     expect(await auditTableColumns(pool)).toEqual(expectedAuditColumns());
@@ -183,9 +197,17 @@ describe('audit storage on TimescaleDB', () => {
   it('migrate with storage options: the hypertable gets their chunk interval, compression and retention', async () => {
     const table = 'audit_settings';
     const spoolDir = await mkdtemp(join(tmpdir(), 'audit-ts-spool-'));
-    const app = await boot({ database: { pool }, table, spoolDir, migrate: { timescale: true, chunkInterval: '12 hours', compressAfter: '2 days', retainFor: '90 days' } });
+    const app = await boot({
+      database: { pool },
+      table,
+      spoolDir,
+      migrate: { timescale: true, chunkInterval: '12 hours', compressAfter: '2 days', retainFor: '90 days' },
+    });
     try {
-      const dimension = await one('SELECT time_interval::text AS interval FROM timescaledb_information.dimensions WHERE hypertable_schema = $1 AND hypertable_name = $2', [schema, table]);
+      const dimension = await one(
+        'SELECT time_interval::text AS interval FROM timescaledb_information.dimensions WHERE hypertable_schema = $1 AND hypertable_name = $2',
+        [schema, table],
+      );
       expect(dimension.interval).toBe('12:00:00');
       const { rows } = await pool.query(
         `SELECT proc_name, config FROM timescaledb_information.jobs WHERE hypertable_schema = $1 AND hypertable_name = $2 ORDER BY proc_name`,
@@ -234,7 +256,7 @@ describe('audit storage on TimescaleDB', () => {
       expect(jobs.length).toBeGreaterThanOrEqual(1);
 
       worker = await boot({ ...common, queue: { connection: { url }, prefix } });
-      const count = async () => (await one<{ n: number; ids: number }>(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM ${table}`));
+      const count = async () => await one<{ n: number; ids: number }>(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM ${table}`);
       await eventually(async () => expect(await count()).toEqual({ n: 30, ids: 30 }));
       const rowsBefore = (await pool.query(`SELECT * FROM ${table} ORDER BY id`)).rows;
 
@@ -271,7 +293,13 @@ describe('audit storage on TimescaleDB', () => {
       const query = new AuditQuery(pool, { table });
       const page = await query.find({ workspaceId: WS_A, limit: 100 });
       expect(page.items.map((e) => e.metadata['n'])).toEqual(Array.from({ length: 30 }, (_, i) => 29 - i));
-      expect(page.items[0]).toMatchObject({ action: 'Update', subject: 'Deal', subjectId: 'deal-29', actorId: 'u1', changes: { stage: { from: 'New', to: 'Won' } } });
+      expect(page.items[0]).toMatchObject({
+        action: 'Update',
+        subject: 'Deal',
+        subjectId: 'deal-29',
+        actorId: 'u1',
+        changes: { stage: { from: 'New', to: 'Won' } },
+      });
     } finally {
       await inspector.close();
       await api.close();

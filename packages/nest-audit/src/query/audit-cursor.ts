@@ -31,7 +31,10 @@ export function decodeAuditCursor(cursor: string): AuditCursorPosition {
       return { occurredAt, id };
     }
   }
-  throw new AuditQueryError('AUDIT_INVALID_CURSOR', 'The audit cursor is invalid: pass back the nextCursor of the previous page unchanged, or omit it for the first page.');
+  throw new AuditQueryError(
+    'AUDIT_INVALID_CURSOR',
+    'The audit cursor is invalid: pass back the nextCursor of the previous page unchanged, or omit it for the first page.',
+  );
 }
 
 /**

@@ -72,7 +72,10 @@ export async function moveRowsOutOfDefault(
     .map((row) => partitionRange(name.table, row.start, interval))
     .filter((range) => range.from.getUTCFullYear() >= 1 && range.from.getUTCFullYear() <= 9999)
     .filter((range) => !existing.some((p) => overlaps(p, range)));
-  const chosen = [...periods.filter((range) => wanted.has(range.from.getTime())), ...periods.filter((range) => !wanted.has(range.from.getTime())).slice(0, MAX_MOVES_PER_RUN)];
+  const chosen = [
+    ...periods.filter((range) => wanted.has(range.from.getTime())),
+    ...periods.filter((range) => !wanted.has(range.from.getTime())).slice(0, MAX_MOVES_PER_RUN),
+  ];
   chosen.sort((a, b) => a.from.getTime() - b.from.getTime());
 
   const columns = await columnList(client, name);

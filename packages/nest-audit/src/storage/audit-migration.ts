@@ -80,7 +80,10 @@ export async function migrateAudit(db: SqlQueryable, options: MigrateAuditOption
   const name = auditTableName(options.table ?? AUDIT_STORAGE_DEFAULTS.table, options.schema);
   const asked = options.timescale ?? 'auto';
   if (asked !== 'auto' && typeof asked !== 'boolean') {
-    throw new AuditStorageError('AUDIT_INVALID_STORAGE_OPTIONS', `Audit storage option "timescale" must be true, false or 'auto', got ${JSON.stringify(asked)}.`);
+    throw new AuditStorageError(
+      'AUDIT_INVALID_STORAGE_OPTIONS',
+      `Audit storage option "timescale" must be true, false or 'auto', got ${JSON.stringify(asked)}.`,
+    );
   }
   // Validate every option before touching the database.
   const statements = auditMigrationSql({ ...options, timescale: asked !== false });
@@ -90,7 +93,11 @@ export async function migrateAudit(db: SqlQueryable, options: MigrateAuditOption
     const mode = chooseMode(name, asked, found);
     if (mode === 'timescale') {
       for (const statement of statements) await client.query(statement);
-      return { mode, reason: found.existing === 'hypertable' ? 'the table is already a hypertable' : `the timescaledb extension (${found.timescale}) is installed`, createdPartitions: [] };
+      return {
+        mode,
+        reason: found.existing === 'hypertable' ? 'the table is already a hypertable' : `the timescaledb extension (${found.timescale}) is installed`,
+        createdPartitions: [],
+      };
     }
     for (const statement of [...schemaSql(name), auditTableSql(name, true), ...auditIndexesSql(name)]) await client.query(statement);
     const { created: createdPartitions } = await ensurePartitionsIn(client, name, {
@@ -114,10 +121,11 @@ function chooseMode(name: AuditTableName, asked: boolean | 'auto', found: Awaite
   if (asked === true && !found.timescale) {
     throw new AuditStorageError(
       'AUDIT_TIMESCALE_UNAVAILABLE',
-      'TimescaleDB was required (timescale: true) but the timescaledb extension is not installed in this database: run CREATE EXTENSION timescaledb, or use timescale: \'auto\'.',
+      "TimescaleDB was required (timescale: true) but the timescaledb extension is not installed in this database: run CREATE EXTENSION timescaledb, or use timescale: 'auto'.",
     );
   }
-  const mode: AuditStorageMode = asked === false ? 'partitioned' : asked === true ? 'timescale' : found.timescale && found.existing !== 'partitioned' ? 'timescale' : 'partitioned';
+  const mode: AuditStorageMode =
+    asked === false ? 'partitioned' : asked === true ? 'timescale' : found.timescale && found.existing !== 'partitioned' ? 'timescale' : 'partitioned';
   const fits = found.existing === undefined || (mode === 'timescale' ? found.existing === 'hypertable' : found.existing === 'partitioned');
   if (!fits) {
     const layout = { plain: 'a plain table', hypertable: 'a TimescaleDB hypertable', partitioned: 'a natively partitioned table' }[found.existing!];

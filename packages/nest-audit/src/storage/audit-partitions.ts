@@ -110,7 +110,13 @@ export async function maintainAuditPartitions(
   const retainFor = checkInterval('retainFor', options.retainFor ?? AUDIT_STORAGE_DEFAULTS.retainFor);
   const expired = await inStorageTransaction(db, (client) => dropExpiredIn(client, name, retainFor, options.now, options.interval));
   const ensured = await inStorageTransaction(db, (client) => ensurePartitionsIn(client, name, options));
-  return { created: ensured.created, dropped: expired.dropped, movedFromDefault: ensured.moved, expiredFromDefault: expired.deleted, leftInDefault: ensured.left };
+  return {
+    created: ensured.created,
+    dropped: expired.dropped,
+    movedFromDefault: ensured.moved,
+    expiredFromDefault: expired.deleted,
+    leftInDefault: ensured.left,
+  };
 }
 
 /** The work of {@link ensureAuditPartitions} inside a transaction that already holds the lock. */
@@ -129,7 +135,10 @@ export async function ensurePartitionsIn(
   const now = options.now ?? new Date();
   const from = options.from === undefined ? defaultFrom(existing, now, interval) : new Date(options.from);
   if (Number.isNaN(from.getTime())) {
-    throw new AuditStorageError('AUDIT_INVALID_STORAGE_OPTIONS', `Audit partition option "from" must be a Date or an ISO 8601 string, got ${String(options.from)}.`);
+    throw new AuditStorageError(
+      'AUDIT_INVALID_STORAGE_OPTIONS',
+      `Audit partition option "from" must be a Date or an ISO 8601 string, got ${String(options.from)}.`,
+    );
   }
   const taken = new Set(existing.map((p) => p.from?.getTime()));
   const missing = partitionRanges(name.table, interval, from, now, ahead).filter((range) => !taken.has(range.from.getTime()));

@@ -25,7 +25,10 @@ export async function detectAuditStorage(db: SqlQueryable, name: AuditTableName)
   else if (found.kind !== null) existing = 'plain';
   if (existing === 'plain' && found.timescale !== null) {
     // Only queried when the extension is there: the view does not exist otherwise.
-    const hypertable = await db.query('SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_schema = $1 AND hypertable_name = $2', [found.schema, name.table]);
+    const hypertable = await db.query('SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_schema = $1 AND hypertable_name = $2', [
+      found.schema,
+      name.table,
+    ]);
     if (hypertable.rows.length > 0) existing = 'hypertable';
   }
   return { timescale: found.timescale, available: found.available, existing };

@@ -58,7 +58,10 @@ export function testUuid(n: number, prefix = '0190a0b2'): string {
 }
 
 /** The columns of a table as the catalog has them: name, type and nullability, in order. */
-export async function auditTableColumns(db: SqlQueryable, table = 'audit_log'): Promise<{ name: string; type: string; nullable: boolean; default: string | null }[]> {
+export async function auditTableColumns(
+  db: SqlQueryable,
+  table = 'audit_log',
+): Promise<{ name: string; type: string; nullable: boolean; default: string | null }[]> {
   const { rows } = await db.query(
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable, pg_get_expr(d.adbin, d.adrelid) AS default
        FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
