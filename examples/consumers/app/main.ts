@@ -106,19 +106,14 @@ const pool = new pg.Pool({ connectionString: DATABASE_URL });
     CaslModule.forRoot({ abilities }),
     AuditModule.forRoot({
       database: { connectionString: DATABASE_URL },
-      queue: { connection: REDIS_URL, prefix: QUEUE_PREFIX },
+      queue: { connection: { url: REDIS_URL }, prefix: QUEUE_PREFIX },
       migrate: true,
     }),
     QueuesModule.forRoot({ connection: { url: REDIS_URL }, prefix: QUEUE_PREFIX, runWorkers: true }),
     QueuesModule.forFeature([noteIndexing]),
   ],
   controllers: [NotesController],
-  providers: [
-    NotesService,
-    NoteIndexingProcessor,
-    { provide: APP_GUARD, useClass: TenancyGuard },
-    { provide: APP_GUARD, useClass: PoliciesGuard },
-  ],
+  providers: [NotesService, NoteIndexingProcessor, { provide: APP_GUARD, useClass: TenancyGuard }, { provide: APP_GUARD, useClass: PoliciesGuard }],
 })
 class AppModule {}
 

