@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditQueryService, type AuditEntry } from '@acme/nest-audit';
+import { AuditQueryError, AuditQueryService, type AuditEntry } from '@acme/nest-audit';
 import { TenantDb } from '@acme/nest-tenancy';
 import type { AuditSearchQuery } from '@acme-examples/crm-contracts';
 import { anyOf } from '../common/any-of';
@@ -28,8 +28,8 @@ export class AuditTrailService {
         limit: filters.limit,
         cursor: filters.cursor,
       })
-      .catch((error: Error & { code?: string }) => {
-        if (error.name === 'AuditQueryError') throw new ApiError('VALIDATION_FAILED', error.message, [{ path: error.code === 'AUDIT_INVALID_CURSOR' ? 'cursor' : '(query)', message: error.message }]);
+      .catch((error: unknown) => {
+        if (error instanceof AuditQueryError) throw new ApiError('VALIDATION_FAILED', error.message, [{ path: error.code === 'AUDIT_INVALID_CURSOR' ? 'cursor' : '(query)', message: error.message }]);
         throw error;
       });
     const ids = [...new Set(page.items.filter((e) => e.actorKind === 'User' && e.actorId).map((e) => e.actorId!))];
