@@ -36,6 +36,6 @@ export class AuditTrailService {
     const people = ids.length
       ? await this.db.select({ id: users.id, name: users.name, email: users.email, avatarUrl: users.avatarUrl }).from(users).where(anyOf(users.id, ids))
       : [];
-    return { items: page.items, nextCursor: page.next_cursor, users: new Map(people.map((p) => [p.id, p])) };
+    return { items: page.items, nextCursor: page.nextCursor, users: new Map(people.map((p) => [p.id, p])) };
   }
 }
