@@ -63,11 +63,26 @@ export async function callApi(baseUrl: string, request: ApiRequest): Promise<Api
 }
 
 /** Signs in to a workspace; throws CHAOS_SIGN_IN when the API refuses. */
-export async function signIn(baseUrl: string, who: { label: string; email: string; password: string; workspace: WorkspaceKey; workspaceId: string }): Promise<Session> {
-  const response = await callApi(baseUrl, { method: 'POST', path: '/auth/login', body: { email: who.email, password: who.password, workspace_id: who.workspaceId } });
+export async function signIn(
+  baseUrl: string,
+  who: { label: string; email: string; password: string; workspace: WorkspaceKey; workspaceId: string },
+): Promise<Session> {
+  const response = await callApi(baseUrl, {
+    method: 'POST',
+    path: '/auth/login',
+    body: { email: who.email, password: who.password, workspace_id: who.workspaceId },
+  });
   const body = response.body as { access_token?: string; user?: { id: string }; role?: Role } | null;
   if (response.status !== 200 || !body?.access_token || !body.user || !body.role) {
     throw new ChaosError('CHAOS_SIGN_IN', `Signing in ${who.email} to ${who.workspace} failed: ${response.status} ${JSON.stringify(response.body)}`);
   }
-  return { label: who.label, email: who.email, role: body.role, workspace: who.workspace, workspaceId: who.workspaceId, userId: body.user.id, token: body.access_token };
+  return {
+    label: who.label,
+    email: who.email,
+    role: body.role,
+    workspace: who.workspace,
+    workspaceId: who.workspaceId,
+    userId: body.user.id,
+    token: body.access_token,
+  };
 }

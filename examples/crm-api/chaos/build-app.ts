@@ -5,7 +5,12 @@ import { ChaosError } from './chaos.errors';
 
 /** The newest modification time of the files under `dir`. */
 const newest = (dir: string): number =>
-  Math.max(0, ...readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => statSync(join(e.parentPath, e.name)).mtimeMs));
+  Math.max(
+    0,
+    ...readdirSync(dir, { withFileTypes: true, recursive: true })
+      .filter((e) => e.isFile())
+      .map((e) => statSync(join(e.parentPath, e.name)).mtimeMs),
+  );
 
 /** An @acme package whose dist is missing or older than one of its sources (as `pnpm demo` decides). */
 function needsBuild(appRoot: string, name: string): boolean {

@@ -110,7 +110,8 @@ export function parseChaosOptions(argv: string[], env: NodeJS.ProcessEnv): Chaos
   const rate = value('--rate');
   const breakMode = value('--break') ?? (env.CHAOS_BREAK || undefined);
   if (args.length) throw invalid(`unknown argument ${args.join(' ')}`);
-  if (breakMode !== undefined && !(BREAK_MODES as readonly string[]).includes(breakMode)) throw invalid(`--break must be one of ${BREAK_MODES.join(', ')}, got "${breakMode}"`);
+  if (breakMode !== undefined && !(BREAK_MODES as readonly string[]).includes(breakMode))
+    throw invalid(`--break must be one of ${BREAK_MODES.join(', ')}, got "${breakMode}"`);
   const base = short ? SHORT : FULL;
   return {
     ...base,

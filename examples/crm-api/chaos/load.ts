@@ -79,7 +79,9 @@ export async function driveLoad(run: LoadRun): Promise<MutationRecord[]> {
 
   const progress = setInterval(() => {
     const by = (test: (s: number) => boolean) => records.filter((r) => test(r.status)).length;
-    run.log(`${at(clock.now())} sent ${records.length}: 2xx ${by((s) => s < 300 && s >= 200)}, 4xx ${by((s) => s >= 400 && s < 500)}, 5xx ${by((s) => s >= 500)}, no response ${by((s) => s === 0)}`);
+    run.log(
+      `${at(clock.now())} sent ${records.length}: 2xx ${by((s) => s < 300 && s >= 200)}, 4xx ${by((s) => s >= 400 && s < 500)}, 5xx ${by((s) => s >= 500)}, no response ${by((s) => s === 0)}`,
+    );
   }, PROGRESS_EVERY_MS);
 
   const slots = Array.from({ length: options.concurrency }, slot);

@@ -63,7 +63,15 @@ async function signInEveryone(stack: Stack): Promise<Session[]> {
   for (const workspace of stack.seed.workspaces) {
     for (const user of workspace.users) {
       const label = `${user.email.split('@')[0]}@${workspace.slug}`;
-      sessions.push(await signIn(stack.baseUrl, { label, email: user.email, password: DEMO_PASSWORD, workspace: workspace.slug as WorkspaceKey, workspaceId: workspace.id }));
+      sessions.push(
+        await signIn(stack.baseUrl, {
+          label,
+          email: user.email,
+          password: DEMO_PASSWORD,
+          workspace: workspace.slug as WorkspaceKey,
+          workspaceId: workspace.id,
+        }),
+      );
     }
   }
   return sessions;
@@ -74,7 +82,9 @@ async function run(options: ChaosOptions): Promise<{ code: number; line: string 
   const requestIdPrefix = `chaos-${runId}-m`;
   const faults = options.faults.map((f) => f.kind + (f.workerDown ? ' (worker down)' : '')).join(', ') || 'none';
   const pace = options.ratePerSecond ? `at most ${options.ratePerSecond}/s` : 'full speed';
-  log(`${options.short ? 'short' : 'full'} run ${runId}: ${options.mutations} mutations at least, ${options.concurrency} in flight, ${pace}; faults: ${faults}${options.break ? `; BROKEN ON PURPOSE: ${options.break}` : ''}`);
+  log(
+    `${options.short ? 'short' : 'full'} run ${runId}: ${options.mutations} mutations at least, ${options.concurrency} in flight, ${pace}; faults: ${faults}${options.break ? `; BROKEN ON PURPOSE: ${options.break}` : ''}`,
+  );
   const stack = await startStack(options, appRoot, resources, log);
   const sessions = await signInEveryone(stack);
   log(`signed in ${sessions.map((s) => `${s.label} (${s.role})`).join(', ')}`);
@@ -89,13 +99,17 @@ async function run(options: ChaosOptions): Promise<{ code: number; line: string 
   const expectedSuccess = records.filter(succeeded).length;
   log(`waiting for the audit trail to settle (at most ${options.settleMaxMs / 1000} s)...`);
   const settle = await waitForSettledTrail(options, stack, requestIdPrefix, expectedSuccess);
-  if (options.break === 'drop-audit-rows') log(`BROKEN ON PURPOSE: deleted ${await dropAuditRows(stack.ownerUrl, requestIdPrefix, 5)} 'Success' entries of the run`);
+  if (options.break === 'drop-audit-rows')
+    log(`BROKEN ON PURPOSE: deleted ${await dropAuditRows(stack.ownerUrl, requestIdPrefix, 5)} 'Success' entries of the run`);
 
   const admin = (workspace: WorkspaceKey) => sessions.find((s) => s.workspace === workspace && s.role === 'Admin')!;
   // Entries carry the API's clock (this machine's): a minute of margin before the load costs nothing.
   const since = clock.wallTime(-60_000);
   const database = await readTrailFromDatabase(stack.ownerUrl, requestIdPrefix);
-  const api = [...(await readTrailFromApi(stack.baseUrl, admin('northwind'), since, requestIdPrefix)), ...(await readTrailFromApi(stack.baseUrl, admin('globex'), since, requestIdPrefix))];
+  const api = [
+    ...(await readTrailFromApi(stack.baseUrl, admin('northwind'), since, requestIdPrefix)),
+    ...(await readTrailFromApi(stack.baseUrl, admin('globex'), since, requestIdPrefix)),
+  ];
   const rows = await readBusinessRows(stack.ownerUrl, runId, MutationPlanner.foreignMarker(runId));
   const findings = reconcile(records, database, api, rows, timeline);
   printReport(log, { records, database, api, settle, findings, timeline });
@@ -110,7 +124,9 @@ try {
   await finish(code, line, options.keep);
 } catch (error) {
   if (!stopping) {
-    console.error(`[chaos] ${error instanceof ChaosError ? `${error.code}: ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    console.error(
+      `[chaos] ${error instanceof ChaosError ? `${error.code}: ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
     await finish(error instanceof ChaosError ? 2 : 1, null, options?.keep ?? false);
   }
 }

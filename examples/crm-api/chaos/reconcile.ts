@@ -39,7 +39,10 @@ export function reconcile(records: MutationRecord[], database: TrailEntry[], api
   for (const m of records) {
     if (m.expect === 'Foreign' && succeeded(m)) cross.add(`${describeMutation(m)}: another workspace's record answered 2xx`);
   }
-  for (const [source, entries] of [['table', database], ['API', api]] as const) {
+  for (const [source, entries] of [
+    ['table', database],
+    ['API', api],
+  ] as const) {
     for (const entry of entries) {
       const m = byRequest.get(entry.requestId);
       if (m && entry.workspaceId !== m.workspaceId) cross.add(`${source}: entry ${entry.id} of ${describeMutation(m)} is in workspace ${entry.workspaceId}`);
@@ -71,7 +74,12 @@ export function reconcile(records: MutationRecord[], database: TrailEntry[], api
 }
 
 /** Lost and surplus 'Success' entries of one view of the trail. */
-function compareTrail(records: MutationRecord[], entries: TrailEntry[], source: string, createdRows: Set<number>): { lost: MutationRecord[]; duplicated: string[] } {
+function compareTrail(
+  records: MutationRecord[],
+  entries: TrailEntry[],
+  source: string,
+  createdRows: Set<number>,
+): { lost: MutationRecord[]; duplicated: string[] } {
   const successes = new Map<string, TrailEntry[]>();
   for (const entry of entries) {
     if (entry.status !== 'Success') continue;
@@ -93,12 +101,16 @@ function compareTrail(records: MutationRecord[], entries: TrailEntry[], source: 
     for (const extra of found.filter((e) => !matching.includes(e))) {
       // For a failed create, whether its row exists tells a rolled-back change (the entry claims
       // what never happened) from a committed one (the client was told it failed).
-      const row = !succeeded(m) && m.action === 'Create' ? `; its row ${createdRows.has(m.seq) ? 'exists: committed despite the answer' : 'does not exist: rolled back'}` : '';
+      const row =
+        !succeeded(m) && m.action === 'Create'
+          ? `; its row ${createdRows.has(m.seq) ? 'exists: committed despite the answer' : 'does not exist: rolled back'}`
+          : '';
       duplicated.push(`${source}: 'Success' entry ${extra.id} (${extra.action} ${extra.subject} ${extra.subjectId}) for ${describeMutation(m)}${row}`);
     }
   }
   for (const [requestId, list] of successes) {
-    if (!seen.has(requestId)) for (const extra of list) duplicated.push(`${source}: 'Success' entry ${extra.id} for request ${requestId}, which the run never sent`);
+    if (!seen.has(requestId))
+      for (const extra of list) duplicated.push(`${source}: 'Success' entry ${extra.id} for request ${requestId}, which the run never sent`);
   }
   return { lost, duplicated };
 }

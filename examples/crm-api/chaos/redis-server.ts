@@ -44,7 +44,21 @@ export class ChaosRedis {
   async start(): Promise<void> {
     if (this.resources.closing) return;
     const persistence = this.volatile ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'everysec'];
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...persistence, '--maxmemory-policy', 'noeviction', '--logfile', ''];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      ...persistence,
+      '--maxmemory-policy',
+      'noeviction',
+      '--logfile',
+      '',
+    ];
     // The log is appended across restarts: only what this start writes counts.
     const offset = this.logSize();
     const log = openSync(this.logFile, 'a');
@@ -60,7 +74,10 @@ export class ChaosRedis {
     void this.exited.then(() => (exited = true));
     while (!READY.test(this.logSince(offset))) {
       if (exited || Date.now() > deadline) {
-        throw new ChaosError('CHAOS_SERVER_START', `redis-server did not start on port ${this.port}${exited ? ' (it exited)' : ''}: ${this.logSince(offset).slice(-500)} (is redis-server installed? apt-get install redis-server)`);
+        throw new ChaosError(
+          'CHAOS_SERVER_START',
+          `redis-server did not start on port ${this.port}${exited ? ' (it exited)' : ''}: ${this.logSince(offset).slice(-500)} (is redis-server installed? apt-get install redis-server)`,
+        );
       }
       await sleep(50);
     }

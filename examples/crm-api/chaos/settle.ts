@@ -67,7 +67,13 @@ export async function waitForSettledTrail(
         return { settled: true, reason: `every 2xx mutation has an entry, queue and spool empty`, waitedMs: Date.now() - started, queue, spooled };
       }
       if (drained && quiet >= options.settleStableMs) {
-        return { settled: true, reason: `queue and spool empty, no change for ${options.settleStableMs / 1000} s`, waitedMs: Date.now() - started, queue, spooled };
+        return {
+          settled: true,
+          reason: `queue and spool empty, no change for ${options.settleStableMs / 1000} s`,
+          waitedMs: Date.now() - started,
+          queue,
+          spooled,
+        };
       }
       await sleep(1_000);
     }

@@ -52,7 +52,9 @@ export async function startStack(options: ChaosOptions, appRoot: string, resourc
   const postgres = await ChaosPostgres.create(resources, join(runDir, 'postgres.log'));
   const volatile = options.break === 'volatile-redis';
   const redis = await ChaosRedis.create({ dir: join(runDir, 'redis'), volatile, logFile: join(runDir, 'redis.log'), resources });
-  log(`PostgreSQL 17 on port ${postgres.port} (data ${postgres.dataDir}), Redis on port ${redis.port} (${volatile ? 'VOLATILE: no AOF' : 'AOF, fsync every second, noeviction'}); pids ${resources.listPids().join(' ')}`);
+  log(
+    `PostgreSQL 17 on port ${postgres.port} (data ${postgres.dataDir}), Redis on port ${redis.port} (${volatile ? 'VOLATILE: no AOF' : 'AOF, fsync every second, noeviction'}); pids ${resources.listPids().join(' ')}`,
+  );
 
   const ownerUrl = await createDatabase(postgres.url, 'crm_chaos');
   const passwords = { app: randomBytes(12).toString('hex'), system: randomBytes(12).toString('hex') };
@@ -104,7 +106,8 @@ async function waitFor(what: string, app: AppProcess, timeoutMs: number, ready: 
   const deadline = Date.now() + timeoutMs;
   while (!(await ready())) {
     if (!app.running) throw new ChaosError('CHAOS_APP_START', `${what} exited during start: see ${app.name}.log in the run directory (--keep keeps it).`);
-    if (Date.now() > deadline) throw new ChaosError('CHAOS_APP_START', `${what} was not ready after ${timeoutMs / 1000} s: see ${app.name}.log in the run directory (--keep keeps it).`);
+    if (Date.now() > deadline)
+      throw new ChaosError('CHAOS_APP_START', `${what} was not ready after ${timeoutMs / 1000} s: see ${app.name}.log in the run directory (--keep keeps it).`);
     await sleep(200);
   }
 }

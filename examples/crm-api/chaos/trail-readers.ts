@@ -44,11 +44,23 @@ export async function readTrailFromApi(baseUrl: string, admin: Session, since: D
   do {
     const query = new URLSearchParams({ limit: '100', from: since.toISOString(), ...(cursor ? { cursor } : {}) });
     const response = await callApi(baseUrl, { method: 'GET', path: `/audit?${query}`, token: admin.token });
-    if (response.status !== 200) throw new ChaosError('CHAOS_AUDIT_API', `GET /audit as ${admin.label} answered ${response.status} ${JSON.stringify(response.body)}: the trail cannot be read through the API.`);
+    if (response.status !== 200)
+      throw new ChaosError(
+        'CHAOS_AUDIT_API',
+        `GET /audit as ${admin.label} answered ${response.status} ${JSON.stringify(response.body)}: the trail cannot be read through the API.`,
+      );
     const page = response.body as AuditPageBody;
     for (const item of page.items) {
       if (!item.request_id?.startsWith(requestIdPrefix)) continue;
-      entries.push({ id: item.id, requestId: item.request_id, workspaceId: admin.workspaceId, action: item.action, subject: item.subject, subjectId: item.subject_id, status: item.status });
+      entries.push({
+        id: item.id,
+        requestId: item.request_id,
+        workspaceId: admin.workspaceId,
+        action: item.action,
+        subject: item.subject,
+        subjectId: item.subject_id,
+        status: item.status,
+      });
     }
     cursor = page.next_cursor;
   } while (cursor);

@@ -95,7 +95,8 @@ export class MutationPlanner {
     };
     return this.planned(seq, session, 'Create', 'Company', { method: 'POST', path: '/companies', body }, 'Success', null, [], (response) => {
       const id = (response.body as { id?: string } | null)?.id ?? null;
-      if (ok(response.status) && id) this.pool.add({ kind: 'Company', id, workspace: session.workspace, ownerId: session.userId, companyId: null, stage: null });
+      if (ok(response.status) && id)
+        this.pool.add({ kind: 'Company', id, workspace: session.workspace, ownerId: session.userId, companyId: null, stage: null });
       return id;
     })!; // no locks to take: always planned
   }
@@ -131,9 +132,17 @@ export class MutationPlanner {
     const deal = this.pool.pick(session.workspace, 'Deal', 'exclusive', (e) => session.role !== 'Pipeline' || e.ownerId === session.userId);
     if (!deal?.stage) return null;
     const stage = this.pickOf(DEAL_TRANSITIONS[deal.stage]);
-    return this.onRecord(seq, session, 'Stage Change', deal, { method: 'POST', path: `/deals/${deal.id}/stage`, body: { stage, note: null } }, 'Success', () => {
-      deal.stage = stage;
-    });
+    return this.onRecord(
+      seq,
+      session,
+      'Stage Change',
+      deal,
+      { method: 'POST', path: `/deals/${deal.id}/stage`, body: { stage, note: null } },
+      'Success',
+      () => {
+        deal.stage = stage;
+      },
+    );
   }
 
   private remove(seq: number, kind: EntityKind): PlannedMutation | null {
@@ -173,7 +182,17 @@ export class MutationPlanner {
     if (!target) return null;
     const marker = `${MutationPlanner.foreignMarker(this.runId)} ${seq}`;
     const body = kind === 'Company' ? { name: marker } : kind === 'Contact' ? { job_title: marker } : { title: marker };
-    return this.planned(seq, session, 'Update', kind, { method: 'PATCH', path: `${PATHS[kind]}/${target.id}`, body }, 'Foreign', target.id, [[target, 'exclusive']], () => target.id);
+    return this.planned(
+      seq,
+      session,
+      'Update',
+      kind,
+      { method: 'PATCH', path: `${PATHS[kind]}/${target.id}`, body },
+      'Foreign',
+      target.id,
+      [[target, 'exclusive']],
+      () => target.id,
+    );
   }
 
   /** A request on an existing record: locks it (and its company), retires it when its state became unknown. */
@@ -187,7 +206,12 @@ export class MutationPlanner {
     onSuccess: () => void = () => undefined,
   ): PlannedMutation | null {
     const company = target.companyId ? this.pool.get(target.companyId) : undefined;
-    const locks: [Entity, LockMode][] = company ? [[company, 'shared'], [target, 'exclusive']] : [[target, 'exclusive']];
+    const locks: [Entity, LockMode][] = company
+      ? [
+          [company, 'shared'],
+          [target, 'exclusive'],
+        ]
+      : [[target, 'exclusive']];
     return this.planned(seq, session, action, target.kind, request, expect, target.id, locks, (response) => {
       if (ok(response.status)) onSuccess();
       // No answer, a server error, or a record that vanished: what it holds now is not known.

@@ -6,9 +6,7 @@ export function demoBanner(options: { baseUrl: string; seed: SeedResult; logDir:
   const [northwind, globex] = seed.workspaces;
   const login = (email: string) =>
     `curl -s -X POST ${baseUrl}/auth/login -H 'content-type: application/json' -d '{"email":"${email}","password":"${seed.password}"}'`;
-  const users = seed.workspaces
-    .map((w) => `  ${w.name.padEnd(20)} ${w.users.map((u) => `${u.email} (${u.role})`).join(', ')}`)
-    .join('\n');
+  const users = seed.workspaces.map((w) => `  ${w.name.padEnd(20)} ${w.users.map((u) => `${u.email} (${u.role})`).join(', ')}`).join('\n');
   return `
 CRM demo is running.
 

@@ -92,7 +92,10 @@ try {
   const worker = new DemoProcess('Worker', join(root, 'dist', 'worker.js'), { ...env, RUN_MAINTENANCE_ON_START: 'true' }, join(logDir, 'worker.log'));
   processes.push(worker);
   console.log(demoBanner({ baseUrl, seed, logDir }));
-  for (const [child, file] of [[api, 'api.log'], [worker, 'worker.log']] as const) {
+  for (const [child, file] of [
+    [api, 'api.log'],
+    [worker, 'worker.log'],
+  ] as const) {
     void child.exit.then((code) => {
       if (!stopping) {
         log(`the ${child.name} exited (code ${code}): see ${join(logDir, file)}`);

@@ -12,7 +12,12 @@ const { dependencies, devDependencies } = JSON.parse(readFileSync(join(app, 'pac
 
 /** The newest modification time of the files under `dir`. */
 const newest = (dir) =>
-  Math.max(0, ...readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => statSync(join(e.parentPath, e.name)).mtimeMs));
+  Math.max(
+    0,
+    ...readdirSync(dir, { withFileTypes: true, recursive: true })
+      .filter((e) => e.isFile())
+      .map((e) => statSync(join(e.parentPath, e.name)).mtimeMs),
+  );
 
 /** A package whose dist is missing, or older than a file of its src (a pull, an edit). */
 const needsBuild = (name) => {

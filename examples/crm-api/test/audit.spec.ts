@@ -45,7 +45,14 @@ describe('audit trail', () => {
   it('create, update and delete each leave one Success entry in the workspace, with the changes', async () => {
     const created = await call('admin', 'post', '/companies', { name: 'Audited Ltd', industry: 'Media', size_range: '11-50' });
     const id = CompanyView.parse(created.body).id;
-    expect(await only(created)).toMatchObject({ action: 'Create', subject: 'Company', subject_id: id, status: 'Success', workspace_id: f.northwindId, actor_id: f.userIds.admin });
+    expect(await only(created)).toMatchObject({
+      action: 'Create',
+      subject: 'Company',
+      subject_id: id,
+      status: 'Success',
+      workspace_id: f.northwindId,
+      actor_id: f.userIds.admin,
+    });
 
     const updated = await call('admin', 'patch', `/companies/${id}`, { name: 'Audited Group' });
     const update = await only(updated);
@@ -93,7 +100,10 @@ describe('audit trail', () => {
     const added = await call('admin', 'post', '/members', { email: 'hank@globex.test', role: 'Viewer' });
     expect(added.status).toBe(201);
     expect(await only(added)).toMatchObject({ action: 'Create', subject: 'Member', status: 'Success' });
-    expect(await only(await call('admin', 'patch', `/members/${added.body.id}`, { role: 'Operator' }))).toMatchObject({ action: 'Update', changes: { role: { from: 'Viewer', to: 'Operator' } } });
+    expect(await only(await call('admin', 'patch', `/members/${added.body.id}`, { role: 'Operator' }))).toMatchObject({
+      action: 'Update',
+      changes: { role: { from: 'Viewer', to: 'Operator' } },
+    });
     expect(await only(await call('admin', 'delete', `/members/${added.body.id}`))).toMatchObject({ action: 'Delete', subject: 'Member' });
   });
 
@@ -111,8 +121,14 @@ describe('audit trail', () => {
     company: async (persona: Persona = 'admin') =>
       (await call(persona, 'post', '/companies', { name: `Audited ${randomUUID()}`, industry: 'Media', size_range: '11-50' }).expect(201)).body.id as string,
     contact: async (persona: Persona = 'admin') =>
-      (await call(persona, 'post', '/contacts', { company_id: await make.company(persona), first_name: 'Ida', last_name: 'Audit', email: `ida-${randomUUID()}@audit.test` }).expect(201))
-        .body.id as string,
+      (
+        await call(persona, 'post', '/contacts', {
+          company_id: await make.company(persona),
+          first_name: 'Ida',
+          last_name: 'Audit',
+          email: `ida-${randomUUID()}@audit.test`,
+        }).expect(201)
+      ).body.id as string,
     deal: async () => (await call('admin', 'post', '/deals', { company_id: company, title: 'Audited deal', amount: 1_000 }).expect(201)).body.id as string,
     account: async () => {
       const email = `audit-${randomUUID()}@audit.test`;
@@ -149,7 +165,11 @@ describe('audit trail', () => {
           what: 'an Operator updates',
           run: async () => {
             const id = await row();
-            return { response: await call('operator', 'patch', `/${resource}/${id}`, patch), status: 200, entry: { action: 'Update', subject, subject_id: id, ...inNorthwind('operator') } };
+            return {
+              response: await call('operator', 'patch', `/${resource}/${id}`, patch),
+              status: 200,
+              entry: { action: 'Update', subject, subject_id: id, ...inNorthwind('operator') },
+            };
           },
         },
         {
@@ -157,7 +177,11 @@ describe('audit trail', () => {
           what: 'an Operator deletes',
           run: async () => {
             const id = await row();
-            return { response: await call('operator', 'delete', `/${resource}/${id}`), status: 204, entry: { action: 'Delete', subject, subject_id: id, ...inNorthwind('operator') } };
+            return {
+              response: await call('operator', 'delete', `/${resource}/${id}`),
+              status: 204,
+              entry: { action: 'Delete', subject, subject_id: id, ...inNorthwind('operator') },
+            };
           },
         },
       ];
@@ -167,7 +191,11 @@ describe('audit trail', () => {
       what: 'an Operator moves a deal',
       run: async () => {
         const id = await make.deal();
-        return { response: await call('operator', 'post', `/deals/${id}/stage`, { stage: 'Qualified' }), status: 200, entry: { action: 'Stage Change', subject: 'Deal', subject_id: id, ...inNorthwind('operator') } };
+        return {
+          response: await call('operator', 'post', `/deals/${id}/stage`, { stage: 'Qualified' }),
+          status: 200,
+          entry: { action: 'Stage Change', subject: 'Deal', subject_id: id, ...inNorthwind('operator') },
+        };
       },
     },
     {
@@ -184,7 +212,11 @@ describe('audit trail', () => {
       what: 'the Admin changes a role',
       run: async () => {
         const id = await make.member();
-        return { response: await call('admin', 'patch', `/members/${id}`, { role: 'Pipeline' }), status: 200, entry: { action: 'Update', subject: 'Member', subject_id: id, ...inNorthwind('admin') } };
+        return {
+          response: await call('admin', 'patch', `/members/${id}`, { role: 'Pipeline' }),
+          status: 200,
+          entry: { action: 'Update', subject: 'Member', subject_id: id, ...inNorthwind('admin') },
+        };
       },
     },
     {
@@ -192,7 +224,11 @@ describe('audit trail', () => {
       what: 'the Admin removes a member',
       run: async () => {
         const id = await make.member();
-        return { response: await call('admin', 'delete', `/members/${id}`), status: 204, entry: { action: 'Delete', subject: 'Member', subject_id: id, ...inNorthwind('admin') } };
+        return {
+          response: await call('admin', 'delete', `/members/${id}`),
+          status: 204,
+          entry: { action: 'Delete', subject: 'Member', subject_id: id, ...inNorthwind('admin') },
+        };
       },
     },
     {
@@ -203,7 +239,11 @@ describe('audit trail', () => {
           .post('/auth/register')
           .send({ email: `new-${randomUUID()}@audit.test`, password: 'audit-password-2026', name: 'New Person', workspace_name: 'New Workspace' });
         const session = AuthSessionView.parse(response.body);
-        return { response, status: 201, entry: { action: 'Register', subject: 'User', subject_id: session.user.id, workspace_id: session.workspace.id, actor_id: session.user.id } };
+        return {
+          response,
+          status: 201,
+          entry: { action: 'Register', subject: 'User', subject_id: session.user.id, workspace_id: session.workspace.id, actor_id: session.user.id },
+        };
       },
     },
     {
@@ -232,7 +272,10 @@ describe('audit trail', () => {
       run: async () => {
         const { refresh_token, access_token } = await make.session();
         const family = await refreshFamilyOf(f.ownerUrl, refresh_token);
-        const response = await request(f.server).post('/auth/logout').set({ authorization: `Bearer ${access_token}` }).send({ refresh_token });
+        const response = await request(f.server)
+          .post('/auth/logout')
+          .set({ authorization: `Bearer ${access_token}` })
+          .send({ refresh_token });
         return { response, status: 200, entry: { action: 'Sign Out', subject: 'Session', subject_id: family, ...inNorthwind('pipeline') } };
       },
     },
@@ -241,7 +284,11 @@ describe('audit trail', () => {
       what: 'an unknown token (nothing revoked, no workspace: the entry names the caller, as a switch does)',
       run: async () => {
         const response = await request(f.server).post('/auth/logout').set(f.as('pipeline')).send({ refresh_token: 'not-a-token' });
-        return { response, status: 200, entry: { action: 'Sign Out', subject: 'Session', subject_id: f.userIds.pipeline, workspace_id: null, actor_id: f.userIds.pipeline } };
+        return {
+          response,
+          status: 200,
+          entry: { action: 'Sign Out', subject: 'Session', subject_id: f.userIds.pipeline, workspace_id: null, actor_id: f.userIds.pipeline },
+        };
       },
     },
     {
@@ -250,7 +297,11 @@ describe('audit trail', () => {
       run: async () => {
         const response = await call('admin', 'post', '/auth/switch-workspace', { workspace_id: f.globexId });
         // Unlike Refresh and Sign Out, a switch names the user (it starts a new session, whose family is not returned).
-        return { response, status: 200, entry: { action: 'Switch Workspace', subject: 'Session', subject_id: f.userIds.admin, workspace_id: f.globexId, actor_id: f.userIds.admin } };
+        return {
+          response,
+          status: 200,
+          entry: { action: 'Switch Workspace', subject: 'Session', subject_id: f.userIds.admin, workspace_id: f.globexId, actor_id: f.userIds.admin },
+        };
       },
     },
   ];
@@ -260,7 +311,13 @@ describe('audit trail', () => {
   const FAILURES: AuditCase[] = [
     ...(['companies', 'contacts', 'deals'] as const).flatMap((resource): AuditCase[] => {
       const subject = ({ companies: 'Company', contacts: 'Contact', deals: 'Deal' } as const)[resource];
-      const denied = (persona: Persona, action: string): Expected => ({ action, subject, subject_id: null, error_code: 'CASL_FORBIDDEN', ...inNorthwind(persona) });
+      const denied = (persona: Persona, action: string): Expected => ({
+        action,
+        subject,
+        subject_id: null,
+        error_code: 'CASL_FORBIDDEN',
+        ...inNorthwind(persona),
+      });
       return [
         {
           route: `POST /${resource}`,
@@ -270,7 +327,11 @@ describe('audit trail', () => {
         {
           route: `PATCH /${resource}/{id}`,
           what: 'a Viewer (guard denial)',
-          run: async () => ({ response: await call('viewer', 'patch', `/${resource}/${randomUUID()}`, { name: 'Nope' }), status: 403, entry: denied('viewer', 'Update') }),
+          run: async () => ({
+            response: await call('viewer', 'patch', `/${resource}/${randomUUID()}`, { name: 'Nope' }),
+            status: 403,
+            entry: denied('viewer', 'Update'),
+          }),
         },
         {
           route: `DELETE /${resource}/{id}`,
@@ -293,7 +354,11 @@ describe('audit trail', () => {
       what: 'the Admin, on an id that does not exist',
       run: async () => {
         const id = randomUUID();
-        return { response: await call('admin', 'patch', `/companies/${id}`, { name: 'Ghost' }), status: 404, entry: { action: 'Update', subject: 'Company', subject_id: id, error_code: 'TENANCY_NOT_FOUND', ...inNorthwind('admin') } };
+        return {
+          response: await call('admin', 'patch', `/companies/${id}`, { name: 'Ghost' }),
+          status: 404,
+          entry: { action: 'Update', subject: 'Company', subject_id: id, error_code: 'TENANCY_NOT_FOUND', ...inNorthwind('admin') },
+        };
       },
     },
     {
@@ -301,7 +366,11 @@ describe('audit trail', () => {
       what: 'the Admin, on another workspace’s contact',
       run: async () => {
         const id = await make.contact('globexAdmin');
-        return { response: await call('admin', 'delete', `/contacts/${id}`), status: 404, entry: { action: 'Delete', subject: 'Contact', subject_id: id, error_code: 'TENANCY_NOT_FOUND', ...inNorthwind('admin') } };
+        return {
+          response: await call('admin', 'delete', `/contacts/${id}`),
+          status: 404,
+          entry: { action: 'Delete', subject: 'Contact', subject_id: id, error_code: 'TENANCY_NOT_FOUND', ...inNorthwind('admin') },
+        };
       },
     },
     {
@@ -309,7 +378,11 @@ describe('audit trail', () => {
       what: 'a Pipeline user, on a deal they do not own (refused in the service)',
       run: async () => {
         const id = await make.deal();
-        return { response: await call('pipeline', 'patch', `/deals/${id}`, { amount: 1 }), status: 403, entry: { action: 'Update', subject: 'Deal', subject_id: id, error_code: 'CASL_FORBIDDEN', ...inNorthwind('pipeline') } };
+        return {
+          response: await call('pipeline', 'patch', `/deals/${id}`, { amount: 1 }),
+          status: 403,
+          entry: { action: 'Update', subject: 'Deal', subject_id: id, error_code: 'CASL_FORBIDDEN', ...inNorthwind('pipeline') },
+        };
       },
     },
     {
@@ -326,7 +399,11 @@ describe('audit trail', () => {
       what: 'the Admin, on an id that does not exist',
       run: async () => {
         const id = randomUUID();
-        return { response: await call('admin', 'post', `/deals/${id}/stage`, { stage: 'Qualified' }), status: 404, entry: { action: 'Stage Change', subject: 'Deal', subject_id: id, error_code: 'TENANCY_NOT_FOUND', ...inNorthwind('admin') } };
+        return {
+          response: await call('admin', 'post', `/deals/${id}/stage`, { stage: 'Qualified' }),
+          status: 404,
+          entry: { action: 'Stage Change', subject: 'Deal', subject_id: id, error_code: 'TENANCY_NOT_FOUND', ...inNorthwind('admin') },
+        };
       },
     },
     {
@@ -361,14 +438,20 @@ describe('audit trail', () => {
       what: 'the Admin, on an id that does not exist',
       run: async () => {
         const id = randomUUID();
-        return { response: await call('admin', 'delete', `/members/${id}`), status: 404, entry: { action: 'Delete', subject: 'Member', subject_id: id, error_code: 'TENANCY_NOT_FOUND', ...inNorthwind('admin') } };
+        return {
+          response: await call('admin', 'delete', `/members/${id}`),
+          status: 404,
+          entry: { action: 'Delete', subject: 'Member', subject_id: id, error_code: 'TENANCY_NOT_FOUND', ...inNorthwind('admin') },
+        };
       },
     },
     {
       route: 'POST /auth/register',
       what: 'an email that has an account',
       run: async () => ({
-        response: await request(f.server).post('/auth/register').send({ email: 'mary@northwind.test', password: 'audit-password-2026', name: 'Mary Again', workspace_name: 'Dup' }),
+        response: await request(f.server)
+          .post('/auth/register')
+          .send({ email: 'mary@northwind.test', password: 'audit-password-2026', name: 'Mary Again', workspace_name: 'Dup' }),
         status: 409,
         entry: { action: 'Register', subject: 'User', subject_id: null, error_code: 'EMAIL_TAKEN', workspace_id: null, actor_id: null },
       }),

@@ -20,7 +20,8 @@ type HttpServer = ReturnType<NestExpressApplication['getHttpServer']>;
 const loginOn = (server: HttpServer, ip: string, email: string, password: string) =>
   request(server).post('/auth/login').set('x-forwarded-for', ip).send({ email, password });
 const outcome = (response: request.Response) => (response.status === 200 ? '200' : `${response.status} ${ErrorBody.parse(response.body).code}`);
-const counter = async (server: HttpServer, line: string) => Number((await request(server).get('/metrics')).text.match(new RegExp(`^${line} (\\d+)`, 'm'))?.[1] ?? 0);
+const counter = async (server: HttpServer, line: string) =>
+  Number((await request(server).get('/metrics')).text.match(new RegExp(`^${line} (\\d+)`, 'm'))?.[1] ?? 0);
 
 describe('sign-in throttling', () => {
   let f: CrmFixture;
@@ -53,7 +54,15 @@ describe('sign-in throttling', () => {
     expect(refused.status).toBe(429);
     const entries = await entriesOf(f.ownerUrl, refused.headers['x-request-id'] as string);
     expect(entries).toEqual([
-      expect.objectContaining({ action: 'Sign In', subject: 'User', status: 'Failure', error_code: 'TOO_MANY_REQUESTS', subject_id: f.userIds.globexAdmin, workspace_id: null, actor_id: null }),
+      expect.objectContaining({
+        action: 'Sign In',
+        subject: 'User',
+        status: 'Failure',
+        error_code: 'TOO_MANY_REQUESTS',
+        subject_id: f.userIds.globexAdmin,
+        workspace_id: null,
+        actor_id: null,
+      }),
     ]);
   });
 
@@ -94,7 +103,12 @@ describe('sign-in throttling', () => {
     const from = (pending: request.Test) => pending.set('x-forwarded-for', ip);
     expect((await from(request(f.server).get('/me')).set('authorization', `Bearer ${session.access_token}`)).status).toBe(200);
     expect((await from(request(f.server).post('/auth/refresh')).send({ refresh_token: session.refresh_token })).status).toBe(200);
-    const registered = await from(request(f.server).post('/auth/register')).send({ email: 'throttle-new@startup.test', password: 'a long enough passphrase', name: 'New', workspace_name: 'New Co' });
+    const registered = await from(request(f.server).post('/auth/register')).send({
+      email: 'throttle-new@startup.test',
+      password: 'a long enough passphrase',
+      name: 'New',
+      workspace_name: 'New Co',
+    });
     expect(registered.status).toBe(201);
     expect((await from(request(f.server).get('/health'))).status).toBe(200);
   });
@@ -102,7 +116,15 @@ describe('sign-in throttling', () => {
   it('malformed sign-in bodies count against the IP, never against an email, and stay 400s until the limit', async () => {
     const ip = '198.51.100.6';
     const bad = [];
-    for (let i = 0; i < 8; i++) bad.push(outcome(await request(f.server).post('/auth/login').set('x-forwarded-for', ip).send({ email: ['grace@northwind.test'], password: 1 })));
+    for (let i = 0; i < 8; i++)
+      bad.push(
+        outcome(
+          await request(f.server)
+            .post('/auth/login')
+            .set('x-forwarded-for', ip)
+            .send({ email: ['grace@northwind.test'], password: 1 }),
+        ),
+      );
     expect(bad).toEqual(Array(8).fill('400 VALIDATION_FAILED'));
     expect(outcome(await login(ip, 'ada@northwind.test'))).toBe('429 TOO_MANY_REQUESTS');
     expect(outcome(await login('198.51.100.60', 'ada@northwind.test'))).toBe('200');
@@ -127,7 +149,9 @@ describe('sign-in throttling', () => {
 
     it('let exactly 5 of 30 concurrent guesses on one email through, across both instances', async () => {
       const servers = [f.server, second.getHttpServer()];
-      const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => loginOn(servers[i % 2]!, `203.0.113.${i + 1}`, 'operator-race@northwind.test', WRONG)));
+      const answers = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => loginOn(servers[i % 2]!, `203.0.113.${i + 1}`, 'operator-race@northwind.test', WRONG)),
+      );
       const counts = answers.map(outcome).reduce<Record<string, number>>((all, answer) => ({ ...all, [answer]: (all[answer] ?? 0) + 1 }), {});
       expect(counts).toEqual({ '401 INVALID_CREDENTIALS': 5, '429 TOO_MANY_REQUESTS': 25 });
     });

@@ -12,7 +12,9 @@ describe('auth', () => {
   afterAll(async () => f?.close());
 
   const login = (email: string, password = DEMO_PASSWORD, workspace_id?: string) =>
-    request(f.server).post('/auth/login').send({ email, password, ...(workspace_id ? { workspace_id } : {}) });
+    request(f.server)
+      .post('/auth/login')
+      .send({ email, password, ...(workspace_id ? { workspace_id } : {}) });
   const refresh = (refresh_token: string) => request(f.server).post('/auth/refresh').send({ refresh_token });
 
   it('register creates a user, a workspace and an Admin session', async () => {
@@ -22,7 +24,9 @@ describe('auth', () => {
     expect(response.status).toBe(201);
     const session = AuthSessionView.parse(response.body);
     expect(session).toMatchObject({ role: 'Admin', workspace: { name: 'Startup' }, user: { initials: 'NF' } });
-    const again = await request(f.server).post('/auth/register').send({ email: 'NEW@startup.test', password: 'a long enough password', name: 'X', workspace_name: 'Y' });
+    const again = await request(f.server)
+      .post('/auth/register')
+      .send({ email: 'NEW@startup.test', password: 'a long enough password', name: 'X', workspace_name: 'Y' });
     expect([again.status, again.body.code]).toEqual([409, 'EMAIL_TAKEN']);
   });
 

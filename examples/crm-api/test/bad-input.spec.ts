@@ -6,7 +6,15 @@ import { operationsOf, pathOf, sampleBody, takesId, UNUSED_ID, wrongTypeFor, typ
 import { rawRequest } from './support/raw-http';
 
 // Bad input gets a 4xx with a stable code from the contracts, never a 500.
-type Case = [name: string, method: 'get' | 'post' | 'patch' | 'delete', path: string, body: string | object | undefined, status: number, code: string, headers?: Record<string, string>];
+type Case = [
+  name: string,
+  method: 'get' | 'post' | 'patch' | 'delete',
+  path: string,
+  body: string | object | undefined,
+  status: number,
+  code: string,
+  headers?: Record<string, string>,
+];
 
 // Pinned here, so the oversized bodies are sized against the limit the app really runs with.
 const BODY_LIMIT_BYTES = 100 * 1024;
@@ -52,16 +60,40 @@ describe('bad input', () => {
     ['forged cursor', 'get', '/companies?cursor=garbage', undefined, 400, 'VALIDATION_FAILED'],
     ['bad enum in query', 'get', '/deals?stage=won', undefined, 400, 'VALIDATION_FAILED'],
     ['unknown route', 'get', '/nope', undefined, 404, 'ROUTE_NOT_FOUND'],
-    ['text/plain body', 'post', '/companies', '{"name":"A","industry":"Software","size_range":"1-10"}', 415, 'UNSUPPORTED_MEDIA_TYPE', { 'content-type': 'text/plain' }],
+    [
+      'text/plain body',
+      'post',
+      '/companies',
+      '{"name":"A","industry":"Software","size_range":"1-10"}',
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      { 'content-type': 'text/plain' },
+    ],
     ['XML body', 'post', '/companies', '<company><name>A</name></company>', 415, 'UNSUPPORTED_MEDIA_TYPE', { 'content-type': 'application/xml' }],
-    ['a +json type the API does not read', 'patch', '/companies/{company}', '{"name":"A"}', 415, 'UNSUPPORTED_MEDIA_TYPE', { 'content-type': 'application/merge-patch+json' }],
+    [
+      'a +json type the API does not read',
+      'patch',
+      '/companies/{company}',
+      '{"name":"A"}',
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      { 'content-type': 'application/merge-patch+json' },
+    ],
     ['unsupported charset', 'post', '/companies', '{"name":"A"}', 415, 'UNSUPPORTED_MEDIA_TYPE', { 'content-type': 'application/json; charset=latin1' }],
     ['unsupported content-encoding', 'post', '/companies', '{"name":"A"}', 415, 'UNSUPPORTED_MEDIA_TYPE', { ...JSON_TYPE, 'content-encoding': 'x-unknown' }],
     ['body not in its content-encoding', 'post', '/companies', '{"name":"A"}', 400, 'VALIDATION_FAILED', { ...JSON_TYPE, 'content-encoding': 'gzip' }],
     ['JSON null body', 'post', '/companies', 'null', 400, 'MALFORMED_JSON'],
     ['urlencoded number field is not coerced', 'post', '/deals', 'company_id={company}&title=Form%20deal&amount=5', 400, 'VALIDATION_FAILED', FORM_TYPE],
     ['urlencoded repeated field', 'post', '/companies', 'name=A&name=B&industry=Software&size_range=1-10', 400, 'VALIDATION_FAILED', FORM_TYPE],
-    ['urlencoded bracket key stays a plain unknown key', 'post', '/companies', 'name[first]=A&industry=Software&size_range=1-10', 400, 'VALIDATION_FAILED', FORM_TYPE],
+    [
+      'urlencoded bracket key stays a plain unknown key',
+      'post',
+      '/companies',
+      'name[first]=A&industry=Software&size_range=1-10',
+      400,
+      'VALIDATION_FAILED',
+      FORM_TYPE,
+    ],
     ['short password', 'post', '/auth/register', { email: 'a@b.co', password: 'short', name: 'A', workspace_name: 'W' }, 400, 'VALIDATION_FAILED'],
     ['bad email', 'post', '/auth/login', { email: 'not-an-email', password: 'x' }, 400, 'VALIDATION_FAILED'],
   ];
@@ -187,13 +219,21 @@ describe('bad input', () => {
       expect(Object.values(asJson).filter((answer) => Number.parseInt(answer) >= 500)).toEqual([]);
       // Form fields are strings: a number or boolean field fails validation (no coercion), the rest reads as JSON does.
       const onlyStrings = (operation: Operation) => Object.values(sampleBody(operation.body!)).every((value) => typeof value === 'string');
-      const asForm = await sweep(bodyRoutes(), (operation) => call(operation).type('form').send(sampleBody(operation.body!) as Record<string, string>));
-      expect(asForm).toEqual(each(bodyRoutes(), (operation) => (onlyStrings(operation) ? asJson[operation.route]! : `400 VALIDATION_FAILED ${firstNonString(operation)}`)));
+      const asForm = await sweep(bodyRoutes(), (operation) =>
+        call(operation)
+          .type('form')
+          .send(sampleBody(operation.body!) as Record<string, string>),
+      );
+      expect(asForm).toEqual(
+        each(bodyRoutes(), (operation) => (onlyStrings(operation) ? asJson[operation.route]! : `400 VALIDATION_FAILED ${firstNonString(operation)}`)),
+      );
     });
 
     it('an oversized body is 413 PAYLOAD_TOO_LARGE on every write route, JSON or urlencoded', async () => {
       const pad = 'x'.repeat(BODY_LIMIT_BYTES + 1);
-      expect(await sweep(writeRoutes(), (operation) => call(operation).set(JSON_TYPE).send(JSON.stringify({ pad })))).toEqual(each(writeRoutes(), '413 PAYLOAD_TOO_LARGE'));
+      expect(await sweep(writeRoutes(), (operation) => call(operation).set(JSON_TYPE).send(JSON.stringify({ pad })))).toEqual(
+        each(writeRoutes(), '413 PAYLOAD_TOO_LARGE'),
+      );
       expect(await sweep(writeRoutes(), (operation) => call(operation).type('form').send(`pad=${pad}`))).toEqual(each(writeRoutes(), '413 PAYLOAD_TOO_LARGE'));
     });
 
@@ -207,7 +247,9 @@ describe('bad input', () => {
     });
 
     it('an array for the body is 400 VALIDATION_FAILED on every body route', async () => {
-      expect(await sweep(bodyRoutes(), (operation) => call(operation).send([sampleBody(operation.body!)]))).toEqual(each(bodyRoutes(), '400 VALIDATION_FAILED (body)'));
+      expect(await sweep(bodyRoutes(), (operation) => call(operation).send([sampleBody(operation.body!)]))).toEqual(
+        each(bodyRoutes(), '400 VALIDATION_FAILED (body)'),
+      );
     });
 
     it('an unknown field is 400 VALIDATION_FAILED naming it, on every body route', async () => {
@@ -226,12 +268,18 @@ describe('bad input', () => {
         return parameters.filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name);
       };
       const queryRoutes = () => operations.filter((operation) => queryOf(operation).length > 0);
-      const stringFields = (operation: Operation) => Object.entries(sampleBody(operation.body!)).filter(([, value]) => typeof value === 'string').map(([name]) => name);
+      const stringFields = (operation: Operation) =>
+        Object.entries(sampleBody(operation.body!))
+          .filter(([, value]) => typeof value === 'string')
+          .map(([name]) => name);
       /** Answers that are a 5xx, keyed by what was sent: the sweeps below expect none. */
-      const serverErrors = (answers: Record<string, string>) => Object.fromEntries(Object.entries(answers).filter(([, answer]) => Number.parseInt(answer) >= 500));
+      const serverErrors = (answers: Record<string, string>) =>
+        Object.fromEntries(Object.entries(answers).filter(([, answer]) => Number.parseInt(answer) >= 500));
 
       it('lists the query routes the sweeps cover, GET /audit among them', () => {
-        expect(queryRoutes().map((operation) => operation.route)).toEqual(expect.arrayContaining(['GET /companies', 'GET /contacts', 'GET /deals', 'GET /audit']));
+        expect(queryRoutes().map((operation) => operation.route)).toEqual(
+          expect.arrayContaining(['GET /companies', 'GET /contacts', 'GET /deals', 'GET /audit']),
+        );
         expect(queryOf(operations.find((operation) => operation.route === 'GET /audit')!)).toEqual(expect.arrayContaining(['subject', 'subject_id', 'action']));
       });
 
@@ -263,12 +311,15 @@ describe('bad input', () => {
       it('NUL in any query parameter the document lists (or one it does not) is 400 INVALID_CHARACTERS', async () => {
         const answers: Record<string, string> = {};
         for (const operation of queryRoutes()) {
-          for (const name of [...queryOf(operation), 'unlisted']) answers[`${operation.route}?${name}`] = outcome(await withSample(operation).query(`${name}=a%00b`));
+          for (const name of [...queryOf(operation), 'unlisted'])
+            answers[`${operation.route}?${name}`] = outcome(await withSample(operation).query(`${name}=a%00b`));
         }
         expect(Object.keys(answers)).toEqual(expect.arrayContaining(['GET /companies?q', 'GET /audit?subject', 'GET /audit?action', 'GET /audit?subject_id']));
         expect(answers).toEqual(Object.fromEntries(Object.keys(answers).map((key) => [key, `400 INVALID_CHARACTERS query.${key.split('?')[1]}`])));
         // In a parameter's name too, on every route whatever its method.
-        expect(await sweep(operations, (operation) => withSample(operation).query('a%00=1'))).toEqual(each(operations, '400 INVALID_CHARACTERS query.a\\u0000'));
+        expect(await sweep(operations, (operation) => withSample(operation).query('a%00=1'))).toEqual(
+          each(operations, '400 INVALID_CHARACTERS query.a\\u0000'),
+        );
       });
 
       it('NUL in a path parameter is 400 INVALID_CHARACTERS on every id route, before the id is read', async () => {
@@ -304,7 +355,13 @@ describe('bad input', () => {
       ];
       /** UTF-8 percent-encoding (lone surrogates as the raw bytes of a surrogate: not UTF-8 at all). */
       const encoded = (value: string) =>
-        [...value].map((c) => (/^[\ud800-\udfff]$/.test(c) ? `%ED%${(0xa0 | ((c.charCodeAt(0) >> 6) & 0x1f)).toString(16).toUpperCase()}%${(0x80 | (c.charCodeAt(0) & 0x3f)).toString(16).toUpperCase()}` : encodeURIComponent(c))).join('');
+        [...value]
+          .map((c) =>
+            /^[\ud800-\udfff]$/.test(c)
+              ? `%ED%${(0xa0 | ((c.charCodeAt(0) >> 6) & 0x1f)).toString(16).toUpperCase()}%${(0x80 | (c.charCodeAt(0) & 0x3f)).toString(16).toUpperCase()}`
+              : encodeURIComponent(c),
+          )
+          .join('');
       // Bytes that are not UTF-8, in URLs: an overlong NUL (a NUL to lax decoders), a lone continuation byte, invalid bytes.
       const ODD_BYTES: [name: string, segment: string][] = [
         ['an overlong NUL', 'a%C0%80b'],
@@ -315,7 +372,8 @@ describe('bad input', () => {
       it.each(ODD_TEXT)('%s in any string field of the body is never a 5xx, on every body route', async (_name, value) => {
         const answers: Record<string, string> = {};
         for (const operation of bodyRoutes()) {
-          for (const field of stringFields(operation)) answers[`${operation.route} ${field}`] = outcome(await call(operation).send({ ...sampleBody(operation.body!), [field]: value }));
+          for (const field of stringFields(operation))
+            answers[`${operation.route} ${field}`] = outcome(await call(operation).send({ ...sampleBody(operation.body!), [field]: value }));
         }
         expect(Object.keys(answers).length).toBeGreaterThanOrEqual(bodyRoutes().length);
         expect(serverErrors(answers)).toEqual({});
@@ -342,7 +400,9 @@ describe('bad input', () => {
             return false;
           }
         })();
-        expect(await sweep(idRoutes(), (operation) => withSample(operation, segment))).toEqual(each(idRoutes(), decodes ? '400 INVALID_ID' : '400 VALIDATION_FAILED'));
+        expect(await sweep(idRoutes(), (operation) => withSample(operation, segment))).toEqual(
+          each(idRoutes(), decodes ? '400 INVALID_ID' : '400 VALIDATION_FAILED'),
+        );
       });
 
       it.each(HEADERS)('odd text in the %s header is never a 5xx, on every route', async (header) => {
@@ -361,7 +421,11 @@ describe('bad input', () => {
         const name = 'abc\u202edef 👩‍👩‍👧‍👦 a\u200bb Z̷̢͓̈a';
         const created = await request(f.server).post('/companies').set(f.as('admin')).send({ name, industry: 'Software', size_range: '1-10' }).expect(201);
         expect((await request(f.server).get(`/companies/${created.body.id}`).set(f.as('admin')).expect(200)).body.name).toBe(name);
-        const lone = await request(f.server).post('/companies').set(f.as('admin')).send({ name: 'a\ud800b', industry: 'Software', size_range: '1-10' }).expect(201);
+        const lone = await request(f.server)
+          .post('/companies')
+          .set(f.as('admin'))
+          .send({ name: 'a\ud800b', industry: 'Software', size_range: '1-10' })
+          .expect(201);
         expect((await request(f.server).get(`/companies/${lone.body.id}`).set(f.as('admin')).expect(200)).body.name).toBe('a\ufffdb');
       });
     });

@@ -29,7 +29,11 @@ describe('conflicts', () => {
     const body = { email, password: 'amber-lantern-river-2026', name: 'Racing Person', workspace_name: 'Race Workspace' };
     // Mixed case too: the unique index is on lower(email).
     const responses = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => request(app.server).post('/auth/register').send({ ...body, email: i % 2 ? email.toUpperCase() : email })),
+      Array.from({ length: 10 }, (_, i) =>
+        request(app.server)
+          .post('/auth/register')
+          .send({ ...body, email: i % 2 ? email.toUpperCase() : email }),
+      ),
     );
     const answers = responses.map((response) => (response.status === 201 ? '201' : `${response.status} ${ErrorBody.parse(response.body).code}`)).sort();
     expect(answers).toEqual(['201', ...Array<string>(9).fill('409 EMAIL_TAKEN')]);

@@ -23,7 +23,10 @@ function answerTo(error: unknown): { status: number; retryAfter: string | undefi
     setHeader: (name: string, value: string) => headers.set(name.toLowerCase(), value),
     status: (code: number) => ((status = code), { json: (value: unknown) => (body = value) }),
   };
-  const host = { getType: () => 'http', switchToHttp: () => ({ getResponse: () => response, getRequest: () => ({ method: 'GET', url: '/' }) }) } as unknown as ArgumentsHost;
+  const host = {
+    getType: () => 'http',
+    switchToHttp: () => ({ getResponse: () => response, getRequest: () => ({ method: 'GET', url: '/' }) }),
+  } as unknown as ArgumentsHost;
   new ApiExceptionFilter({ get: () => undefined } as unknown as ContextService).catch(error, host);
   return { status, retryAfter: headers.get('retry-after'), body: ErrorBody.parse(body) };
 }
@@ -112,11 +115,20 @@ describe('database errors', () => {
   });
 
   it('the other pg-pool and node-postgres connection failures are 503 too; anything else stays a 500', () => {
-    for (const message of ['Connection terminated unexpectedly', 'Connection terminated due to connection timeout', 'timeout exceeded when trying to connect', 'Client has encountered a connection error and is not queryable']) {
+    for (const message of [
+      'Connection terminated unexpectedly',
+      'Connection terminated due to connection timeout',
+      'timeout exceeded when trying to connect',
+      'Client has encountered a connection error and is not queryable',
+    ]) {
       expect(answerTo(new Error(message)).status, message).toBe(503);
     }
     expect(answerTo(new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' })])).status).toBe(503);
-    expect(answerTo(Object.assign(new Error('syntax error at or near "SELEC"'), { code: '42601' }))).toMatchObject({ status: 500, retryAfter: undefined, body: { code: 'INTERNAL_ERROR' } });
+    expect(answerTo(Object.assign(new Error('syntax error at or near "SELEC"'), { code: '42601' }))).toMatchObject({
+      status: 500,
+      retryAfter: undefined,
+      body: { code: 'INTERNAL_ERROR' },
+    });
     expect(answerTo(new TypeError('x is undefined')).status).toBe(500);
   });
 });

@@ -82,7 +82,9 @@ describe('pnpm demo', () => {
       const response = await fetch(`${base}/audit?limit=100`, { headers: auth });
       expect(response.status).toBe(200);
       trail = AuditPage.parse(await response.json());
-      const found = wanted.filter((entry) => trail.items.some((item) => Object.entries(entry).every(([key, value]) => item[key as keyof typeof item] === value)));
+      const found = wanted.filter((entry) =>
+        trail.items.some((item) => Object.entries(entry).every(([key, value]) => item[key as keyof typeof item] === value)),
+      );
       if (found.length === wanted.length || Date.now() > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }

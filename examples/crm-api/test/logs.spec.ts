@@ -38,7 +38,10 @@ describe('structured logs', () => {
       .send({ name: 'Logged Ltd', domain: 'logged.example', industry: 'Software', size_range: '11-50', status: 'Prospect' });
     expect(writes.status, JSON.stringify(writes.body)).toBe(201);
 
-    for (const [requestId, persona] of [['req-logs-read', 'admin'], ['req-logs-write', 'pipeline']] as const) {
+    for (const [requestId, persona] of [
+      ['req-logs-read', 'admin'],
+      ['req-logs-write', 'pipeline'],
+    ] as const) {
       const own = lines().filter((line) => line.requestId === requestId);
       expect(own.map((line) => line.msg)).toContain('request completed');
       for (const line of own) {

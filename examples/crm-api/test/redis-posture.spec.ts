@@ -47,7 +47,10 @@ describe('the API on a Redis without AOF', () => {
 
   it('refuses to start: CONTEXT_REDIS_NOT_DURABLE, saying what to change', async () => {
     const app = await createHttpApp({ env: env(), logger: false });
-    const failure = await app.init().then(() => undefined, (error: unknown) => error);
+    const failure = await app.init().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     await app.close().catch(() => undefined);
     expect(failure).toMatchObject({ code: 'CONTEXT_REDIS_NOT_DURABLE' });
     expect(String((failure as Error).message)).toContain('appendonly');

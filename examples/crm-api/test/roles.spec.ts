@@ -25,8 +25,38 @@ type Op =
 const ROLES = ['admin', 'operator', 'pipeline', 'viewer'] as const;
 
 const ALLOWED: Record<(typeof ROLES)[number], Op[]> = {
-  admin: ['list', 'get', 'create', 'update own', 'update other', 'stage own', 'stage other', 'delete', 'member read', 'member add', 'member write', 'member remove', 'audit read', 'me', 'switch to current', 'switch to another'],
-  operator: ['list', 'get', 'create', 'update own', 'update other', 'stage own', 'stage other', 'delete', 'member read', 'audit read', 'me', 'switch to current'],
+  admin: [
+    'list',
+    'get',
+    'create',
+    'update own',
+    'update other',
+    'stage own',
+    'stage other',
+    'delete',
+    'member read',
+    'member add',
+    'member write',
+    'member remove',
+    'audit read',
+    'me',
+    'switch to current',
+    'switch to another',
+  ],
+  operator: [
+    'list',
+    'get',
+    'create',
+    'update own',
+    'update other',
+    'stage own',
+    'stage other',
+    'delete',
+    'member read',
+    'audit read',
+    'me',
+    'switch to current',
+  ],
   pipeline: ['list', 'get', 'create', 'update own', 'stage own', 'member read', 'me', 'switch to current'],
   viewer: ['list', 'get', 'member read', 'me', 'switch to current'],
 };
@@ -134,18 +164,31 @@ describe('role matrix', () => {
         response = await request(f.server).get('/members').set(f.as(role));
         break;
       case 'stage own':
-        response = await request(f.server).post(`/deals/${await dealOwnedBy(role)}/stage`).set(f.as(role)).send({ stage: 'Qualified' });
+        response = await request(f.server)
+          .post(`/deals/${await dealOwnedBy(role)}/stage`)
+          .set(f.as(role))
+          .send({ stage: 'Qualified' });
         break;
       case 'stage other':
-        response = await request(f.server).post(`/deals/${await dealOwnedBy('admin')}/stage`).set(f.as(role)).send({ stage: 'Qualified' });
+        response = await request(f.server)
+          .post(`/deals/${await dealOwnedBy('admin')}/stage`)
+          .set(f.as(role))
+          .send({ stage: 'Qualified' });
         break;
       case 'member add':
-        response = await request(f.server).post('/members').set(f.as(role)).send({ email: await outsider(), role: 'Viewer' });
+        response = await request(f.server)
+          .post('/members')
+          .set(f.as(role))
+          .send({ email: await outsider(), role: 'Viewer' });
         // Keeps the member list as seeded for the cases that look members up in its first page.
         if (response.status === 201) await request(f.server).delete(`/members/${response.body.id}`).set(f.as('admin')).expect(204);
         break;
       case 'member remove': {
-        const added = await request(f.server).post('/members').set(f.as('admin')).send({ email: await outsider(), role: 'Viewer' }).expect(201);
+        const added = await request(f.server)
+          .post('/members')
+          .set(f.as('admin'))
+          .send({ email: await outsider(), role: 'Viewer' })
+          .expect(201);
         response = await request(f.server).delete(`/members/${added.body.id}`).set(f.as(role));
         if (response.status !== 204) await request(f.server).delete(`/members/${added.body.id}`).set(f.as('admin')).expect(204);
         break;

@@ -31,8 +31,10 @@ describe('environment', () => {
     }
   });
 
-  it('production refuses password hashing below OWASP\'s argon2id memory cost; tests and the demo may lower it', () => {
-    expect(() => parseEnv({ ...GOOD_ENV, NODE_ENV: 'production', ARGON2_MEMORY_KIB: '1024' })).toThrow(/ARGON2_MEMORY_KIB: must be at least 19456 in production/);
+  it("production refuses password hashing below OWASP's argon2id memory cost; tests and the demo may lower it", () => {
+    expect(() => parseEnv({ ...GOOD_ENV, NODE_ENV: 'production', ARGON2_MEMORY_KIB: '1024' })).toThrow(
+      /ARGON2_MEMORY_KIB: must be at least 19456 in production/,
+    );
     expect(parseEnv({ ...GOOD_ENV, NODE_ENV: 'production' })).toMatchObject({ ARGON2_MEMORY_KIB: 19_456 });
     expect(parseEnv({ ...GOOD_ENV, NODE_ENV: 'test', ARGON2_MEMORY_KIB: '1024' })).toMatchObject({ ARGON2_MEMORY_KIB: 1024 });
   });

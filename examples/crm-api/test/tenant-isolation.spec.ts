@@ -57,7 +57,11 @@ describeTenantIsolation('CRM API (Globex against Northwind)', {
       // HTTP methods of each path item (not `parameters`, `summary` and the like).
       idRoutes: Object.entries(document.paths)
         .filter(([path]) => /\{[^}]+\}/.test(path))
-        .flatMap(([path, item]) => Object.keys(item).filter((key) => HTTP_METHODS.has(key)).map((method) => `${method.toUpperCase()} ${path}`)),
+        .flatMap(([path, item]) =>
+          Object.keys(item)
+            .filter((key) => HTTP_METHODS.has(key))
+            .map((method) => `${method.toUpperCase()} ${path}`),
+        ),
       close: () => f.close(),
     };
   },

@@ -28,7 +28,10 @@ describe('worker', () => {
   const logFile = join(mkdtempSync(join(tmpdir(), 'crm-worker-logs-')), 'worker.log');
   const logLines = () => {
     try {
-      return readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+      return readFileSync(logFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
@@ -52,7 +55,9 @@ describe('worker', () => {
     owner = new pg.Client({ connectionString: database.url });
     await owner.connect();
     // Every open deal of Northwind has not moved for 30 days; Globex's deals are fresh.
-    await owner.query(`UPDATE deals SET stage_changed_at = now() - interval '30 days' WHERE workspace_id = (SELECT id FROM workspaces WHERE slug = 'northwind')`);
+    await owner.query(
+      `UPDATE deals SET stage_changed_at = now() - interval '30 days' WHERE workspace_id = (SELECT id FROM workspaces WHERE slug = 'northwind')`,
+    );
     redis = await createRedisNamespace({ prefix: 'crmworker' });
     worker = await bootstrapWorker(
       WorkerModule.forRoot({
@@ -105,14 +110,24 @@ describe('worker', () => {
     await producer.add({}, { jobId: 'test-run' });
 
     const notes = await waitFor(
-      async () => (await owner.query<{ slug: string; n: number }>(`SELECT w.slug, count(*)::int AS n FROM activities a JOIN workspaces w ON w.id = a.workspace_id WHERE a.kind = 'Note Added' AND a.label LIKE '%no stage change%' GROUP BY w.slug`)).rows,
+      async () =>
+        (
+          await owner.query<{ slug: string; n: number }>(
+            `SELECT w.slug, count(*)::int AS n FROM activities a JOIN workspaces w ON w.id = a.workspace_id WHERE a.kind = 'Note Added' AND a.label LIKE '%no stage change%' GROUP BY w.slug`,
+          )
+        ).rows,
       (rows) => rows.length > 0,
       'stale-deal notes',
     );
     expect(notes).toEqual([{ slug: 'northwind', n: 5 }]);
 
     const audit = await waitFor(
-      async () => (await owner.query<{ slug: string; status: string; actor_kind: string; metadata: { flagged: number } }>(`SELECT w.slug, a.status, a.actor_kind, a.metadata FROM audit_log a JOIN workspaces w ON w.id = a.workspace_id WHERE a.action = 'Flag Stale' ORDER BY w.slug`)).rows,
+      async () =>
+        (
+          await owner.query<{ slug: string; status: string; actor_kind: string; metadata: { flagged: number } }>(
+            `SELECT w.slug, a.status, a.actor_kind, a.metadata FROM audit_log a JOIN workspaces w ON w.id = a.workspace_id WHERE a.action = 'Flag Stale' ORDER BY w.slug`,
+          )
+        ).rows,
       (rows) => rows.length === 2,
       'Flag Stale audit entries',
     );
@@ -123,7 +138,11 @@ describe('worker', () => {
 
     const queue = new Queue('emails', { connection: { url: redis.url }, prefix: redis.prefix });
     try {
-      const completed = await waitFor(() => queue.getCompleted(), (jobs) => jobs.length > 0, 'digest email');
+      const completed = await waitFor(
+        () => queue.getCompleted(),
+        (jobs) => jobs.length > 0,
+        'digest email',
+      );
       const rendered = (completed[0]!.returnvalue as { rendered: string }).rendered;
       expect(rendered).toContain('To: ada@northwind.test');
       expect(rendered).toContain('Northwind Traders: 5 stale deal(s)');
@@ -134,7 +153,7 @@ describe('worker', () => {
   });
 
   // Reads the run of the test above: the emails processor "sends" by logging, so the log is the outbox.
-  it('the digest email is written to the worker\'s JSON log, in the workspace it was sent for', async () => {
+  it("the digest email is written to the worker's JSON log, in the workspace it was sent for", async () => {
     const northwindId = (await owner.query<{ id: string }>(`SELECT id FROM workspaces WHERE slug = 'northwind'`)).rows[0]!.id;
     const emails = await waitFor(
       async () => logLines().filter((line) => line.msg === 'email rendered'),
@@ -175,7 +194,9 @@ describe('worker', () => {
       const queue = new Queue(auditPartitions.name, { connection: { url: redis.url }, prefix: redis.prefix });
       try {
         const schedulers = await queue.getJobSchedulers(0, -1);
-        expect(schedulers.map(({ key, pattern, tz }) => ({ key, pattern, tz }))).toEqual([{ key: 'daily-audit-partition-upkeep', pattern: '30 1 * * *', tz: 'UTC' }]);
+        expect(schedulers.map(({ key, pattern, tz }) => ({ key, pattern, tz }))).toEqual([
+          { key: 'daily-audit-partition-upkeep', pattern: '30 1 * * *', tz: 'UTC' },
+        ]);
         const next = new Date(schedulers[0]!.next!);
         expect([next.getUTCHours(), next.getUTCMinutes()]).toEqual([1, 30]);
         expect(next.getTime() - Date.now()).toBeLessThanOrEqual(86_400_000);
@@ -195,7 +216,11 @@ describe('worker', () => {
       const queue = new Queue(auditPartitions.name, { connection: { url: redis.url }, prefix: redis.prefix });
       try {
         // A failed attempt ends the wait too (its retry is a minute away): the reason is then the failure.
-        const job = await waitFor(() => queue.getJob('upkeep-test'), (found) => Boolean(found?.finishedOn || found?.failedReason), 'the upkeep run');
+        const job = await waitFor(
+          () => queue.getJob('upkeep-test'),
+          (found) => Boolean(found?.finishedOn || found?.failedReason),
+          'the upkeep run',
+        );
         expect(job!.failedReason, job!.failedReason).toBeUndefined();
         const run = job!.returnvalue as AuditPartitionsRun;
         expect(run).toMatchObject({ storage: 'Native Partitions', created: [partitionIn(2), partitionIn(3)], dropped: ['audit_log_p201901'] });

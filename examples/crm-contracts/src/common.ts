@@ -20,19 +20,13 @@ export const UserSummary = z
   .meta({ id: 'UserSummary' });
 export type UserSummary = z.infer<typeof UserSummary>;
 
-export const WorkspaceSummary = z
-  .object({ id: z.uuid(), name: z.string(), slug: z.string() })
-  .meta({ id: 'WorkspaceSummary' });
+export const WorkspaceSummary = z.object({ id: z.uuid(), name: z.string(), slug: z.string() }).meta({ id: 'WorkspaceSummary' });
 export type WorkspaceSummary = z.infer<typeof WorkspaceSummary>;
 
-export const CompanySummary = z
-  .object({ id: z.uuid(), name: z.string(), domain: z.string().nullable() })
-  .meta({ id: 'CompanySummary' });
+export const CompanySummary = z.object({ id: z.uuid(), name: z.string(), domain: z.string().nullable() }).meta({ id: 'CompanySummary' });
 export type CompanySummary = z.infer<typeof CompanySummary>;
 
-export const ContactSummary = z
-  .object({ id: z.uuid(), full_name: z.string(), email: z.email() })
-  .meta({ id: 'ContactSummary' });
+export const ContactSummary = z.object({ id: z.uuid(), full_name: z.string(), email: z.email() }).meta({ id: 'ContactSummary' });
 export type ContactSummary = z.infer<typeof ContactSummary>;
 
 /**

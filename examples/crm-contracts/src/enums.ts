@@ -19,16 +19,7 @@ export const COMPANY_STATUSES = ['Lead', 'Prospect', 'Customer', 'Churned'] as c
 export const CompanyStatus = z.enum(COMPANY_STATUSES);
 export type CompanyStatus = z.infer<typeof CompanyStatus>;
 
-export const INDUSTRIES = [
-  'Software',
-  'Manufacturing',
-  'Healthcare',
-  'Financial Services',
-  'Retail',
-  'Education',
-  'Logistics',
-  'Media',
-] as const;
+export const INDUSTRIES = ['Software', 'Manufacturing', 'Healthcare', 'Financial Services', 'Retail', 'Education', 'Logistics', 'Media'] as const;
 export const Industry = z.enum(INDUSTRIES);
 export type Industry = z.infer<typeof Industry>;
 

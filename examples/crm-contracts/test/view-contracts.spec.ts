@@ -22,7 +22,14 @@ describe('crm-contracts', () => {
   });
 
   it('every enum value is Title Case', () => {
-    const values = [contracts.ROLES, contracts.DEAL_STAGES, contracts.COMPANY_STATUSES, contracts.INDUSTRIES, contracts.SIZE_RANGES, contracts.ACTIVITY_KINDS].flat();
+    const values = [
+      contracts.ROLES,
+      contracts.DEAL_STAGES,
+      contracts.COMPANY_STATUSES,
+      contracts.INDUSTRIES,
+      contracts.SIZE_RANGES,
+      contracts.ACTIVITY_KINDS,
+    ].flat();
     expect(values.filter((value) => !isTitleCase(value))).toEqual([]);
   });
 

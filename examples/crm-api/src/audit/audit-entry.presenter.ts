@@ -30,7 +30,10 @@ export const AuditEntryPresenter = definePresenter(AuditEntryView, (entry: Audit
     status: entry.status,
     actor,
     error_code: entry.errorCode,
-    summary: entry.status === 'Success' ? `${who}: ${entry.action} ${entry.subject}` : `${who}: ${entry.action} ${entry.subject} failed (${entry.errorCode ?? 'error'})`,
+    summary:
+      entry.status === 'Success'
+        ? `${who}: ${entry.action} ${entry.subject}`
+        : `${who}: ${entry.action} ${entry.subject} failed (${entry.errorCode ?? 'error'})`,
     changes: Object.entries(entry.changes).map(([field, change]) =>
       'redacted' in change ? { kind: 'Redacted' as const, field } : { kind: 'Changed' as const, field, from: display(change.from), to: display(change.to) },
     ),

@@ -29,7 +29,10 @@ export class AuditTrailService {
         cursor: filters.cursor,
       })
       .catch((error: unknown) => {
-        if (error instanceof AuditQueryError) throw new ApiError('VALIDATION_FAILED', error.message, [{ path: error.code === 'AUDIT_INVALID_CURSOR' ? 'cursor' : '(query)', message: error.message }]);
+        if (error instanceof AuditQueryError)
+          throw new ApiError('VALIDATION_FAILED', error.message, [
+            { path: error.code === 'AUDIT_INVALID_CURSOR' ? 'cursor' : '(query)', message: error.message },
+          ]);
         throw error;
       });
     const ids = [...new Set(page.items.filter((e) => e.actorKind === 'User' && e.actorId).map((e) => e.actorId!))];

@@ -20,7 +20,11 @@ export class IdentityDirectory {
   constructor(@InjectSystemDb() private readonly db: Database) {}
 
   async userByEmail(email: string): Promise<UserRow | undefined> {
-    const [user] = await this.db.select().from(users).where(sql`lower(${users.email}) = lower(${email})`).limit(1);
+    const [user] = await this.db
+      .select()
+      .from(users)
+      .where(sql`lower(${users.email}) = lower(${email})`)
+      .limit(1);
     return user;
   }
 

@@ -9,10 +9,7 @@ export interface IssuedRefreshToken {
   expiresAt: Date;
 }
 
-export type RotationResult =
-  | { kind: 'Rotated'; previous: RefreshTokenRow }
-  | { kind: 'Reused'; previous: RefreshTokenRow }
-  | { kind: 'Invalid' };
+export type RotationResult = { kind: 'Rotated'; previous: RefreshTokenRow } | { kind: 'Reused'; previous: RefreshTokenRow } | { kind: 'Invalid' };
 
 const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
 

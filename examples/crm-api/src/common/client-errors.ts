@@ -35,7 +35,9 @@ export function answerClientErrors(server: Server): void {
         request_id: null,
       };
       const json = JSON.stringify(body);
-      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`);
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+      );
       return;
     }
     socket.end(`HTTP/1.1 ${NODE_DEFAULTS[error.code ?? ''] ?? '400 Bad Request'}\r\nConnection: close\r\n\r\n`);

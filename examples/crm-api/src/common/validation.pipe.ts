@@ -10,7 +10,10 @@ export const AppValidationPipe: Type<PipeTransform> = createZodValidationPipe({
       path: issue.path.length ? issue.path.join('.') : '(body)',
       message: issue.message,
     }));
-    const summary = issues.slice(0, 3).map((i) => `${i.path}: ${i.message}`).join('; ');
+    const summary = issues
+      .slice(0, 3)
+      .map((i) => `${i.path}: ${i.message}`)
+      .join('; ');
     return new ApiError('VALIDATION_FAILED', `The request is invalid: ${summary}.`, issues);
   },
 });

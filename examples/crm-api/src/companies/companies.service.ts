@@ -55,7 +55,10 @@ export class CompaniesService {
       .orderBy(desc(companies.createdAt), desc(companies.id))
       .limit(query.limit + 1);
     const total = await this.db.$count(companies, where);
-    const page = pageOf(rows.map((r) => ({ ...r.company, owner: r.owner })), query.limit);
+    const page = pageOf(
+      rows.map((r) => ({ ...r.company, owner: r.owner })),
+      query.limit,
+    );
     return { rows: await this.withStats(page.rows), total, nextCursor: page.nextCursor };
   }
 
@@ -67,7 +70,10 @@ export class CompaniesService {
   async create(input: CreateCompanyInput): Promise<CompanyAggregate> {
     const ownerId = input.owner_id ?? this.context.require().actor.id!;
     await this.workspaceUsers.requireMember(ownerId);
-    const [company] = await this.db.insert(companies).values({ ...inputColumns(input, COMPANY_COLUMNS), ownerId }).returning();
+    const [company] = await this.db
+      .insert(companies)
+      .values({ ...inputColumns(input, COMPANY_COLUMNS), ownerId })
+      .returning();
     this.audit.describe({ after: company });
     return this.aggregate(company!);
   }

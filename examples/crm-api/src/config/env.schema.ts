@@ -1,13 +1,16 @@
 import { z } from 'zod';
 
 const url = (protocols: string[]) =>
-  z.string().refine((value) => {
-    try {
-      return protocols.includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a ${protocols.join(' or ')}// URL`);
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a ${protocols.join(' or ')}// URL`,
+  );
 
 /** OWASP's minimum argon2id memory cost (KiB) with t=2, p=1. */
 const OWASP_ARGON2_MEMORY_KIB = 19_456;
@@ -24,7 +27,10 @@ export const EnvSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   REDIS_URL: url(['redis:', 'rediss:']),
   /** Prefix of the app's Redis keys: every BullMQ queue (audit writes included) and the sign-in limits. */
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9:{}_-]+$/).default('crm'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:{}_-]+$/)
+    .default('crm'),
   /**
    * Start on a Redis that can lose queued jobs and audit batches (AOF off, or a maxmemory-policy
    * other than noeviction): startup then warns instead of refusing. For tests and development only;
@@ -43,7 +49,10 @@ export const EnvSchema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(30),
   /** Largest accepted request body (body-parser syntax). */
-  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/, "like '100kb'").default('100kb'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/, "like '100kb'")
+    .default('100kb'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Write the JSON log lines to this file instead of stdout ('' = stdout). */
   LOG_FILE: z.string().default(''),
@@ -71,7 +80,21 @@ export const EnvSchema = z.object({
 export type Env = z.infer<typeof EnvSchema>;
 
 /** What the worker process needs: no HTTP, no token signing. */
-export const WorkerEnvSchema = EnvSchema.omit({ HOST: true, PORT: true, JWT_SECRET: true, ACCESS_TOKEN_TTL_SECONDS: true, REFRESH_TOKEN_TTL_DAYS: true, BODY_LIMIT: true, AUDIT_WRITER_IN_API: true, ARGON2_MEMORY_KIB: true, LOGIN_EMAIL_LIMIT: true, LOGIN_IP_LIMIT: true, LOGIN_WINDOW_SECONDS: true, LOGIN_BLOCK_SECONDS: true, TRUST_PROXY: true });
+export const WorkerEnvSchema = EnvSchema.omit({
+  HOST: true,
+  PORT: true,
+  JWT_SECRET: true,
+  ACCESS_TOKEN_TTL_SECONDS: true,
+  REFRESH_TOKEN_TTL_DAYS: true,
+  BODY_LIMIT: true,
+  AUDIT_WRITER_IN_API: true,
+  ARGON2_MEMORY_KIB: true,
+  LOGIN_EMAIL_LIMIT: true,
+  LOGIN_IP_LIMIT: true,
+  LOGIN_WINDOW_SECONDS: true,
+  LOGIN_BLOCK_SECONDS: true,
+  TRUST_PROXY: true,
+});
 export type WorkerEnv = z.infer<typeof WorkerEnvSchema>;
 
 /** Thrown for a missing or bad variable; the message names every one of them. */

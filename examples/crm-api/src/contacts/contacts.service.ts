@@ -56,7 +56,10 @@ export class ContactsService {
       .orderBy(desc(contacts.createdAt), desc(contacts.id))
       .limit(query.limit + 1);
     const total = await this.db.$count(contacts, where);
-    const page = pageOf(rows.map((r) => ({ ...r.contact, company: r.company, owner: r.owner })), query.limit);
+    const page = pageOf(
+      rows.map((r) => ({ ...r.contact, company: r.company, owner: r.owner })),
+      query.limit,
+    );
     return { rows: await this.withLastActivity(page.rows), total, nextCursor: page.nextCursor };
   }
 
@@ -69,7 +72,10 @@ export class ContactsService {
     await this.db.findOneOrThrow(companies, input.company_id);
     const ownerId = input.owner_id ?? this.context.require().actor.id!;
     await this.workspaceUsers.requireMember(ownerId);
-    const [contact] = await this.db.insert(contacts).values({ ...inputColumns(input, CONTACT_COLUMNS), ownerId }).returning();
+    const [contact] = await this.db
+      .insert(contacts)
+      .values({ ...inputColumns(input, CONTACT_COLUMNS), ownerId })
+      .returning();
     this.audit.describe({ after: contact });
     return this.aggregate(contact!);
   }
@@ -104,11 +110,7 @@ export class ContactsService {
   }
 
   private select() {
-    return this.db
-      .select(joined)
-      .from(contacts)
-      .innerJoin(companies, eq(companies.id, contacts.companyId))
-      .innerJoin(users, eq(users.id, contacts.ownerId));
+    return this.db.select(joined).from(contacts).innerJoin(companies, eq(companies.id, contacts.companyId)).innerJoin(users, eq(users.id, contacts.ownerId));
   }
 
   private async aggregate(contact: ContactRow): Promise<ContactAggregate> {
@@ -121,7 +123,12 @@ export class ContactsService {
     const ids = rows.map((r) => r.id);
     const latest = ids.length
       ? await this.db
-          .selectDistinctOn([activities.contactId], { contactId: activities.contactId, kind: activities.kind, label: activities.label, occurredAt: activities.occurredAt })
+          .selectDistinctOn([activities.contactId], {
+            contactId: activities.contactId,
+            kind: activities.kind,
+            label: activities.label,
+            occurredAt: activities.occurredAt,
+          })
           .from(activities)
           .where(anyOf(activities.contactId, ids))
           .orderBy(activities.contactId, desc(activities.occurredAt))

@@ -34,13 +34,27 @@ function watched(pool: pg.Pool): pg.Pool {
       provide: APP_POOL,
       inject: [ConfigService],
       useFactory: (config: ConfigService<Env, true>) =>
-        watched(new pg.Pool({ connectionString: config.get('DATABASE_URL'), max: config.get('DATABASE_POOL_SIZE'), connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'crm-api' })),
+        watched(
+          new pg.Pool({
+            connectionString: config.get('DATABASE_URL'),
+            max: config.get('DATABASE_POOL_SIZE'),
+            connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+            application_name: 'crm-api',
+          }),
+        ),
     },
     {
       provide: SYSTEM_POOL,
       inject: [ConfigService],
       useFactory: (config: ConfigService<Env, true>) =>
-        watched(new pg.Pool({ connectionString: config.get('SYSTEM_DATABASE_URL'), max: 4, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'crm-api-system' })),
+        watched(
+          new pg.Pool({
+            connectionString: config.get('SYSTEM_DATABASE_URL'),
+            max: 4,
+            connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+            application_name: 'crm-api-system',
+          }),
+        ),
     },
     { provide: APP_DB, inject: [APP_POOL], useFactory: (pool: pg.Pool) => drizzle(pool, { schema }) },
     { provide: SYSTEM_DB, inject: [SYSTEM_POOL], useFactory: (pool: pg.Pool) => drizzle(pool, { schema }) },

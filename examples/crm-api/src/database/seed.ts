@@ -20,7 +20,12 @@ const OPEN = new Set(['New', 'Qualified', 'Proposal Sent', 'Negotiation']);
 export async function seedDemo(ownerUrl: string, options: { argon2MemoryKib?: number } = {}): Promise<SeedResult> {
   const pool = new pg.Pool({ connectionString: ownerUrl, max: 2 });
   const db = drizzle(pool);
-  const passwordHash = await hash(DEMO_PASSWORD, { algorithm: 2 as Algorithm.Argon2id, memoryCost: options.argon2MemoryKib ?? 19_456, timeCost: 2, parallelism: 1 });
+  const passwordHash = await hash(DEMO_PASSWORD, {
+    algorithm: 2 as Algorithm.Argon2id,
+    memoryCost: options.argon2MemoryKib ?? 19_456,
+    timeCost: 2,
+    parallelism: 1,
+  });
   const result: SeedResult = { workspaces: [], password: DEMO_PASSWORD };
   const now = Date.now();
   try {
@@ -44,8 +49,17 @@ export async function seedDemo(ownerUrl: string, options: { argon2MemoryKib?: nu
             const [company] = await tx
               .insert(companies)
               .values({
-                workspaceId: workspace.id, name: c.name, domain: c.domain, industry: c.industry, sizeRange: c.size, status: c.status,
-                employeeCount: c.employees, employeeCount90dAgo: c.employees90dAgo, ownerId, createdAt, updatedAt: createdAt,
+                workspaceId: workspace.id,
+                name: c.name,
+                domain: c.domain,
+                industry: c.industry,
+                sizeRange: c.size,
+                status: c.status,
+                employeeCount: c.employees,
+                employeeCount90dAgo: c.employees90dAgo,
+                ownerId,
+                createdAt,
+                updatedAt: createdAt,
               })
               .returning();
             firstCompanyId ||= company!.id;
@@ -54,7 +68,17 @@ export async function seedDemo(ownerUrl: string, options: { argon2MemoryKib?: nu
               const email = `${first}.${last}@${c.domain}`.toLowerCase();
               const [contact] = await tx
                 .insert(contacts)
-                .values({ workspaceId: workspace.id, companyId: company!.id, firstName: first, lastName: last, email, jobTitle: title, ownerId, createdAt, updatedAt: createdAt })
+                .values({
+                  workspaceId: workspace.id,
+                  companyId: company!.id,
+                  firstName: first,
+                  lastName: last,
+                  email,
+                  jobTitle: title,
+                  ownerId,
+                  createdAt,
+                  updatedAt: createdAt,
+                })
                 .returning();
               contactIds.push(contact!.id);
             }
@@ -62,15 +86,29 @@ export async function seedDemo(ownerUrl: string, options: { argon2MemoryKib?: nu
               // Older companies' deals have not moved for weeks: the worker's stale-deal check finds them.
               const stageChangedAt = new Date(now - (3 + index * 5) * DAY_MS);
               await tx.insert(deals).values({
-                workspaceId: workspace.id, companyId: company!.id, primaryContactId: contactIds[0] ?? null, ownerId, title, amount, stage,
-                stageChangedAt, closedAt: OPEN.has(stage) ? null : stageChangedAt, createdAt, updatedAt: stageChangedAt,
+                workspaceId: workspace.id,
+                companyId: company!.id,
+                primaryContactId: contactIds[0] ?? null,
+                ownerId,
+                title,
+                amount,
+                stage,
+                stageChangedAt,
+                closedAt: OPEN.has(stage) ? null : stageChangedAt,
+                createdAt,
+                updatedAt: stageChangedAt,
                 expectedCloseOn: OPEN.has(stage) ? new Date(now + 30 * DAY_MS).toISOString().slice(0, 10) : null,
               });
             }
             if (c.activity) {
               const [kind, label, daysAgo] = c.activity;
               await tx.insert(activities).values({
-                workspaceId: workspace.id, companyId: company!.id, contactId: contactIds[0] ?? null, kind, label, actorId: ownerId,
+                workspaceId: workspace.id,
+                companyId: company!.id,
+                contactId: contactIds[0] ?? null,
+                kind,
+                label,
+                actorId: ownerId,
                 occurredAt: new Date(now - daysAgo * DAY_MS),
               });
             }
@@ -79,7 +117,10 @@ export async function seedDemo(ownerUrl: string, options: { argon2MemoryKib?: nu
           firstCompanyId = (await tx.select({ id: companies.id }).from(companies).where(eq(companies.workspaceId, workspace.id)).limit(1))[0]?.id ?? '';
         }
         result.workspaces.push({
-          id: workspace.id, name: workspace.name, slug: workspace.slug, firstCompanyId,
+          id: workspace.id,
+          name: workspace.name,
+          slug: workspace.slug,
+          firstCompanyId,
           users: spec.users.map((u) => ({ email: u.email, role: u.role })),
         });
       });

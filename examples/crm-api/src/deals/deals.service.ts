@@ -69,7 +69,10 @@ export class DealsService {
     if (input.primary_contact_id) await this.db.findOneOrThrow(contacts, input.primary_contact_id);
     const ownerId = input.owner_id ?? this.context.require().actor.id!;
     await this.workspaceUsers.requireMember(ownerId);
-    const [deal] = await this.db.insert(deals).values({ ...inputColumns(input, DEAL_COLUMNS), ownerId }).returning();
+    const [deal] = await this.db
+      .insert(deals)
+      .values({ ...inputColumns(input, DEAL_COLUMNS), ownerId })
+      .returning();
     this.audit.describe({ after: deal });
     return this.aggregate(deal!.id);
   }
@@ -89,7 +92,9 @@ export class DealsService {
   async moveStage(id: string, stage: DealStage, note: string | null): Promise<DealAggregate> {
     const before = await this.load(id, 'Update');
     if (!canTransition(before.stage, stage)) {
-      throw new ApiError('DEAL_INVALID_TRANSITION', `A deal in '${before.stage}' cannot move to '${stage}'.`, [{ path: 'stage', message: 'Not an allowed next stage' }]);
+      throw new ApiError('DEAL_INVALID_TRANSITION', `A deal in '${before.stage}' cannot move to '${stage}'.`, [
+        { path: 'stage', message: 'Not an allowed next stage' },
+      ]);
     }
     const now = new Date();
     const open = (OPEN_DEAL_STAGES as readonly DealStage[]).includes(stage);
@@ -139,6 +144,11 @@ export class DealsService {
   }
 }
 
-function toAggregate(row: { deal: DealRow; company: DealAggregate['company']; owner: DealAggregate['owner']; contact: DealAggregate['contact'] }): DealAggregate {
+function toAggregate(row: {
+  deal: DealRow;
+  company: DealAggregate['company'];
+  owner: DealAggregate['owner'];
+  contact: DealAggregate['contact'];
+}): DealAggregate {
   return { ...row.deal, company: row.company, owner: row.owner, contact: row.contact };
 }

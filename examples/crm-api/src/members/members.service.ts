@@ -33,7 +33,10 @@ export class MembersService {
       .orderBy(desc(memberships.createdAt), desc(memberships.id))
       .limit(query.limit + 1);
     const total = await this.db.$count(memberships);
-    const page = pageOf(rows.map((r) => ({ ...r.membership, user: r.user })), query.limit);
+    const page = pageOf(
+      rows.map((r) => ({ ...r.membership, user: r.user })),
+      query.limit,
+    );
     return { ...page, total };
   }
 
@@ -47,11 +50,7 @@ export class MembersService {
   async add(input: AddMemberInput): Promise<MemberRow> {
     const user = await this.identity.userByEmail(input.email);
     if (!user) throw new ApiError('NOT_FOUND', 'No account has this email: ask them to register first.', [{ path: 'email', message: 'Unknown account' }]);
-    const [created] = await this.db
-      .insert(memberships)
-      .values({ userId: user.id, role: input.role })
-      .onConflictDoNothing()
-      .returning();
+    const [created] = await this.db.insert(memberships).values({ userId: user.id, role: input.role }).onConflictDoNothing().returning();
     if (!created) throw new ApiError('MEMBER_EXISTS', `${user.email} is already a member of this workspace.`);
     this.audit.describe({ after: { userId: user.id, role: created.role } });
     // Rendered by the worker; the job carries this request's context (workspace, actor, request id).
@@ -83,4 +82,3 @@ export class MembersService {
     if (Number(others) === 0) throw new ApiError('LAST_ADMIN', 'A workspace keeps at least one Admin: make someone else Admin first.');
   }
 }
-

@@ -30,7 +30,9 @@ const bodyOf = (context: ExecutionContext) => context.switchToHttp().getRequest<
  * attempt counts before the password is checked, so parallel guesses cannot slip past the limit;
  * a successful sign-in gives its attempt back (LoginThrottle.refund), so the limits count failures.
  */
-export function loginThrottleOptions(env: Pick<Env, 'LOGIN_IP_LIMIT' | 'LOGIN_EMAIL_LIMIT' | 'LOGIN_WINDOW_SECONDS' | 'LOGIN_BLOCK_SECONDS'>): ThrottlerModuleOptions {
+export function loginThrottleOptions(
+  env: Pick<Env, 'LOGIN_IP_LIMIT' | 'LOGIN_EMAIL_LIMIT' | 'LOGIN_WINDOW_SECONDS' | 'LOGIN_BLOCK_SECONDS'>,
+): ThrottlerModuleOptions {
   const ttl = env.LOGIN_WINDOW_SECONDS * 1000;
   const blockDuration = env.LOGIN_BLOCK_SECONDS * 1000;
   return {

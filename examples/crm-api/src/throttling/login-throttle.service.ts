@@ -19,6 +19,8 @@ export class LoginThrottle {
    */
   async refund(request: object): Promise<void> {
     const keys = (request as CountedRequest)[COUNTED_ATTEMPTS] ?? [];
-    await Promise.all(keys.map((key) => this.storage.refund(key).catch((error: Error) => this.log.warn(`Could not give a sign-in attempt back: ${error.message}`))));
+    await Promise.all(
+      keys.map((key) => this.storage.refund(key).catch((error: Error) => this.log.warn(`Could not give a sign-in attempt back: ${error.message}`))),
+    );
   }
 }

@@ -28,7 +28,9 @@ export class AuditPartitionsProcessor implements QueueHandler<typeof auditPartit
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      const { rows } = await client.query<{ kind: string | null }>('SELECT (SELECT relkind::text FROM pg_class WHERE oid = to_regclass($1)) AS kind', [DEFAULT_AUDIT_TABLE]);
+      const { rows } = await client.query<{ kind: string | null }>('SELECT (SELECT relkind::text FROM pg_class WHERE oid = to_regclass($1)) AS kind', [
+        DEFAULT_AUDIT_TABLE,
+      ]);
       // A TimescaleDB hypertable keeps its retention with the extension's own policies.
       const kind = rows[0]!.kind;
       if (kind !== null && kind !== 'p') {
@@ -38,7 +40,8 @@ export class AuditPartitionsProcessor implements QueueHandler<typeof auditPartit
       await client.query(`SET ROLE ${AUDIT_OWNER_ROLE}`);
       const upkeep = await maintainAuditPartitions(client, auditPartitionUpkeepOptions());
       this.logger.log({ msg: 'audit partitions maintained', ...upkeep });
-      if (upkeep.leftInDefault > 0) this.logger.warn({ msg: 'audit rows stay in the DEFAULT partition; the next run continues', leftInDefault: upkeep.leftInDefault });
+      if (upkeep.leftInDefault > 0)
+        this.logger.warn({ msg: 'audit rows stay in the DEFAULT partition; the next run continues', leftInDefault: upkeep.leftInDefault });
       return { storage: 'Native Partitions', ...upkeep };
     } finally {
       // The connection goes back to the pool as the system role, or not at all.

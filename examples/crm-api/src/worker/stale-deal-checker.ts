@@ -26,13 +26,23 @@ export class StaleDealChecker {
   async flagStale(staleAfterDays: number): Promise<{ flagged: number }> {
     const now = new Date();
     const stale = await this.db
-      .select({ id: deals.id, title: deals.title, amount: deals.amount, currency: deals.currency, companyId: deals.companyId, stage: deals.stage, since: deals.stageChangedAt })
+      .select({
+        id: deals.id,
+        title: deals.title,
+        amount: deals.amount,
+        currency: deals.currency,
+        companyId: deals.companyId,
+        stage: deals.stage,
+        since: deals.stageChangedAt,
+      })
       .from(deals)
       .where(and(inArray(deals.stage, [...OPEN_DEAL_STAGES]), lt(deals.stageChangedAt, new Date(now.getTime() - staleAfterDays * DAY_MS))))
       .orderBy(asc(deals.stageChangedAt));
     for (const deal of stale) {
       const days = Math.floor((now.getTime() - deal.since.getTime()) / DAY_MS);
-      await this.db.insert(activities).values({ companyId: deal.companyId, dealId: deal.id, kind: 'Note Added', label: `${deal.title}: no stage change for ${days} days`, occurredAt: now });
+      await this.db
+        .insert(activities)
+        .values({ companyId: deal.companyId, dealId: deal.id, kind: 'Note Added', label: `${deal.title}: no stage change for ${days} days`, occurredAt: now });
     }
     this.audit.describe({ metadata: { flagged: stale.length, staleAfterDays } });
     if (stale.length > 0) {
@@ -44,7 +54,12 @@ export class StaleDealChecker {
         .where(eq(memberships.role, 'Admin'));
       const lines = stale.map((d) => `${d.title} (${d.stage}, ${moneyLabel(d.amount, d.currency)}) since ${d.since.toISOString().slice(0, 10)}`);
       for (const admin of admins) {
-        await this.emails.add({ to: admin.email, template: 'Stale Deals Digest', subject: `${workspace?.name ?? 'Your workspace'}: ${stale.length} stale deal(s)`, lines });
+        await this.emails.add({
+          to: admin.email,
+          template: 'Stale Deals Digest',
+          subject: `${workspace?.name ?? 'Your workspace'}: ${stale.length} stale deal(s)`,
+          lines,
+        });
       }
     }
     return { flagged: stale.length };

@@ -21,7 +21,12 @@ export async function entriesOf(ownerUrl: string, requestId: string, expected = 
   await client.connect();
   try {
     const read = async () =>
-      (await client.query<StoredEntry>('SELECT action, subject, subject_id, status, error_code, workspace_id, actor_id, changes FROM audit_log WHERE request_id = $1 ORDER BY occurred_at', [requestId])).rows;
+      (
+        await client.query<StoredEntry>(
+          'SELECT action, subject, subject_id, status, error_code, workspace_id, actor_id, changes FROM audit_log WHERE request_id = $1 ORDER BY occurred_at',
+          [requestId],
+        )
+      ).rows;
     const deadline = Date.now() + 10_000;
     let rows = await read();
     while (rows.length < expected && Date.now() < deadline) {

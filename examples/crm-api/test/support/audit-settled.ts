@@ -20,7 +20,12 @@ export async function settledEntriesOf(app: TestApp, requestId: string): Promise
   const queue = new Queue('audit-write', { connection: { url: app.env.REDIS_URL! }, prefix: app.env.QUEUE_PREFIX });
   try {
     const read = async (id: string) =>
-      (await client.query<StoredEntry>('SELECT action, subject, subject_id, status, error_code, workspace_id, actor_id, changes FROM audit_log WHERE request_id = $1 ORDER BY occurred_at, id', [id])).rows;
+      (
+        await client.query<StoredEntry>(
+          'SELECT action, subject, subject_id, status, error_code, workspace_id, actor_id, changes FROM audit_log WHERE request_id = $1 ORDER BY occurred_at, id',
+          [id],
+        )
+      ).rows;
     await until(async () => (await read(requestId)).length > 0, `an audit entry of request ${requestId}`);
     // The marker: an unknown refresh token, audited as one 'Refresh' Failure under its own request id.
     const marker = await request(app.server).post('/auth/refresh').send({ refresh_token: 'audit-marker' });

@@ -38,7 +38,5 @@ export const AuditEntryView = z
   .meta({ id: 'AuditEntryView' });
 export type AuditEntryView = z.infer<typeof AuditEntryView>;
 
-export const AuditPage = z
-  .object({ items: z.array(AuditEntryView), next_cursor: z.string().nullable() })
-  .meta({ id: 'AuditPage' });
+export const AuditPage = z.object({ items: z.array(AuditEntryView), next_cursor: z.string().nullable() }).meta({ id: 'AuditPage' });
 export type AuditPage = z.infer<typeof AuditPage>;

@@ -4,9 +4,7 @@ import { CompanyStatus, Currency, GrowthSignalKind, Industry, SizeRange } from '
 import { LastActivity } from './activity.view.ts';
 
 /** Headcount trend over 90 days, computed server-side: `{ kind: 'Growing', label: 'Headcount up 12.5% in 90 days', delta_pct: 12.5 }`. */
-export const GrowthSignal = z
-  .object({ kind: GrowthSignalKind, label: z.string(), delta_pct: z.number() })
-  .meta({ id: 'GrowthSignal' });
+export const GrowthSignal = z.object({ kind: GrowthSignalKind, label: z.string(), delta_pct: z.number() }).meta({ id: 'GrowthSignal' });
 export type GrowthSignal = z.infer<typeof GrowthSignal>;
 
 export const CompanyView = z

@@ -4,10 +4,7 @@ import { Currency, DealStage } from '../enums.ts';
 
 /** Who the deal is with: a named contact, or nobody yet. */
 export const DealContact = z
-  .discriminatedUnion('kind', [
-    z.object({ kind: z.literal('None') }),
-    z.object({ kind: z.literal('Contact'), contact: ContactSummary }),
-  ])
+  .discriminatedUnion('kind', [z.object({ kind: z.literal('None') }), z.object({ kind: z.literal('Contact'), contact: ContactSummary })])
   .meta({ id: 'DealContact' });
 export type DealContact = z.infer<typeof DealContact>;
 

@@ -3,9 +3,7 @@ import { UserSummary, WorkspaceSummary } from '../common.ts';
 import { Role } from '../enums.ts';
 
 /** What the current role may do with one kind of record: the frontend hides buttons with it. */
-export const Permissions = z
-  .object({ read: z.boolean(), create: z.boolean(), update: z.boolean(), delete: z.boolean() })
-  .meta({ id: 'Permissions' });
+export const Permissions = z.object({ read: z.boolean(), create: z.boolean(), update: z.boolean(), delete: z.boolean() }).meta({ id: 'Permissions' });
 
 export const MeView = z
   .object({
