@@ -112,6 +112,10 @@ describe.each(variants)('%s consumer', (name) => {
     expect(Number(installed('@nestjs/core').version.split('.')[0])).toBe(expected.nest);
     expect(Number(installed('@nestjs/common').version.split('.')[0])).toBe(expected.nest);
     expect(Number(installed('nestjs-cls').version.split('.')[0])).toBe(expected.cls);
+    // Nothing maps our own packages: npm's only override is nestjs-zod's peer on Nest 12 (pnpm's
+    // equivalent is in pnpm-workspace.yaml).
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { overrides?: Record<string, unknown> };
+    expect(Object.keys(manifest.overrides ?? {})).toEqual(expected.packageManager === 'npm' && expected.nest === 12 ? ['nestjs-zod'] : []);
     const context = realpathSync(join(dir, 'node_modules', '@acme', 'nest-context'));
     for (const pkg of acmeDependencies(expected.app)) {
       // Unpacked from the tarball into the app (npm: a folder; pnpm: a link into its own
