@@ -1,3 +1,4 @@
+import { isUuid } from '@acme/nest-context';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { runAuditedCall, type AuditDescription } from './audit-call';
@@ -112,14 +113,15 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 // What a first argument must look like to be taken for the subject's id: a UUID or an integer.
 // Any other string may be a secret (a refresh token, a reset code) and is never stored.
-const ID_LIKE = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d{1,19})$/i;
+const INTEGER = /^\d{1,19}$/;
+const isIdLike = (value: string): boolean => isUuid(value) || INTEGER.test(value);
 
 function defaultSubjectId(args: unknown[], result: unknown): string | number | null {
   const id = (result as { id?: unknown } | null)?.id;
   if (typeof id === 'string' || typeof id === 'number') return id;
   const [first] = args;
   if (typeof first === 'number' && Number.isFinite(first)) return first;
-  return typeof first === 'string' && ID_LIKE.test(first) ? first : null;
+  return typeof first === 'string' && isIdLike(first) ? first : null;
 }
 
 /** A user-supplied option function that throws must not fail the business call. */

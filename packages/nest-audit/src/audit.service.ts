@@ -1,4 +1,4 @@
-import { afterCommit, ContextService } from '@acme/nest-context';
+import { afterCommit, ContextService, importOptional } from '@acme/nest-context';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { currentAuditCall, type AuditDescription } from './audit-call';
 import { AuditPipeline } from './audit-pipeline';
@@ -6,6 +6,7 @@ import type { Queryable } from './audit-writer';
 import { RESOLVED_AUDIT_OPTIONS } from './audit.module-definition';
 import type { ResolvedAuditOptions } from './resolve-audit-options';
 import type { AuditEntry } from './audit-entry';
+import { AuditMissingDependencyError } from './audit.errors';
 import { buildEntry, type AuditRecord } from './build-entry';
 import { Redactor } from './redactor';
 import { currentRequestInfo, noteFailureRecorded } from './request-info';
@@ -105,7 +106,13 @@ function rolledBack(entry: AuditEntry, error: unknown): AuditEntry {
 /** A pg-style `query(text, params)` for a Drizzle transaction or a pg client. */
 async function queryableOf(transaction: AuditTransaction): Promise<Queryable> {
   if ('query' in transaction && typeof transaction.query === 'function') return transaction as Queryable;
-  const { sql } = await import('drizzle-orm');
+  const drizzleOrm = await importOptional(() => import('drizzle-orm'), 'drizzle-orm');
+  if (!drizzleOrm) {
+    throw new AuditMissingDependencyError(
+      'AuditService.record(..., { transaction }) got an object without query(): a Drizzle transaction needs drizzle-orm installed (pnpm add drizzle-orm); otherwise pass a pg client.',
+    );
+  }
+  const { sql } = drizzleOrm;
   const drizzle = transaction as { execute(query: unknown): Promise<{ rowCount?: number | null }> };
   return {
     async query(text: string, params: unknown[] = []) {
