@@ -1,7 +1,7 @@
-import { applyDecorators, BadRequestException, Controller, Get, Inject, Query, Req, type Type } from '@nestjs/common';
+import { applyDecorators, Controller, Get, Inject, Query, Req, type Type } from '@nestjs/common';
 import { AuditQueryService } from './audit-query.service';
 import type { AuditQueryFilters, AuditQueryPage } from './query/audit-query';
-import { AuditQueryError } from './query/audit-query.errors';
+import { AuditQueryError, InvalidAuditQueryException } from './query/audit-query.errors';
 
 /** `AuditModule.forRoot({ ..., controller })`: mounts `GET /<path>` over `AuditQueryService`. */
 export interface AuditControllerOptions {
@@ -29,7 +29,8 @@ const camelCase = (name: string): string => name.replace(/_([a-z])/g, (_, letter
 
 /**
  * The audit log of the current workspace (never another: there is no workspace parameter),
- * newest first, keyset-paginated. Bad input is a 400 with the `AuditQueryError` code.
+ * newest first, keyset-paginated. Bad input is a 400 with the `AuditQueryError` code
+ * (`InvalidAuditQueryException`).
  */
 export function createAuditController(options: AuditControllerOptions = {}): Type {
   @Controller(options.path ?? 'audit')
@@ -43,7 +44,7 @@ export function createAuditController(options: AuditControllerOptions = {}): Typ
         checkPercentEncoding(request);
         return await this.audit.find(filtersOf(query));
       } catch (error) {
-        if (error instanceof AuditQueryError) throw new BadRequestException({ statusCode: 400, code: error.code, message: error.message });
+        if (error instanceof AuditQueryError) throw new InvalidAuditQueryException(error);
         throw error;
       }
     }

@@ -17,6 +17,14 @@ export type { AuditDescription } from './audit-call';
 export { AUDIT_COLUMNS, DEFAULT_AUDIT_TABLE, type AuditEntry, type AuditStatus, type FieldChange } from './audit-entry';
 export { AuditQueryService } from './audit-query.service';
 export { createAuditController, type AuditControllerOptions } from './audit.controller';
+export {
+  AuditError,
+  AuditBatchFormatError,
+  AuditDecoratorError,
+  AuditMissingDependencyError,
+  AuditRedisUnreachableError,
+  AuditTimeoutError,
+} from './audit.errors';
 export { AuditConfigurationError } from './audit-explorer';
 export { AuditOptionsError } from './resolve-audit-options';
 export { Redactor } from './redactor';
@@ -41,4 +49,4 @@ export type {
 export { AuditStorageError, type AuditStorageErrorCode } from './storage/audit-storage.errors';
 export type { SqlQueryable } from './storage/sql-client';
 export { AuditQuery, AUDIT_QUERY_LIMITS, type AuditQueryFilters, type AuditQueryPage, type AuditQueryOptions } from './query/audit-query';
-export { AuditQueryError, type AuditQueryErrorCode } from './query/audit-query.errors';
+export { AuditQueryError, InvalidAuditQueryException, type AuditQueryErrorCode } from './query/audit-query.errors';

@@ -1,9 +1,19 @@
-import { ContextService, ContextModule } from '@acme/nest-context';
+import { AcmeHttpException, ContextService, ContextModule } from '@acme/nest-context';
 import { bearer, claimsFromBearer, HTTP_ADAPTERS, startHttpApp, type HttpTestApp } from '@acme/nest-testing';
-import { Injectable, Module, SetMetadata, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { APP_GUARD, Reflector } from '@nestjs/core';
+import {
+  Catch,
+  Injectable,
+  Module,
+  SetMetadata,
+  UseGuards,
+  type ArgumentsHost,
+  type CanActivate,
+  type ExceptionFilter,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, HttpAdapterHost, Reflector } from '@nestjs/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditModule, AuditService } from '@acme/nest-audit';
+import { AuditModule, AuditQueryError, AuditService } from '@acme/nest-audit';
 import { createAuditFixture, type AuditFixture } from './support/audit-fixture';
 
 const WS_A = '0190a0b2-0000-7000-8000-0000000000a0';
@@ -203,6 +213,37 @@ describe('without the controller option', () => {
     const http = await startHttpApp(AppModule, 'express');
     try {
       expect((await http.request('GET', '/audit')).status).toBe(404);
+    } finally {
+      await http.close();
+      await fixture.close();
+    }
+  });
+});
+
+/** An app's one filter for every @acme HTTP error: it answers with the body and says who caught it. */
+@Catch(AcmeHttpException)
+class AcmeErrorsFilter implements ExceptionFilter {
+  constructor(private readonly adapter: HttpAdapterHost) {}
+  catch(exception: AcmeHttpException, host: ArgumentsHost) {
+    const body = { ...(exception.getResponse() as object), caughtAs: 'AcmeHttpException', cause: (exception.cause as Error | undefined)?.name };
+    this.adapter.httpAdapter.reply(host.switchToHttp().getResponse(), body, exception.getStatus());
+  }
+}
+
+describe.each(HTTP_ADAPTERS)('refusals of the mounted route (%s)', (adapter) => {
+  it("are AcmeHttpExceptions like every @acme HTTP error (the app's filter for them catches them), with the AuditQueryError as cause", async () => {
+    const fixture = await createAuditFixture();
+    @Module({
+      imports: [ContextModule.forRoot(), AuditModule.forRoot({ database: { pool: fixture.pool }, controller: {} })],
+      providers: [{ provide: APP_FILTER, useClass: AcmeErrorsFilter }],
+    })
+    class AppModule {}
+    const http = await startHttpApp(AppModule, adapter);
+    try {
+      const response = await http.request('GET', '/audit?subject=Deal'); // no workspace in the context
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ statusCode: 400, code: 'AUDIT_WORKSPACE_REQUIRED', caughtAs: 'AcmeHttpException', cause: AuditQueryError.name });
+      expect(response.body.message).toMatch(/needs a workspaceId/);
     } finally {
       await http.close();
       await fixture.close();

@@ -1,3 +1,5 @@
+import { AcmeHttpException } from '@acme/nest-context';
+import { HttpStatus } from '@nestjs/common';
 import { AuditError } from '../audit.errors';
 
 /** Stable codes of {@link AuditQueryError}; all of them are client errors (HTTP 400). */
@@ -21,5 +23,16 @@ export class AuditQueryError extends AuditError {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/**
+ * How `GET /audit` answers an {@link AuditQueryError}: 400 with the body every @acme HTTP error has,
+ * `{ statusCode: 400, code, message }` (the `AuditQueryError` is its `cause`). On the suite's
+ * `AcmeHttpException`, so one exception filter of the app catches it with the others.
+ */
+export class InvalidAuditQueryException extends AcmeHttpException {
+  constructor(error: AuditQueryError) {
+    super(error.code, error.message, HttpStatus.BAD_REQUEST, { cause: error });
   }
 }
