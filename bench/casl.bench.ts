@@ -72,7 +72,10 @@ for (const url of ['/guarded', '/bare']) {
   if (response.statusCode !== 200) throw new Error(`${url} answered ${response.statusCode}: ${response.body}`);
 }
 
-const http = await compareInterleaved(() => inject('/guarded'), () => inject('/bare'));
+const http = await compareInterleaved(
+  () => inject('/guarded'),
+  () => inject('/bare'),
+);
 
 // Cold build: a new user every time, so every call runs the rules.
 const factory = app.get(AbilityFactory);
@@ -85,7 +88,13 @@ const cold = await compare(
 factory.invalidate();
 
 const deals = caslSubject(
-  pgTable('deals', { id: uuid('id'), workspaceId: uuid('workspace_id'), ownerId: text('owner_id'), stage: text('stage'), confidential: integer('confidential') }),
+  pgTable('deals', {
+    id: uuid('id'),
+    workspaceId: uuid('workspace_id'),
+    ownerId: text('owner_id'),
+    stage: text('stage'),
+    confidential: integer('confidential'),
+  }),
   'Deal',
 );
 const ability = factory.createFor({ id: 'user-1', roles: ['Operator'] }, WORKSPACE);

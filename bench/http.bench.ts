@@ -42,27 +42,37 @@ const servers: ServerProcess[] = [];
 try {
   const passwords = { app: randomBytes(12).toString('hex'), system: randomBytes(12).toString('hex') };
   migrate(database.url, passwords);
-  const ours = await startServerProcess('crm-api', [...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), join(crmApi, 'dist', 'main.js')], {
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    DATABASE_URL: asRole(database.url, 'crm_app', passwords.app),
-    SYSTEM_DATABASE_URL: asRole(database.url, 'crm_system', passwords.system),
-    REDIS_URL: redis.url,
-    QUEUE_PREFIX: `bench-http-${randomBytes(4).toString('hex')}`,
-    JWT_SECRET: randomBytes(32).toString('base64url'),
-    ACCESS_TOKEN_TTL_SECONDS: '3600',
-    LOG_LEVEL: 'info',
-    ...(process.env.OURS_ENV ? JSON.parse(process.env.OURS_ENV) : {}),
-  }, { cwd: crmApi });
+  const ours = await startServerProcess(
+    'crm-api',
+    [...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), join(crmApi, 'dist', 'main.js')],
+    {
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      DATABASE_URL: asRole(database.url, 'crm_app', passwords.app),
+      SYSTEM_DATABASE_URL: asRole(database.url, 'crm_system', passwords.system),
+      REDIS_URL: redis.url,
+      QUEUE_PREFIX: `bench-http-${randomBytes(4).toString('hex')}`,
+      JWT_SECRET: randomBytes(32).toString('base64url'),
+      ACCESS_TOKEN_TTL_SECONDS: '3600',
+      LOG_LEVEL: 'info',
+      ...(process.env.OURS_ENV ? JSON.parse(process.env.OURS_ENV) : {}),
+    },
+    { cwd: crmApi },
+  );
   servers.push(ours);
 
   const session = await register(ours.url);
   await seedCompanies(database.url, session.workspaceId, session.userId);
 
-  const baseline = await startServerProcess('baseline', ['--import', 'tsx', join(here, 'lib', 'http-baseline-server.ts')], {
-    DATABASE_URL: database.url,
-    WORKSPACE_ID: session.workspaceId,
-  }, { cwd: here });
+  const baseline = await startServerProcess(
+    'baseline',
+    ['--import', 'tsx', join(here, 'lib', 'http-baseline-server.ts')],
+    {
+      DATABASE_URL: database.url,
+      WORKSPACE_ID: session.workspaceId,
+    },
+    { cwd: here },
+  );
   servers.push(baseline);
 
   const targets = {

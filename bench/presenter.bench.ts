@@ -12,17 +12,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  count,
-  countSchema,
-  createViewContract,
-  definePresenter,
-  iso,
-  isoSchema,
-  lastActivity,
-  lastActivitySchema,
-  Page,
-} from '@acme/nest-view-presenter';
+import { count, countSchema, createViewContract, definePresenter, iso, isoSchema, lastActivity, lastActivitySchema, Page } from '@acme/nest-view-presenter';
 import { compare, report } from './lib/measure.ts';
 
 // zod is a peer of the package and bench/ does not depend on it: load the very copy (ESM entry)
@@ -118,7 +108,11 @@ const runtimeRun = await compare(() => JSON.stringify(runtime.enforce(page())), 
 const sampledRun = await compare(() => JSON.stringify(sampled.enforce(page())), baseline, options);
 const strictRun = await compare(() => JSON.stringify(strict.enforce(page())), baseline, options);
 
-for (const [mode, run] of [['runtime (compile: false)', runtimeRun], ['sampled (sampleRate 0.1)', sampledRun], ['strict', strictRun]] as const) {
+for (const [mode, run] of [
+  ['runtime (compile: false)', runtimeRun],
+  ['sampled (sampleRate 0.1)', sampledRun],
+  ['strict', strictRun],
+] as const) {
   console.log(
     `presenter ${mode}: ${perList(run.ours.nsPerOp)} per 1,000-row page vs ${perList(run.baseline.nsPerOp)} without the contract, ` +
       `ratio ${(run.ours.nsPerOp / run.baseline.nsPerOp).toFixed(3)}, ` +

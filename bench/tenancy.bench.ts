@@ -66,7 +66,11 @@ const context = new ContextService();
 await context.run({ workspaceId, actor: { kind: 'User', id: 'bench' } }, async () => {
   const pk = await compare(
     () => scoped.select().from(companies).where(eq(companies.id, nextId())),
-    () => ownerDb.select().from(companies).where(and(eq(companies.id, nextId()), eq(companies.workspaceId, workspaceId))),
+    () =>
+      ownerDb
+        .select()
+        .from(companies)
+        .where(and(eq(companies.id, nextId()), eq(companies.workspaceId, workspaceId))),
     options,
   );
   const list = await compare(
@@ -75,7 +79,14 @@ await context.run({ workspaceId, actor: { kind: 'User', id: 'bench' } }, async (
     options,
   );
   const rls = await compare(
-    () => scopedRls.transaction(() => scopedRls.select().from(companies).where(eq(companies.id, nextId())).then((r) => r)),
+    () =>
+      scopedRls.transaction(() =>
+        scopedRls
+          .select()
+          .from(companies)
+          .where(eq(companies.id, nextId()))
+          .then((r) => r),
+      ),
     () => scoped.select().from(companies).where(eq(companies.id, nextId())),
     options,
   );

@@ -42,11 +42,11 @@ for (const cache of ['node_modules/.vitest-cache', 'node_modules/.vite', 'node_m
 mkdirSync(dirname(summaryFile), { recursive: true });
 rmSync(summaryFile, { force: true });
 
-const vitest = spawnSync(
-  'vitest',
-  ['run', '--reporter=default', `--reporter=${join(root, 'scripts/test-run-summary.mjs')}`, ...vitestArgs],
-  { cwd: root, stdio: 'inherit', env },
-);
+const vitest = spawnSync('vitest', ['run', '--reporter=default', `--reporter=${join(root, 'scripts/test-run-summary.mjs')}`, ...vitestArgs], {
+  cwd: root,
+  stdio: 'inherit',
+  env,
+});
 if (vitest.error) {
   console.error(`\nCould not start vitest: ${vitest.error.message}. Run \`pnpm install\` first.`);
   process.exit(1);
@@ -121,7 +121,11 @@ if (run === 0) {
   if (errors.length > 0) {
     // A globalSetup that threw (a test server that could not start): no test could run. Its
     // error goes last, so the end of the output says what to fix.
-    const withoutVitestFrames = (error) => error.split('\n').filter((line) => !/^\s+at .*node_modules/.test(line)).join('\n');
+    const withoutVitestFrames = (error) =>
+      error
+        .split('\n')
+        .filter((line) => !/^\s+at .*node_modules/.test(line))
+        .join('\n');
     console.error(`\nNo test ran: vitest stopped before running the ${summary.files} test file(s) it found, with this error:\n`);
     console.error(errors.map(withoutVitestFrames).join('\n\n'));
   } else if (summary.files > 0 && summary.modules.length === 0) {

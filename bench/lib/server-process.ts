@@ -30,7 +30,10 @@ export async function startServerProcess(
       await stop(child);
       throw new Error(`${name} was not ready after ${timeoutMs} ms:\n${stderr}`);
     }
-    const ok = await fetch(`${url}${healthPath}`).then((response) => response.ok, () => false);
+    const ok = await fetch(`${url}${healthPath}`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ok) return { url, stop: () => stop(child) };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -4,7 +4,4 @@ import { defineSuiteProject } from '../../vitest.shared.ts';
 // peer range) for the whole tenancy suite: every `drizzle-orm` import resolves to it.
 const drizzleDir = process.env.ACME_DRIZZLE_ORM_DIR;
 
-export default defineSuiteProject(
-  'nest-tenancy',
-  drizzleDir ? { resolve: { alias: [{ find: /^drizzle-orm(?=\/|$)/, replacement: drizzleDir }] } } : {},
-);
+export default defineSuiteProject('nest-tenancy', drizzleDir ? { resolve: { alias: [{ find: /^drizzle-orm(?=\/|$)/, replacement: drizzleDir }] } } : {});

@@ -133,7 +133,9 @@ type Scalar = string | number | boolean | Date | null;
 
 function scalar(value: unknown, field: string): Scalar {
   if (value === null || value instanceof Date || ['string', 'number', 'boolean'].includes(typeof value)) return value as Scalar;
-  throw new UnsupportedConditionError(`The condition value of "${field}" (${value === undefined ? 'undefined' : typeof value}) cannot be compared with a column.`);
+  throw new UnsupportedConditionError(
+    `The condition value of "${field}" (${value === undefined ? 'undefined' : typeof value}) cannot be compared with a column.`,
+  );
 }
 
 function list(value: unknown, field: string): Scalar[] {

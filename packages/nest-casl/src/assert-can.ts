@@ -29,13 +29,7 @@ export function assertCan(ability: AppAbility, action: CaslAction, subjectName: 
  * The fields of `row` (or of the subject, given all its fields) the user may `action`: for
  * presenters that hide what a role may not see. Rules without `fields` allow all of them.
  */
-export function permittedFields(
-  ability: AppAbility,
-  action: CaslAction,
-  subjectName: SubjectName,
-  allFields: readonly string[],
-  row?: object,
-): string[] {
+export function permittedFields(ability: AppAbility, action: CaslAction, subjectName: SubjectName, allFields: readonly string[], row?: object): string[] {
   const target = row ? (tagSubject(subjectName, { ...row }) as SubjectRecord<string>) : subjectName;
   return permittedFieldsOf(ability, action, target, { fieldsFrom: (rule) => rule.fields ?? [...allFields] });
 }

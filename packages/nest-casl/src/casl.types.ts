@@ -11,9 +11,7 @@ export const CASL_ACTIONS: readonly CaslAction[] = ['Create', 'Read', 'Update', 
  * with `CaslRegister`). Instances are checked as `subject('Company', row)`; `'all'` stands for
  * every subject.
  */
-export type AppAbility<TSubject extends string = SubjectName> = MongoAbility<
-  [CaslAction, TSubject | 'all' | SubjectRecord<TSubject>]
->;
+export type AppAbility<TSubject extends string = SubjectName> = MongoAbility<[CaslAction, TSubject | 'all' | SubjectRecord<TSubject>]>;
 
 /** A row tagged with its subject (`subject('Deal', row)`); conditions may name any of its fields. */
 // Distributes over the union, so `can('Read', 'Deal', conditions)` types conditions for 'Deal'.

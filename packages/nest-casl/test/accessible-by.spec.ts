@@ -1,15 +1,7 @@
 import { ContextService } from '@acme/nest-context';
 import { asc, sql, type SQL } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AbilityDefinitionError,
-  AbilityFactory,
-  accessibleBy,
-  defineAbilities,
-  subject,
-  UnsupportedConditionError,
-  type RoleAbilities,
-} from '@acme/nest-casl';
+import { AbilityDefinitionError, AbilityFactory, accessibleBy, defineAbilities, subject, UnsupportedConditionError, type RoleAbilities } from '@acme/nest-casl';
 import { createCaslFixture, type CaslFixture } from './support/database';
 import { deals, OWNERS, REGIONS, STAGES } from './support/schema';
 
@@ -98,7 +90,7 @@ describe('accessibleBy: CASL rules as a Drizzle where clause', () => {
   beforeAll(async () => {
     fixture = await createCaslFixture();
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
     await fixture.db.insert(deals).values(
       Array.from({ length: ROWS }, (_, i) => ({
@@ -114,8 +106,7 @@ describe('accessibleBy: CASL rules as a Drizzle where clause', () => {
   });
   afterAll(() => fixture.close());
 
-  const ids = async (where: SQL) =>
-    (await fixture.db.select({ id: deals.id }).from(deals).where(where).orderBy(asc(deals.id))).map((r) => r.id);
+  const ids = async (where: SQL) => (await fixture.db.select({ id: deals.id }).from(deals).where(where).orderBy(asc(deals.id))).map((r) => r.id);
 
   it.each(CASES)('$name: same rows as the hand-written SQL and as CASL in memory', async ({ define, oracle }) => {
     const ability = abilityOf(define);
@@ -160,9 +151,7 @@ describe('accessibleBy: CASL rules as a Drizzle where clause', () => {
   });
 
   it('an undefined condition value is a definition error, never "match everything"', () => {
-    expect(() => abilityOf(({ can }, { user }) => can('Read', 'Deal', { ownerId: user.managerId as string }))).toThrow(
-      AbilityDefinitionError,
-    );
+    expect(() => abilityOf(({ can }, { user }) => can('Read', 'Deal', { ownerId: user.managerId as string }))).toThrow(AbilityDefinitionError);
   });
 
   it('without a workspace the ability allows nothing', async () => {

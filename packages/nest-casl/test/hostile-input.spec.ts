@@ -61,14 +61,22 @@ describe.each(HTTP_ADAPTERS)('hostile users in PoliciesGuard (%s)', (adapter) =>
       @Get('deals/mine')
       @CheckAbility('Read', 'Deal')
       mine(@CurrentAbility() ability: AppAbility) {
-        return fixture.db.select().from(deals).where(accessibleBy(ability, 'Update', deals)).orderBy(asc(deals.id));
+        return fixture.db
+          .select()
+          .from(deals)
+          .where(accessibleBy(ability, 'Update', deals))
+          .orderBy(asc(deals.id));
       }
 
       /** The deals the user may read: `region = <region claim>` in SQL for a regional reader. */
       @Get('deals')
       @CheckAbility('Read', 'Deal')
       list(@CurrentAbility() ability: AppAbility) {
-        return fixture.db.select().from(deals).where(accessibleBy(ability, 'Read', deals)).orderBy(asc(deals.id));
+        return fixture.db
+          .select()
+          .from(deals)
+          .where(accessibleBy(ability, 'Read', deals))
+          .orderBy(asc(deals.id));
       }
 
       @Get('open')
@@ -113,8 +121,7 @@ describe.each(HTTP_ADAPTERS)('hostile users in PoliciesGuard (%s)', (adapter) =>
     byDefault = await startApp({});
     // A resolver that hands the abilities every claim (here `region`).
     withClaims = await startApp({
-      resolveUser: (request) =>
-        request.user ? { id: request.user.sub as string, roles: request.user.roles as string[], region: request.user.region } : null,
+      resolveUser: (request) => (request.user ? { id: request.user.sub as string, roles: request.user.roles as string[], region: request.user.region } : null),
     });
   });
   afterAll(async () => {
@@ -130,7 +137,12 @@ describe.each(HTTP_ADAPTERS)('hostile users in PoliciesGuard (%s)', (adapter) =>
   });
 
   it('a role or roles version with such characters is a 401, not an unknown role', async () => {
-    for (const claims of [{ roles: ['Operator\u0000'] }, { roles: ['Operator', '\u2066Admin'] }, { roles: ['x'.repeat(257)] }, { roles: ['Operator'], roles_version: 'v\u0000' }]) {
+    for (const claims of [
+      { roles: ['Operator\u0000'] },
+      { roles: ['Operator', '\u2066Admin'] },
+      { roles: ['x'.repeat(257)] },
+      { roles: ['Operator'], roles_version: 'v\u0000' },
+    ]) {
       expect(await call(byDefault, '/deals/mine', { sub: 'u1', ...claims }), JSON.stringify(claims)).toEqual(INVALID_USER);
     }
   });
@@ -149,8 +161,24 @@ describe.each(HTTP_ADAPTERS)('hostile users in PoliciesGuard (%s)', (adapter) =>
     expect(await call(byDefault, '/open', { sub: 'u1\u0000' })).toEqual({ status: 200, body: { open: true } });
     await new Promise((resolve) => setImmediate(resolve));
     expect(denied).toEqual([
-      { kind: 'Unauthenticated', action: 'Read', subject: 'Deal', userId: null, workspaceId: WS, requestId: expect.any(String), handler: 'DealsController.mine' },
-      { kind: 'Unauthenticated', action: null, subject: null, userId: null, workspaceId: WS, requestId: expect.any(String), handler: 'DealsController.forgotten' },
+      {
+        kind: 'Unauthenticated',
+        action: 'Read',
+        subject: 'Deal',
+        userId: null,
+        workspaceId: WS,
+        requestId: expect.any(String),
+        handler: 'DealsController.mine',
+      },
+      {
+        kind: 'Unauthenticated',
+        action: null,
+        subject: null,
+        userId: null,
+        workspaceId: WS,
+        requestId: expect.any(String),
+        handler: 'DealsController.forgotten',
+      },
     ]);
   });
 });

@@ -1,17 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Injectable,
-  Module,
-  Param,
-  ParseIntPipe,
-  Patch,
-  Post,
-  type CanActivate,
-  type ExecutionContext,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, Injectable, Module, Param, ParseIntPipe, Patch, Post, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { asc } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,7 +40,11 @@ class DealsController {
   @Get()
   @CheckAbility('Read', 'Deal')
   list(@CurrentAbility() ability: AppAbility) {
-    return this.db.select().from(deals).where(accessibleBy(ability, 'Read', deals)).orderBy(asc(deals.id));
+    return this.db
+      .select()
+      .from(deals)
+      .where(accessibleBy(ability, 'Read', deals))
+      .orderBy(asc(deals.id));
   }
 
   @Get(':id')

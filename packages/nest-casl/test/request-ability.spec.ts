@@ -91,11 +91,7 @@ describe.each(HTTP_ADAPTERS)("services read the request's ability with requireCu
     @Module({
       imports: [ContextModule.forRoot(), CaslModule.forRoot({ abilities, resolveUser })],
       controllers: [DealsController],
-      providers: [
-        DealsService,
-        { provide: APP_GUARD, useClass: InWorkspace },
-        { provide: APP_GUARD, useClass: PoliciesGuard },
-      ],
+      providers: [DealsService, { provide: APP_GUARD, useClass: InWorkspace }, { provide: APP_GUARD, useClass: PoliciesGuard }],
     })
     class AppModule {}
     http = await startHttpApp(AppModule, adapter);

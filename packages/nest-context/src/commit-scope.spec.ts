@@ -20,7 +20,10 @@ describe('commit scopes', () => {
     const failure = new Error('rolled back');
     await expect(
       runInCommitScope(async () => {
-        afterCommit(() => seen.push('committed'), (error) => seen.push(error));
+        afterCommit(
+          () => seen.push('committed'),
+          (error) => seen.push(error),
+        );
         throw failure;
       }),
     ).rejects.toBe(failure);
@@ -31,11 +34,24 @@ describe('commit scopes', () => {
     const seen: string[] = [];
     await expect(
       runInCommitScope(async () => {
-        await runInCommitScope(async () => void afterCommit(() => seen.push('kept'), () => seen.push('kept rolled back')), { savepoint: true });
-        await runInCommitScope(async () => {
-          afterCommit(() => seen.push('undone'), () => seen.push('undone rolled back'));
-          throw new Error('savepoint');
-        }, { savepoint: true }).catch(() => undefined);
+        await runInCommitScope(
+          async () =>
+            void afterCommit(
+              () => seen.push('kept'),
+              () => seen.push('kept rolled back'),
+            ),
+          { savepoint: true },
+        );
+        await runInCommitScope(
+          async () => {
+            afterCommit(
+              () => seen.push('undone'),
+              () => seen.push('undone rolled back'),
+            );
+            throw new Error('savepoint');
+          },
+          { savepoint: true },
+        ).catch(() => undefined);
         expect(seen).toEqual(['undone rolled back']);
         throw new Error('outer');
       }),

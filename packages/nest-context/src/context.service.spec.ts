@@ -55,10 +55,7 @@ describe('ContextService', () => {
   });
 
   it('carries a context into a job through an envelope and restores it there', async () => {
-    const envelope = service.run(
-      { requestId: 'req-7', workspaceId: 'ws-7', actor: { kind: 'User', id: 'u-7' } },
-      () => service.captureEnvelope(),
-    );
+    const envelope = service.run({ requestId: 'req-7', workspaceId: 'ws-7', actor: { kind: 'User', id: 'u-7' } }, () => service.captureEnvelope());
     expect(service.captureEnvelope()).toBeNull();
     const payload = JSON.parse(JSON.stringify({ data: 1, context: envelope }));
 

@@ -32,10 +32,7 @@ export class ContextService {
 
   /** Runs `fn` (sync or async) with a new context; the caller's context is untouched afterwards. */
   run<T>(init: RequestContextInit, fn: () => T): T {
-    return runInContext(
-      { requestId: init.requestId ?? uuidv7(), workspaceId: init.workspaceId ?? null, actor: init.actor },
-      fn,
-    );
+    return runInContext({ requestId: init.requestId ?? uuidv7(), workspaceId: init.workspaceId ?? null, actor: init.actor }, fn);
   }
 
   /**

@@ -29,6 +29,9 @@ export function isModuleNotFound(error: unknown, specifier: string): boolean {
     code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' ||
     // vite's module runner (vitest) words it differently and sets no code
     /Cannot find (package|module)|Failed to (load|resolve)/.test(error.message);
-  const packageName = specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+  const packageName = specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
   return notFound && error.message.includes(packageName);
 }

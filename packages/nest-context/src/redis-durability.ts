@@ -93,7 +93,9 @@ export async function readRedisDurability(client: RedisInfoClient): Promise<Redi
   if ('fields' in memory) {
     maxmemoryPolicy = memory.fields.get('maxmemory_policy') || null;
     if (maxmemoryPolicy === null) {
-      problems.push('INFO memory reports no maxmemory_policy, so the eviction policy cannot be checked: use a Redis that reports it, with `maxmemory-policy noeviction`.');
+      problems.push(
+        'INFO memory reports no maxmemory_policy, so the eviction policy cannot be checked: use a Redis that reports it, with `maxmemory-policy noeviction`.',
+      );
     } else if (maxmemoryPolicy !== 'noeviction') {
       problems.push(`maxmemory-policy is ${maxmemoryPolicy}: under memory pressure Redis deletes keys, waiting jobs included. Fix: ${EVICTION_FIX}.`);
     }

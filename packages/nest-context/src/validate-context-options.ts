@@ -12,9 +12,7 @@ const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 export function validateContextOptions(options: ContextModuleOptions): void {
   const { requestIdHeader, echoRequestId, generateRequestId, mountMiddleware } = options;
   if (requestIdHeader !== undefined && (typeof requestIdHeader !== 'string' || !HEADER_NAME.test(requestIdHeader))) {
-    throw new ContextOptionsError(
-      `ContextModule option "requestIdHeader" must be an HTTP header name, got ${JSON.stringify(requestIdHeader)}.`,
-    );
+    throw new ContextOptionsError(`ContextModule option "requestIdHeader" must be an HTTP header name, got ${JSON.stringify(requestIdHeader)}.`);
   }
   if (echoRequestId !== undefined && typeof echoRequestId !== 'boolean') {
     throw new ContextOptionsError('ContextModule option "echoRequestId" must be a boolean.');

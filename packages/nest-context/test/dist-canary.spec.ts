@@ -35,20 +35,25 @@ async function bootWith(dist: { ContextModule: { forRoot(): DynamicModule }; Con
   }
 }
 
-describeBuiltDist('built dist keeps decorator metadata', [distEsm, distCjs], () => {
-  it('the ESM build boots in a Nest app and injects by type', async () => {
-    const dist = await import(distEsm);
-    expect(Reflect.getMetadata('design:paramtypes', dist.ContextMiddleware)?.[0]).toBe(dist.ContextService);
-    const { status, body } = await bootWith(dist);
-    expect(status).toBe(200);
-    expect(body.requestId).toBe('canary');
-  });
+describeBuiltDist(
+  'built dist keeps decorator metadata',
+  [distEsm, distCjs],
+  () => {
+    it('the ESM build boots in a Nest app and injects by type', async () => {
+      const dist = await import(distEsm);
+      expect(Reflect.getMetadata('design:paramtypes', dist.ContextMiddleware)?.[0]).toBe(dist.ContextService);
+      const { status, body } = await bootWith(dist);
+      expect(status).toBe(200);
+      expect(body.requestId).toBe('canary');
+    });
 
-  it('the CJS build boots in a Nest app and injects by type', async () => {
-    const dist = createRequire(import.meta.url)(distCjs);
-    expect(Reflect.getMetadata('design:paramtypes', dist.ContextMiddleware)?.[0]).toBe(dist.ContextService);
-    const { status, body } = await bootWith(dist);
-    expect(status).toBe(200);
-    expect(body.requestId).toBe('canary');
-  });
-}, { buildCommand: 'pnpm --filter @acme/nest-context build' });
+    it('the CJS build boots in a Nest app and injects by type', async () => {
+      const dist = createRequire(import.meta.url)(distCjs);
+      expect(Reflect.getMetadata('design:paramtypes', dist.ContextMiddleware)?.[0]).toBe(dist.ContextService);
+      const { status, body } = await bootWith(dist);
+      expect(status).toBe(200);
+      expect(body.requestId).toBe('canary');
+    });
+  },
+  { buildCommand: 'pnpm --filter @acme/nest-context build' },
+);

@@ -1,12 +1,4 @@
-import {
-  Controller,
-  Get,
-  Injectable,
-  Module,
-  UseGuards,
-  type CanActivate,
-  type ExecutionContext,
-} from '@nestjs/common';
+import { Controller, Get, Injectable, Module, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContextModule, ContextService } from '@acme/nest-context';

@@ -68,12 +68,10 @@ describe('ContextModule options', () => {
       imports: [ContextModule.forRoot({ requestIdHeader: 'bad header\n' })],
     }).compile();
     await expect(compile).rejects.toThrow(ContextOptionsError);
-    await expect(
-      Test.createTestingModule({ imports: [ContextModule.forRoot({ requestIdHeader: 'x y' })] }).compile(),
-    ).rejects.toThrow(/"requestIdHeader"/);
+    await expect(Test.createTestingModule({ imports: [ContextModule.forRoot({ requestIdHeader: 'x y' })] }).compile()).rejects.toThrow(/"requestIdHeader"/);
   });
 
-  describe.each(['express', 'fastify'] as const)('libraries import forFeature(): the app\'s forRoot owns the options (%s)', (adapter) => {
+  describe.each(['express', 'fastify'] as const)("libraries import forFeature(): the app's forRoot owns the options (%s)", (adapter) => {
     /** What @acme/nest-tenancy, nest-audit ... do: import the context for its service, mount nothing. */
     @Module({ imports: [ContextModule.forFeature()] })
     class SomePackageModule {}
@@ -94,7 +92,7 @@ describe('ContextModule options', () => {
       }
     });
 
-    it('mountMiddleware: false in the app is not undone by a package\'s import', async () => {
+    it("mountMiddleware: false in the app is not undone by a package's import", async () => {
       @Module({ imports: [SomePackageModule, ContextModule.forRoot({ mountMiddleware: false })], controllers: [ProbeController] })
       class AppModule {}
       const http = await startHttpApp(AppModule, adapter);
@@ -106,14 +104,17 @@ describe('ContextModule options', () => {
     });
   });
 
-  it('a library\'s forFeature() without the app\'s forRoot() fails bootstrap, saying what to import', async () => {
+  it("a library's forFeature() without the app's forRoot() fails bootstrap, saying what to import", async () => {
     @Module({ imports: [ContextModule.forFeature()] })
     class SomePackageModule {}
     @Module({ imports: [SomePackageModule] })
     class AppWithoutRoot {}
     const app = (await Test.createTestingModule({ imports: [AppWithoutRoot] }).compile()).createNestApplication();
     try {
-      const error = await app.init().then(() => undefined, (e: unknown) => e);
+      const error = await app.init().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(ContextNotConfiguredError);
       expect(error).toMatchObject({ code: 'CONTEXT_NOT_CONFIGURED', message: expect.stringContaining('ContextModule.forRoot()') });
     } finally {
@@ -122,7 +123,11 @@ describe('ContextModule options', () => {
   });
 
   it('forFeature() provides ContextService to the library module', async () => {
-    @Module({ imports: [ContextModule.forFeature()], providers: [{ provide: 'probe', useFactory: (c: ContextService) => c, inject: [ContextService] }], exports: ['probe'] })
+    @Module({
+      imports: [ContextModule.forFeature()],
+      providers: [{ provide: 'probe', useFactory: (c: ContextService) => c, inject: [ContextService] }],
+      exports: ['probe'],
+    })
     class SomePackageModule {}
     const moduleRef = await Test.createTestingModule({ imports: [ContextModule.forRoot({ isGlobal: false }), SomePackageModule] }).compile();
     expect(moduleRef.get('probe', { strict: false })).toBeInstanceOf(ContextService);

@@ -18,7 +18,10 @@ async function redisWith(options: StartRedisOptions): Promise<RespClient> {
 const OPTIONS = { component: 'ThingModule', optionName: 'allowVolatileRedis' };
 
 async function refusal(client: RespClient): Promise<RedisDurabilityError> {
-  const error = await assertRedisDurability(client, OPTIONS).then(() => undefined, (thrown: unknown) => thrown);
+  const error = await assertRedisDurability(client, OPTIONS).then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
   expect(error).toBeInstanceOf(RedisDurabilityError);
   return error as RedisDurabilityError;
 }

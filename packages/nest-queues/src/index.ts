@@ -1,14 +1,7 @@
 export { QueuesModule } from './queues.module';
 export { QUEUES_MODULE_OPTIONS } from './queues.module-definition';
 export type { MetricsRegistry, QueueMetricsOptions, QueuesModuleExtras, QueuesModuleOptions } from './queues.options';
-export {
-  defineQueue,
-  DEFAULT_JOB_OPTIONS,
-  type DefineQueueOptions,
-  type PayloadInputOf,
-  type PayloadOf,
-  type QueueDefinition,
-} from './queue-definition';
+export { defineQueue, DEFAULT_JOB_OPTIONS, type DefineQueueOptions, type PayloadInputOf, type PayloadOf, type QueueDefinition } from './queue-definition';
 export type { QueueJob, QueueJobData } from './queue-job';
 export type { SchemaInput, SchemaOutput, StandardSchemaV1 } from './standard-schema';
 export { Producer, type AddJobOptions, type BulkJob, type FanOutOptions } from './producer';

@@ -188,7 +188,9 @@ export class ProcessorRuntime {
   async close(): Promise<void> {
     await closeQueue(this.worker);
     if (!(await settlesWithin(Promise.allSettled([...this.pending]), CLOSE_TIMEOUT_MS))) {
-      this.args.logger.warn(`Queue "${this.queueName}": dead letters still being written at shutdown were abandoned (Redis did not answer); those jobs stay in the failed set.`);
+      this.args.logger.warn(
+        `Queue "${this.queueName}": dead letters still being written at shutdown were abandoned (Redis did not answer); those jobs stay in the failed set.`,
+      );
     }
   }
 
@@ -201,14 +203,12 @@ export class ProcessorRuntime {
     await Promise.all(
       [...this.active.values()].map(async ({ job, token }) => {
         try {
-          await withTimeout(
-            job.moveToWait(token),
-            CLOSE_TIMEOUT_MS,
-            () => new RedisUnreachableError(`Redis did not answer within ${CLOSE_TIMEOUT_MS} ms`),
-          );
+          await withTimeout(job.moveToWait(token), CLOSE_TIMEOUT_MS, () => new RedisUnreachableError(`Redis did not answer within ${CLOSE_TIMEOUT_MS} ms`));
           released.push(job.id!);
         } catch (error) {
-          this.args.logger.warn(`Queue "${this.queueName}": job ${job.id} not released (${(error as Error).message}); it will be retried once its lock expires.`);
+          this.args.logger.warn(
+            `Queue "${this.queueName}": job ${job.id} not released (${(error as Error).message}); it will be retried once its lock expires.`,
+          );
         }
       }),
     );

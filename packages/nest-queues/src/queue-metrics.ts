@@ -30,9 +30,7 @@ export class QueueMetrics implements OnModuleInit, OnApplicationShutdown {
   private instruments?: Instruments;
   private readonly perQueue = new Map<string, QueueInstruments>();
   private readonly source: GaugeSource = () =>
-    Promise.all(
-      [...this.registry.known].map(async (name) => [name, await readJobCounts(this.registry.get(name))] as const),
-    );
+    Promise.all([...this.registry.known].map(async (name) => [name, await readJobCounts(this.registry.get(name))] as const));
 
   private volatile = false;
   private readonly volatileSource: VolatileSource = () => this.volatile;

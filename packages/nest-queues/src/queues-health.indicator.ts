@@ -13,8 +13,7 @@ export type { QueueHealthCounts } from './job-counts';
  */
 export type QueuesHealthResult<Key extends string = string> = Record<
   Key,
-  | { status: 'up'; workers: 'running' | 'stopped'; queues: Record<string, QueueHealthCounts> }
-  | { status: 'down'; message: string }
+  { status: 'up'; workers: 'running' | 'stopped'; queues: Record<string, QueueHealthCounts> } | { status: 'down'; message: string }
 >;
 
 /**
@@ -36,9 +35,7 @@ export class QueuesHealthIndicator {
   async isHealthy<const Key extends string = 'queues'>(key: Key = 'queues' as Key, { timeoutMs = 1000 } = {}): Promise<QueuesHealthResult<Key>> {
     try {
       const counts = await withTimeout(
-        Promise.all(
-          [...this.registry.known].map(async (name): Promise<[string, QueueHealthCounts]> => [name, await readJobCounts(this.registry.get(name))]),
-        ),
+        Promise.all([...this.registry.known].map(async (name): Promise<[string, QueueHealthCounts]> => [name, await readJobCounts(this.registry.get(name))])),
         timeoutMs,
         () => new RedisUnreachableError(`Redis did not answer within ${timeoutMs} ms: check that it is reachable at QueuesModule option "connection".`),
       );

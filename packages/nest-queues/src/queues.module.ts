@@ -59,7 +59,6 @@ class FeatureQueuesCloser implements OnApplicationShutdown {
   exports: [QueueRegistry, QueueMetrics, QueueWorkers, DeadLetters, QueuesHealthIndicator, QUEUES_MODULE_OPTIONS, RESOLVED_QUEUES_OPTIONS],
 })
 export class QueuesModule extends ConfigurableQueuesModule {
-
   static override forRoot(options: typeof QUEUES_OPTIONS_TYPE): DynamicModule {
     return super.forRoot(options);
   }

@@ -25,7 +25,11 @@ class SignupsController {
   }
 }
 
-const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 
 describe('QueuesModule and the app’s ContextModule.forRoot()', () => {
   let redis: TestRedis;
@@ -52,11 +56,7 @@ describe('QueuesModule and the app’s ContextModule.forRoot()', () => {
 
   it('the app’s forRoot options are the ones in force: jobs carry the request id from its header', async () => {
     @Module({
-      imports: [
-        ContextModule.forRoot({ requestIdHeader: 'x-correlation-id' }),
-        QueuesModule.forRoot(redis.options()),
-        QueuesModule.forFeature([signups]),
-      ],
+      imports: [ContextModule.forRoot({ requestIdHeader: 'x-correlation-id' }), QueuesModule.forRoot(redis.options()), QueuesModule.forFeature([signups])],
       controllers: [SignupsController],
     })
     class ApiModule {}

@@ -82,7 +82,11 @@ describe('retries, dead letters and replay', () => {
   beforeAll(async () => {
     redis = await testRedis();
     @Module({
-      imports: [ContextModule.forRoot(), QueuesModule.forRoot(redis.options({ runWorkers: true, metrics: { registry } })), QueuesModule.forFeature([charge, bestEffort])],
+      imports: [
+        ContextModule.forRoot(),
+        QueuesModule.forRoot(redis.options({ runWorkers: true, metrics: { registry } })),
+        QueuesModule.forFeature([charge, bestEffort]),
+      ],
       providers: [ChargeProcessor, BestEffortProcessor],
     })
     class WorkerModule {}

@@ -39,7 +39,11 @@ describe('the acme_queues_jobs gauge', () => {
   beforeAll(async () => {
     redis = await testRedis();
     @Module({
-      imports: [ContextModule.forRoot(), QueuesModule.forRoot(redis.options({ runWorkers: true, metrics: { registry } })), QueuesModule.forFeature([reports, outbox])],
+      imports: [
+        ContextModule.forRoot(),
+        QueuesModule.forRoot(redis.options({ runWorkers: true, metrics: { registry } })),
+        QueuesModule.forFeature([reports, outbox]),
+      ],
       providers: [ReportsProcessor],
     })
     class WorkerModule {}

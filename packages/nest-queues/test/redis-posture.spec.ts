@@ -52,7 +52,11 @@ async function producerApp(rootOptions: QueuesModuleOptions, logger: LoggerServi
   return NestFactory.createApplicationContext(ApiModule, { logger, abortOnError: false });
 }
 
-const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 
 afterAll(async () => {
   await Promise.all(servers.map((server) => server.stop()));
@@ -106,7 +110,11 @@ describe('QueuesModule Redis posture check at startup', () => {
     const registry = new Registry();
     const logger = new Lines();
     @Module({
-      imports: [ContextModule.forRoot(), QueuesModule.forRoot(options(url, { allowVolatileRedis: true, runWorkers: true, metrics: { registry } })), QueuesModule.forFeature([tasks])],
+      imports: [
+        ContextModule.forRoot(),
+        QueuesModule.forRoot(options(url, { allowVolatileRedis: true, runWorkers: true, metrics: { registry } })),
+        QueuesModule.forFeature([tasks]),
+      ],
       providers: [TasksProcessor],
     })
     class AppModule {}
@@ -144,7 +152,11 @@ describe('QueuesModule Redis posture check at startup', () => {
     const [durableUrl, volatileUrl] = await Promise.all([redisWith({ persistence: 'aof' }), redisWith({ persistence: 'none' })]);
     const masters = [new Redis(durableUrl), new Redis(volatileUrl)];
     try {
-      const cluster: PostureClient = { isCluster: true, nodes: () => masters, info: () => Promise.reject(new Error('a cluster answers INFO from one node only')) };
+      const cluster: PostureClient = {
+        isCluster: true,
+        nodes: () => masters,
+        info: () => Promise.reject(new Error('a cluster answers INFO from one node only')),
+      };
       const reading = await readPosture(cluster);
       const { port } = new URL(volatileUrl);
       expect(reading).toMatchObject({ aof: false, appendfsync: 'everysec', maxmemoryPolicy: 'noeviction', durable: false });

@@ -59,7 +59,10 @@ class ImportProcessor implements QueueHandler<typeof importCompany> {
   async process(payload: PayloadOf<typeof importCompany>, job: QueueJob<typeof importCompany>) {
     expect(job.name).toBe('import-company');
     // tenantDb scopes by the restored context: the row lands in the enqueuing workspace.
-    const [row] = await this.db.insert(companies).values({ name: payload.name, employees: payload.employees } as typeof companies.$inferInsert).returning();
+    const [row] = await this.db
+      .insert(companies)
+      .values({ name: payload.name, employees: payload.employees } as typeof companies.$inferInsert)
+      .returning();
     seen.push({ context: new ContextService().require(), companyId: row!.id });
     return { companyId: row!.id };
   }
@@ -76,7 +79,12 @@ describe('producer (HTTP app) -> worker (separate application context)', () => {
 
     // The API process: same processor class in its graph, but it must never run there.
     @Module({
-      imports: [ContextModule.forRoot(), QueuesModule.forRoot(redis.options()), QueuesModule.forFeature([importCompany]), TenancyModule.forRoot({ db: database.db })],
+      imports: [
+        ContextModule.forRoot(),
+        QueuesModule.forRoot(redis.options()),
+        QueuesModule.forFeature([importCompany]),
+        TenancyModule.forRoot({ db: database.db }),
+      ],
       controllers: [ImportController],
       providers: [ImportProcessor, { provide: APP_GUARD, useClass: FakeAuthGuard }, { provide: APP_GUARD, useClass: TenancyGuard }],
     })

@@ -23,7 +23,12 @@ const range = readJson(join(packageDir, 'package.json')).peerDependencies['drizz
 const bounds = /^>=(\d+\.\d+\.\d+) <(\d+\.\d+\.\d+)$/.exec(range);
 if (!bounds) fail(`the drizzle-orm peer range "${range}" is not ">=LOW <HIGH"; update this script with it.`);
 const [, lowest, below] = bounds;
-const order = (version) => version.split(/[.-]/).slice(0, 3).map(Number).reduce((sum, part) => sum * 1000 + part, 0);
+const order = (version) =>
+  version
+    .split(/[.-]/)
+    .slice(0, 3)
+    .map(Number)
+    .reduce((sum, part) => sum * 1000 + part, 0);
 
 const highest = readJson(join(packageDir, 'node_modules/drizzle-orm/package.json')).version;
 if (order(highest) < order(lowest) || order(highest) >= order(below)) {
@@ -39,7 +44,18 @@ if (!installed) {
   mkdirSync(prefix, { recursive: true });
   const npm = spawnSync(
     'npm',
-    ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--legacy-peer-deps', '--ignore-scripts', '--no-audit', '--no-fund', `drizzle-orm@${lowest}`],
+    [
+      'install',
+      '--prefix',
+      prefix,
+      '--no-save',
+      '--no-package-lock',
+      '--legacy-peer-deps',
+      '--ignore-scripts',
+      '--no-audit',
+      '--no-fund',
+      `drizzle-orm@${lowest}`,
+    ],
     { stdio: 'inherit', shell: process.platform === 'win32' },
   );
   if (npm.status !== 0) fail(`npm could not install drizzle-orm@${lowest} (exit ${npm.status ?? npm.signal}).`);

@@ -36,11 +36,7 @@ function unsupported(what: string): never {
 /** Whether `value` is a Drizzle pg-core database (node-postgres, postgres.js, ...): has a dialect, a session and `select`. */
 export function isPgDatabase(value: unknown): value is AnyPgDatabase {
   return (
-    typeof value === 'object' &&
-    value !== null &&
-    'dialect' in value &&
-    'session' in value &&
-    typeof (value as { select?: unknown }).select === 'function'
+    typeof value === 'object' && value !== null && 'dialect' in value && 'session' in value && typeof (value as { select?: unknown }).select === 'function'
   );
 }
 

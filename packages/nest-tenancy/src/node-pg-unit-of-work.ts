@@ -19,12 +19,7 @@ export function oneRoundTripPool(root: AnyPgDatabase, workspaceId: string, confi
  * `NodePgTransaction` (nested `transaction()` calls are savepoints), a throw rolls back, and
  * the connection goes back to the pool either way.
  */
-export async function runNodePgUnitOfWork<T>(
-  pool: NodePgPool,
-  workspaceId: string,
-  setting: string,
-  fn: (tx: AnyPgDatabase) => Promise<T>,
-): Promise<T> {
+export async function runNodePgUnitOfWork<T>(pool: NodePgPool, workspaceId: string, setting: string, fn: (tx: AnyPgDatabase) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   const run = (text: string) => {
     pool.logQuery(text);

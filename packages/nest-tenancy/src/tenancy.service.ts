@@ -25,9 +25,8 @@ export class Tenancy {
    */
   runInWorkspace<T>(workspaceId: string, fn: () => Promise<T>, actor?: Actor): Promise<T> {
     const current = this.context.get();
-    return this.context.run(
-      { requestId: current?.requestId, workspaceId, actor: actor ?? current?.actor ?? { kind: 'System', id: null } },
-      () => (this.db.rls ? this.db.transaction(() => fn()) : fn()),
+    return this.context.run({ requestId: current?.requestId, workspaceId, actor: actor ?? current?.actor ?? { kind: 'System', id: null } }, () =>
+      this.db.rls ? this.db.transaction(() => fn()) : fn(),
     );
   }
 

@@ -1,14 +1,7 @@
 import { ContextService, isUuid, runInCommitScope, isStorableText } from '@acme/nest-context';
 import { and, eq, getTableName, TransactionRollbackError, type SQL } from 'drizzle-orm';
 import type { NodePgQueryResultHKT } from 'drizzle-orm/node-postgres';
-import {
-  getTableConfig,
-  type PgColumn,
-  type PgDatabase,
-  type PgQueryResultHKT,
-  type PgTable,
-  type PgTransactionConfig,
-} from 'drizzle-orm/pg-core';
+import { getTableConfig, type PgColumn, type PgDatabase, type PgQueryResultHKT, type PgTable, type PgTransactionConfig } from 'drizzle-orm/pg-core';
 import { dialectOf, keyKindOf, rebuildDatabase, refuseNamedPrepare } from './drizzle-internals';
 import { oneRoundTripPool, runNodePgUnitOfWork } from './node-pg-unit-of-work';
 import { resolveTenantDbOptions } from './resolve-tenancy-options';
@@ -59,10 +52,7 @@ function canBeKeyOf(column: PgColumn, id: unknown): boolean {
  * in Drizzle, but every tenant table is filtered by the workspace of the request context,
  * inserts are stamped with it, and nothing runs without one.
  */
-export class TenantDb<
-  TSchema extends Record<string, unknown> = Record<string, never>,
-  TQueryResult extends PgQueryResultHKT = NodePgQueryResultHKT,
-> {
+export class TenantDb<TSchema extends Record<string, unknown> = Record<string, never>, TQueryResult extends PgQueryResultHKT = NodePgQueryResultHKT> {
   private readonly context = new ContextService();
   private readonly scopedFor = new WeakMap<object, AnyDatabase>();
   private readonly dialect;
@@ -162,15 +152,18 @@ export class TenantDb<
     const open = (tx: AnyDatabase) => runUnitOfWork({ owner: this.root, tx, workspaceId }, () => fn(this));
     // A commit scope, so that work deferred with nest-context's afterCommit (audit entries) waits
     // for this transaction's commit, or for the outer one's when this is a savepoint.
-    return runInCommitScope(() => {
-      const pool = this.rls && !outer ? oneRoundTripPool(this.root, workspaceId, config) : undefined;
-      if (pool) return runNodePgUnitOfWork(pool, workspaceId, this.rlsSetting, open);
-      const executor = (outer?.tx ?? this.root) as AnyDatabase;
-      return executor.transaction(async (tx) => {
-        if (this.rls && !outer) await tx.execute(setWorkspaceSql(workspaceId, this.rlsSetting));
-        return open(tx);
-      }, config);
-    }, { savepoint: outer !== undefined });
+    return runInCommitScope(
+      () => {
+        const pool = this.rls && !outer ? oneRoundTripPool(this.root, workspaceId, config) : undefined;
+        if (pool) return runNodePgUnitOfWork(pool, workspaceId, this.rlsSetting, open);
+        const executor = (outer?.tx ?? this.root) as AnyDatabase;
+        return executor.transaction(async (tx) => {
+          if (this.rls && !outer) await tx.execute(setWorkspaceSql(workspaceId, this.rlsSetting));
+          return open(tx);
+        }, config);
+      },
+      { savepoint: outer !== undefined },
+    );
   }
 
   /** Rolls back the innermost transaction (as Drizzle's `tx.rollback()`). */
@@ -224,10 +217,9 @@ export class TenantDb<
   private idColumn(table: PgTable, id: string | number): PgColumn {
     const config = getTableConfig(table);
     const tenant = tenantColumnOf(table, this.tenantColumn);
-    const column =
-      config.columns.find((c) => c.primary) ??
-      config.primaryKeys[0]?.columns.find((c) => c.name !== tenant?.column.name);
-    if (!column) throw new UnscopableQueryError(`table "${config.name}" has no primary key, and findOneOrThrow, updateOrThrow and deleteOrThrow look rows up by it.`);
+    const column = config.columns.find((c) => c.primary) ?? config.primaryKeys[0]?.columns.find((c) => c.name !== tenant?.column.name);
+    if (!column)
+      throw new UnscopableQueryError(`table "${config.name}" has no primary key, and findOneOrThrow, updateOrThrow and deleteOrThrow look rows up by it.`);
     if (!canBeKeyOf(column, id)) throw new TenantNotFoundException(config.name);
     return column;
   }

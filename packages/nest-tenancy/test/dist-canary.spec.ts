@@ -15,27 +15,32 @@ const distCjs = fileURLToPath(new URL('../dist/index.cjs', import.meta.url));
  * interceptor receive TenantDb, ContextService and Reflector by type. Without the metadata
  * Nest cannot construct them and the app does not boot.
  */
-describeBuiltDist('built dist keeps decorator metadata', [distEsm, distCjs], () => {
-  let fixture: TenancyFixture;
-  beforeAll(async () => {
-    fixture = await createTenancyFixture();
-  });
-  afterAll(() => fixture.close());
+describeBuiltDist(
+  'built dist keeps decorator metadata',
+  [distEsm, distCjs],
+  () => {
+    let fixture: TenancyFixture;
+    beforeAll(async () => {
+      fixture = await createTenancyFixture();
+    });
+    afterAll(() => fixture.close());
 
-  it.each([
-    ['ESM', () => import(distEsm)],
-    ['CJS', async () => createRequire(import.meta.url)(distCjs)],
-  ])('the %s build boots and injects by type', async (_format, load) => {
-    const dist = await load();
-    expect(Reflect.getMetadata('design:paramtypes', dist.Tenancy)?.[1]).toBe(dist.TenantDb);
-    @Module({ imports: [ContextModule.forRoot(), dist.TenancyModule.forRoot({ db: fixture.app })] })
-    class AppModule {}
-    const app = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
-    try {
-      expect(app.get(dist.Tenancy)).toBeInstanceOf(dist.Tenancy);
-      expect(app.get(dist.TenancyGuard)).toBeInstanceOf(dist.TenancyGuard);
-    } finally {
-      await app.close();
-    }
-  });
-}, { buildCommand: 'pnpm --filter @acme/nest-tenancy build' });
+    it.each([
+      ['ESM', () => import(distEsm)],
+      ['CJS', async () => createRequire(import.meta.url)(distCjs)],
+    ])('the %s build boots and injects by type', async (_format, load) => {
+      const dist = await load();
+      expect(Reflect.getMetadata('design:paramtypes', dist.Tenancy)?.[1]).toBe(dist.TenantDb);
+      @Module({ imports: [ContextModule.forRoot(), dist.TenancyModule.forRoot({ db: fixture.app })] })
+      class AppModule {}
+      const app = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
+      try {
+        expect(app.get(dist.Tenancy)).toBeInstanceOf(dist.Tenancy);
+        expect(app.get(dist.TenancyGuard)).toBeInstanceOf(dist.TenancyGuard);
+      } finally {
+        await app.close();
+      }
+    });
+  },
+  { buildCommand: 'pnpm --filter @acme/nest-tenancy build' },
+);

@@ -1,19 +1,7 @@
 import { createTestDatabase, type TestDatabase } from '@acme/nest-testing';
 import { eq, getTableName, is, relations, sql, Table, type Column, type SQL } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
-import {
-  alias,
-  bigint,
-  bigserial,
-  integer,
-  PgDialect,
-  pgTable,
-  serial,
-  smallint,
-  smallserial,
-  text,
-  uuid,
-} from 'drizzle-orm/pg-core';
+import { alias, bigint, bigserial, integer, PgDialect, pgTable, serial, smallint, smallserial, text, uuid } from 'drizzle-orm/pg-core';
 import { npmVersion } from 'drizzle-orm/version';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
@@ -56,7 +44,12 @@ const workspaceColumnOf = (source: unknown): Column | undefined =>
 
 /** A scope that filters every table with a `workspaceId` column by W and records what it was asked. */
 function recordingScope() {
-  const seen = { filters: [] as string[], inserts: [] as { table: string; rows: Record<string, unknown>[]; fromSelect: boolean }[], sets: [] as Record<string, unknown>[], relational: [] as string[] };
+  const seen = {
+    filters: [] as string[],
+    inserts: [] as { table: string; rows: Record<string, unknown>[]; fromSelect: boolean }[],
+    sets: [] as Record<string, unknown>[],
+    relational: [] as string[],
+  };
   const scope: QueryScope = {
     filter(source, operation) {
       const column = workspaceColumnOf(source);
@@ -107,7 +100,11 @@ describe('the Drizzle internals nest-tenancy relies on', () => {
     const peer = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).peerDependencies['drizzle-orm'];
     expect(peer).toBe(SUPPORTED_DRIZZLE);
     const [low, high] = SUPPORTED_DRIZZLE.match(/\d+\.\d+\.\d+/g)!;
-    const order = (version: string) => version.split('.').map(Number).reduce((sum, part) => sum * 1000 + part, 0);
+    const order = (version: string) =>
+      version
+        .split('.')
+        .map(Number)
+        .reduce((sum, part) => sum * 1000 + part, 0);
     expect(order(npmVersion), `drizzle-orm ${npmVersion} is outside ${SUPPORTED_DRIZZLE}`).toBeGreaterThanOrEqual(order(low!));
     expect(order(npmVersion), `drizzle-orm ${npmVersion} is outside ${SUPPORTED_DRIZZLE}`).toBeLessThan(order(high!));
     // `pnpm test:drizzle-range` says which version it installed: this run must be on it.
@@ -148,7 +145,9 @@ describe('the Drizzle internals nest-tenancy relies on', () => {
       .where(eq(companies.name, 'x'))
       .toSQL();
     expect(seen.filters, CHANGED('the select config (table, joins[].table)')).toEqual(['select:companies', 'select:contacts', 'select:other']);
-    expect(query.sql, CHANGED('the select config (joins[].on)')).toMatch(/left join "contacts" on \("contacts"\."company_id" = "companies"\."id" and "contacts"\."workspace_id" = \$\d\)/);
+    expect(query.sql, CHANGED('the select config (joins[].on)')).toMatch(
+      /left join "contacts" on \("contacts"\."company_id" = "companies"\."id" and "contacts"\."workspace_id" = \$\d\)/,
+    );
     expect(query.sql, CHANGED('the select config (joinType, where)')).toMatch(
       /where \("companies"\."name" = \$\d+ and "companies"\."workspace_id" = \$\d+ and "other"\."workspace_id" = \$\d+\)/,
     );
@@ -165,7 +164,10 @@ describe('the Drizzle internals nest-tenancy relies on', () => {
 
   it('insert: rows come as Param/SQL per given column through buildInsertQuery(config.values); INSERT ... SELECT is flagged', () => {
     const { sdb, seen } = scoped();
-    const query = sdb.insert(companies).values({ id: W, name: 'n', workspaceId: sql`'planted'` as never }).toSQL();
+    const query = sdb
+      .insert(companies)
+      .values({ id: W, name: 'n', workspaceId: sql`'planted'` as never })
+      .toSQL();
     const [row] = seen.inserts[0]!.rows;
     expect(writtenValue(row!, 'name'), CHANGED('insert values (Param)')).toEqual({ kind: 'value', value: 'n' });
     expect(writtenValue(row!, 'workspaceId'), CHANGED('insert values (SQL)')).toEqual({ kind: 'sql' });
@@ -180,9 +182,19 @@ describe('the Drizzle internals nest-tenancy relies on', () => {
 
   it('update SET and an upsert’s DO UPDATE SET come through buildUpdateSet(table, set) as Param/SQL', () => {
     const { sdb, seen } = scoped();
-    sdb.update(companies).set({ name: 'a', workspaceId: sql`gen_random_uuid()` }).toSQL();
-    sdb.insert(companies).values({ id: W, name: 'b', workspaceId: W }).onConflictDoUpdate({ target: companies.id, set: { name: 'c' } }).toSQL();
-    expect(seen.sets.map((set) => [writtenValue(set, 'name'), writtenValue(set, 'workspaceId')]), CHANGED('buildUpdateSet(table, set)')).toEqual([
+    sdb
+      .update(companies)
+      .set({ name: 'a', workspaceId: sql`gen_random_uuid()` })
+      .toSQL();
+    sdb
+      .insert(companies)
+      .values({ id: W, name: 'b', workspaceId: W })
+      .onConflictDoUpdate({ target: companies.id, set: { name: 'c' } })
+      .toSQL();
+    expect(
+      seen.sets.map((set) => [writtenValue(set, 'name'), writtenValue(set, 'workspaceId')]),
+      CHANGED('buildUpdateSet(table, set)'),
+    ).toEqual([
       [{ kind: 'value', value: 'a' }, { kind: 'sql' }],
       [{ kind: 'value', value: 'c' }, { kind: 'absent' }],
     ]);
@@ -198,7 +210,11 @@ describe('the Drizzle internals nest-tenancy relies on', () => {
     expect(upsert.sql, CHANGED('the ON CONFLICT ... DO UPDATE chunks')).toMatch(
       /on conflict \("id"\) where true do update set "name" = \$\d+ where \("companies"\."name" = \$\d+ and "companies"\."workspace_id" = \$\d+\)$/,
     );
-    const plain = sdb.insert(companies).values({ id: W, name: 'n', workspaceId: W }).onConflictDoUpdate({ target: companies.id, set: { name: 'm' } }).toSQL();
+    const plain = sdb
+      .insert(companies)
+      .values({ id: W, name: 'n', workspaceId: W })
+      .onConflictDoUpdate({ target: companies.id, set: { name: 'm' } })
+      .toSQL();
     expect(plain.sql, CHANGED('the ON CONFLICT ... DO UPDATE chunks')).toMatch(/do update set "name" = \$\d+ where "companies"\."workspace_id" = \$\d+$/);
     const nothing = sdb.insert(companies).values({ id: W, name: 'n', workspaceId: W }).onConflictDoNothing().toSQL();
     expect(nothing.sql, CHANGED('the ON CONFLICT DO NOTHING chunks')).toMatch(/on conflict do nothing$/);
@@ -211,7 +227,9 @@ describe('the Drizzle internals nest-tenancy relies on', () => {
     // Each level's SELECT also comes through buildSelectQuery, which filters it once more: the
     // same condition twice, and either hook alone scopes every level.
     for (const level of ['companies', 'companies_contacts', 'companies_contacts_company']) {
-      expect(query.sql, CHANGED(`queryConfig.where(columns, operators) at "${level}"`)).toMatch(new RegExp(`"${level}"\\."workspace_id" = \\$\\d+\\) and "${level}"\\."workspace_id" = \\$\\d+`));
+      expect(query.sql, CHANGED(`queryConfig.where(columns, operators) at "${level}"`)).toMatch(
+        new RegExp(`"${level}"\\."workspace_id" = \\$\\d+\\) and "${level}"\\."workspace_id" = \\$\\d+`),
+      );
     }
     expect(query.params).toContain('x');
   });
@@ -246,7 +264,9 @@ describe('the Drizzle internals nest-tenancy relies on', () => {
       await tx.transaction(async (nested) => {
         await nested.execute(sql`select 1`);
       });
-      expect(statements, CHANGED('NodePgTransaction.transaction (savepoints), session.logger')).toEqual(expect.arrayContaining(['savepoint sp1', 'release savepoint sp1']));
+      expect(statements, CHANGED('NodePgTransaction.transaction (savepoints), session.logger')).toEqual(
+        expect.arrayContaining(['savepoint sp1', 'release savepoint sp1']),
+      );
       nodePg!.logQuery('commit');
       await client.query('commit');
       expect(statements.at(-1)).toBe('commit');
@@ -295,6 +315,13 @@ describe('the Drizzle internals nest-tenancy relies on', () => {
   it('values are bound as Param of their column', () => {
     const { sdb } = scoped();
     const bound = boundValue(W, companies.workspaceId) as SQL;
-    expect(sdb.select().from(shared).where(sql`${bound} is not null`).toSQL().params, CHANGED('Param')).toEqual([W]);
+    expect(
+      sdb
+        .select()
+        .from(shared)
+        .where(sql`${bound} is not null`)
+        .toSQL().params,
+      CHANGED('Param'),
+    ).toEqual([W]);
   });
 });

@@ -177,7 +177,12 @@ describe.each(HTTP_ADAPTERS)('hostile input to tenancy (%s)', (adapter) => {
       expect(await post('/invoices/delete', { number }), JSON.stringify(number)).toEqual(notFound('invoices'));
     }
     // The edges of each range are still looked up (and simply not found).
-    for (const [path, table] of [['/invoices/2147483647', 'invoices'], ['/invoices/-2147483648', 'invoices'], ['/shelves/32767', 'shelves'], ['/ledgers/9223372036854775807', 'ledgers']]) {
+    for (const [path, table] of [
+      ['/invoices/2147483647', 'invoices'],
+      ['/invoices/-2147483648', 'invoices'],
+      ['/shelves/32767', 'shelves'],
+      ['/ledgers/9223372036854775807', 'ledgers'],
+    ]) {
       expect(await get(path!), path).toEqual(notFound(table!));
     }
     const [{ count }] = (await fixture.admin.execute(sql`select count(*)::int as count from invoices`)).rows as [{ count: number }];

@@ -200,7 +200,10 @@ describe.each(HTTP_ADAPTERS)('tenancy with a custom resolveWorkspace, via forRoo
   });
 
   it('scopes every query to the workspace the resolver names', async () => {
-    for (const [workspace, name] of [[WS_A, 'Alpha'], [WS_B, 'Beta']]) {
+    for (const [workspace, name] of [
+      [WS_A, 'Alpha'],
+      [WS_B, 'Beta'],
+    ]) {
       const response = await http.request('GET', '/companies', { headers: asUser(workspace) });
       expect(response.status).toBe(200);
       expect(response.body.map((c: { name: string }) => c.name)).toEqual([name]);

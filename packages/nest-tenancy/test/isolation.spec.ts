@@ -30,9 +30,7 @@ describe.each([
 
   /** Runs `fn` as a request of `workspaceId` would: in its context, and with RLS in its transaction. */
   const as = <T>(workspaceId: string, fn: () => PromiseLike<T>): Promise<T> =>
-    context.run({ workspaceId, actor: { kind: 'User', id: 'u' } }, async () =>
-      rls ? db.transaction(async () => await fn()) : await fn(),
-    );
+    context.run({ workspaceId, actor: { kind: 'User', id: 'u' } }, async () => (rls ? db.transaction(async () => await fn()) : await fn()));
 
   beforeAll(async () => {
     fixture = await createTenancyFixture();
@@ -66,7 +64,10 @@ describe.each([
 
     it('join: the joined side is scoped (left join on a foreign key of the other workspace yields null)', async () => {
       const rows = await as(WS_A, () =>
-        db.select({ contact: contacts.id, company: companies.id }).from(contacts).leftJoin(companies, sql`true`),
+        db
+          .select({ contact: contacts.id, company: companies.id })
+          .from(contacts)
+          .leftJoin(companies, sql`true`),
       );
       expect(rows).toEqual([{ contact: ids.contactA, company: ids.companyA }]);
     });
@@ -89,21 +90,15 @@ describe.each([
       expect(companiesWithContacts).toHaveLength(1);
       expect(companiesWithContacts[0]!.contacts.map((c) => c.id)).toEqual([ids.contactA]);
 
-      const contactsWithCompany = await as(WS_A, () =>
-        db.query.contacts.findMany({ with: { company: { with: { contacts: true } } } }),
-      );
-      expect(contactsWithCompany.map((c) => [c.id, c.company.id, c.company.contacts.length])).toEqual([
-        [ids.contactA, ids.companyA, 1],
-      ]);
+      const contactsWithCompany = await as(WS_A, () => db.query.contacts.findMany({ with: { company: { with: { contacts: true } } } }));
+      expect(contactsWithCompany.map((c) => [c.id, c.company.id, c.company.contacts.length])).toEqual([[ids.contactA, ids.companyA, 1]]);
       const foreign = await as(WS_A, () => db.query.companies.findFirst({ where: eq(companies.id, ids.companyB) }));
       expect(foreign).toBeUndefined();
     });
 
     it('count and aggregates', async () => {
       expect(await as(WS_A, () => db.$count(companies))).toBe(1);
-      const [totals] = await as(WS_A, () =>
-        db.select({ n: count(), employees: sql<number>`sum(${companies.employees})::int` }).from(companies),
-      );
+      const [totals] = await as(WS_A, () => db.select({ n: count(), employees: sql<number>`sum(${companies.employees})::int` }).from(companies));
       expect(totals).toEqual({ n: 1, employees: 10 });
     });
 
@@ -114,7 +109,10 @@ describe.each([
       });
       expect(inner).toEqual([{ id: ids.companyA }]);
       const viaIn = await as(WS_A, () =>
-        db.select({ id: companies.id }).from(companies).where(inArray(companies.id, db.select({ id: contacts.companyId }).from(contacts))),
+        db
+          .select({ id: companies.id })
+          .from(companies)
+          .where(inArray(companies.id, db.select({ id: contacts.companyId }).from(contacts))),
       );
       expect(viaIn).toEqual([{ id: ids.companyA }]);
     });
@@ -146,9 +144,7 @@ describe.each([
       const before = await stateOfB();
       const updated = await as(WS_A, () => db.update(companies).set({ name: 'Hacked' }).where(eq(companies.id, ids.companyB)).returning());
       expect(updated).toEqual([]);
-      await expect(as(WS_A, () => db.updateOrThrow(companies, ids.companyB, { name: 'Hacked' }))).rejects.toBeInstanceOf(
-        TenantNotFoundException,
-      );
+      await expect(as(WS_A, () => db.updateOrThrow(companies, ids.companyB, { name: 'Hacked' }))).rejects.toBeInstanceOf(TenantNotFoundException);
       expect(await stateOfB()).toEqual(before);
     });
 
@@ -168,25 +164,23 @@ describe.each([
     });
 
     it('insert with the other workspace_id is rejected and inserts nothing', async () => {
-      await expect(
-        as(WS_A, () => db.insert(companies).values({ workspaceId: WS_B, name: 'Planted' })),
-      ).rejects.toBeInstanceOf(WorkspaceMismatchException);
-      await expect(
-        as(WS_A, () => db.insert(companies).values([{ name: 'Ok' }, { workspaceId: WS_B, name: 'Planted' }])),
-      ).rejects.toBeInstanceOf(WorkspaceMismatchException);
+      await expect(as(WS_A, () => db.insert(companies).values({ workspaceId: WS_B, name: 'Planted' }))).rejects.toBeInstanceOf(WorkspaceMismatchException);
+      await expect(as(WS_A, () => db.insert(companies).values([{ name: 'Ok' }, { workspaceId: WS_B, name: 'Planted' }]))).rejects.toBeInstanceOf(
+        WorkspaceMismatchException,
+      );
       expect(await fixture.admin.select().from(companies).where(eq(companies.name, 'Planted'))).toEqual([]);
       expect(await fixture.admin.select().from(companies).where(eq(companies.name, 'Ok'))).toEqual([]);
     });
 
     it('update that moves a row to another workspace is rejected', async () => {
-      await expect(
-        as(WS_A, () => db.update(companies).set({ workspaceId: WS_B }).where(eq(companies.id, ids.companyA))),
-      ).rejects.toBeInstanceOf(WorkspaceMismatchException);
+      await expect(as(WS_A, () => db.update(companies).set({ workspaceId: WS_B }).where(eq(companies.id, ids.companyA)))).rejects.toBeInstanceOf(
+        WorkspaceMismatchException,
+      );
       const [row] = await fixture.admin.select().from(companies).where(eq(companies.id, ids.companyA));
       expect(row!.workspaceId).toBe(WS_A);
     });
 
-    it('upsert on the other workspace\'s primary key updates nothing, with or without a where of its own', async () => {
+    it("upsert on the other workspace's primary key updates nothing, with or without a where of its own", async () => {
       const before = await stateOfB();
       const upsert = (options: { setWhere?: ReturnType<typeof sql> }) =>
         as(WS_A, () =>
@@ -219,12 +213,18 @@ describe.each([
     it('upsert that moves the conflicting row to another workspace is rejected', async () => {
       await expect(
         as(WS_A, () =>
-          db.insert(companies).values({ id: ids.companyA, name: 'x' }).onConflictDoUpdate({ target: companies.id, set: { workspaceId: WS_B } }),
+          db
+            .insert(companies)
+            .values({ id: ids.companyA, name: 'x' })
+            .onConflictDoUpdate({ target: companies.id, set: { workspaceId: WS_B } }),
         ),
       ).rejects.toBeInstanceOf(WorkspaceMismatchException);
       await expect(
         as(WS_A, () =>
-          db.insert(companies).values({ id: ids.companyA, name: 'x' }).onConflictDoUpdate({ target: companies.id, set: { workspaceId: sql`excluded.workspace_id` } }),
+          db
+            .insert(companies)
+            .values({ id: ids.companyA, name: 'x' })
+            .onConflictDoUpdate({ target: companies.id, set: { workspaceId: sql`excluded.workspace_id` } }),
         ),
       ).rejects.toBeInstanceOf(WorkspaceMismatchException);
     });
@@ -237,7 +237,13 @@ describe.each([
     it('INSERT ... SELECT into a tenant table is refused (it cannot be stamped)', async () => {
       await expect(
         as(WS_A, () =>
-          db.insert(companies).select(db.select({ id: sql`gen_random_uuid()`.as('id'), workspaceId: companies.workspaceId, name: companies.name, employees: companies.employees }).from(companies)),
+          db
+            .insert(companies)
+            .select(
+              db
+                .select({ id: sql`gen_random_uuid()`.as('id'), workspaceId: companies.workspaceId, name: companies.name, employees: companies.employees })
+                .from(companies),
+            ),
         ),
       ).rejects.toBeInstanceOf(UnscopableQueryError);
     });

@@ -26,7 +26,11 @@ import {
 import { createTenancyFixture, WS_A, type TenancyFixture } from './support/database';
 import { companies } from './support/schema';
 
-const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 
 describe('TenancyModule: the app’s context, options checked at bootstrap, one error family', () => {
   let fixture: TenancyFixture;

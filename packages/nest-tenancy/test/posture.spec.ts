@@ -116,7 +116,10 @@ describe('RLS posture check', () => {
       @Module({ imports: [ContextModule.forRoot(), TenancyModule.forRoot({ db: schemaless, rls: true })] })
       class App {}
       const moduleRef = await Test.createTestingModule({ imports: [App] }).compile();
-      const error = await moduleRef.createNestApplication({ logger: false }).init().catch((e: unknown) => e);
+      const error = await moduleRef
+        .createNestApplication({ logger: false })
+        .init()
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RlsPostureError);
       expect((error as RlsPostureError).problems).toEqual([expect.stringMatching(/^no tenant tables to check/)]);
     } finally {

@@ -45,9 +45,7 @@ describe.each([false, true])('random interleaved requests from four workspaces (
   afterAll(() => fixture.close());
 
   const request = <T>(workspaceId: string, fn: () => PromiseLike<T>): Promise<T> =>
-    context.run({ workspaceId, actor: { kind: 'User', id: 'u' } }, async () =>
-      rls ? db.transaction(async () => await fn()) : await fn(),
-    );
+    context.run({ workspaceId, actor: { kind: 'User', id: 'u' } }, async () => (rls ? db.transaction(async () => await fn()) : await fn()));
 
   /** One random operation as workspace `ws`; asserts nothing crosses and returns a failure description or null. */
   async function operate(ws: string, step: number): Promise<string | null> {
@@ -58,7 +56,10 @@ describe.each([false, true])('random interleaved requests from four workspaces (
     const outcome = await request(ws, async () => {
       switch (kind) {
         case 'insert': {
-          const [row] = await db.insert(companies).values({ name: `${ws}:${step}` }).returning();
+          const [row] = await db
+            .insert(companies)
+            .values({ name: `${ws}:${step}` })
+            .returning();
           ownerOf.set(row!.id, ws);
           return row!.workspaceId === ws ? null : `insert stamped ${row!.workspaceId}`;
         }

@@ -87,10 +87,12 @@ describe('RLS unit of work on a node-postgres pool', () => {
     await inWorkspace(WS_A, () =>
       db.transaction(async () => {
         await db.insert(companies).values({ name: 'Kept' });
-        await db.transaction(async () => {
-          await db.insert(companies).values({ name: 'Undone' });
-          db.rollback();
-        }).catch(() => undefined);
+        await db
+          .transaction(async () => {
+            await db.insert(companies).values({ name: 'Undone' });
+            db.rollback();
+          })
+          .catch(() => undefined);
       }),
     );
     expect(statements).toContain('savepoint sp1');
@@ -130,7 +132,10 @@ describe('RLS unit of work on a node-postgres pool', () => {
     );
     expect(seen).toEqual({ inA: ['From A'], inB: ['From B'] });
     const rows = await fixture.admin.select().from(companies).orderBy(companies.name);
-    expect(rows.map((r) => [r.name, r.workspaceId])).toEqual([['From A', WS_A], ['From B', WS_B]]);
+    expect(rows.map((r) => [r.name, r.workspaceId])).toEqual([
+      ['From A', WS_A],
+      ['From B', WS_B],
+    ]);
   });
 
   it('with transaction options it uses Drizzle’s begin and a separate set_config', async () => {

@@ -21,11 +21,7 @@ export async function detectContainerRuntime(): Promise<ContainerRuntimeStatus> 
   }
   let timer: NodeJS.Timeout | undefined;
   try {
-    const { getContainerRuntimeClient } = await loadDependency(
-      () => import('testcontainers'),
-      'testcontainers',
-      'pnpm add -D testcontainers',
-    );
+    const { getContainerRuntimeClient } = await loadDependency(() => import('testcontainers'), 'testcontainers', 'pnpm add -D testcontainers');
     const silence = new Promise<'silent'>((resolve) => {
       timer = setTimeout(() => resolve('silent'), DETECT_TIMEOUT_MS);
     });

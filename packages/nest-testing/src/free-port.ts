@@ -13,7 +13,15 @@ export function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new PortUnavailableError('The operating system gave no free TCP port on 127.0.0.1: check that loopback is up and the ephemeral port range is not exhausted.'))));
+      server.close(() =>
+        port > 0
+          ? resolve(port)
+          : reject(
+              new PortUnavailableError(
+                'The operating system gave no free TCP port on 127.0.0.1: check that loopback is up and the ephemeral port range is not exhausted.',
+              ),
+            ),
+      );
     });
   });
 }

@@ -21,7 +21,9 @@ describe('loadDependency', () => {
     expect(error).toBeInstanceOf(DependencyUnavailableError);
     expect(error).toBeInstanceOf(TestingError);
     expect(error).toMatchObject({ code: 'TESTING_DEPENDENCY_UNAVAILABLE', dependency: '@acme/not-a-package-anywhere', name: 'DependencyUnavailableError' });
-    expect((error as Error).message).toMatch(/^@acme\/not-a-package-anywhere could not be loaded \(.*not-a-package-anywhere.*\)\. If it is not installed: pnpm add -D @acme\/not-a-package-anywhere$/);
+    expect((error as Error).message).toMatch(
+      /^@acme\/not-a-package-anywhere could not be loaded \(.*not-a-package-anywhere.*\)\. If it is not installed: pnpm add -D @acme\/not-a-package-anywhere$/,
+    );
     expect((error as Error).cause).toBeInstanceOf(Error);
   });
 

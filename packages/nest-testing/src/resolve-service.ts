@@ -1,12 +1,5 @@
 import { detectContainerRuntime } from './container-runtime';
-import {
-  DEFAULT_STRATEGIES,
-  SERVER_URL_ENV,
-  type ServiceStrategy,
-  type StartedService,
-  type StartServiceOptions,
-  type TestServer,
-} from './service.types';
+import { DEFAULT_STRATEGIES, SERVER_URL_ENV, type ServiceStrategy, type StartedService, type StartServiceOptions, type TestServer } from './service.types';
 import { errorMessage, ServiceUnavailableError, type StrategyAttempt } from './testing.errors';
 
 /** How to obtain one kind of server by each strategy, and what to tell the user when none works. */

@@ -31,11 +31,7 @@ export function postgresContainer(image: string): ContainerSpec {
 
 /** Starts a container through testcontainers (its Ryuk reaper removes it if this process dies). */
 export async function startContainer(spec: ContainerSpec): Promise<StartedService> {
-  const { GenericContainer, Wait } = await loadDependency(
-    () => import('testcontainers'),
-    'testcontainers',
-    'pnpm add -D testcontainers',
-  );
+  const { GenericContainer, Wait } = await loadDependency(() => import('testcontainers'), 'testcontainers', 'pnpm add -D testcontainers');
   let image = new GenericContainer(spec.image);
   if (spec.command) image = image.withCommand([...spec.command]);
   const container = await image

@@ -54,8 +54,12 @@ export async function startHttpApp(module: unknown, adapter: HttpAdapterName, op
   const { NestFactory } = await loadDependency(() => import('@nestjs/core'), '@nestjs/core', 'pnpm add @nestjs/core');
   const httpAdapter =
     adapter === 'express'
-      ? new (await loadDependency(() => import('@nestjs/platform-express'), '@nestjs/platform-express', 'pnpm add -D @nestjs/platform-express')).ExpressAdapter()
-      : new (await loadDependency(() => import('@nestjs/platform-fastify'), '@nestjs/platform-fastify', 'pnpm add -D @nestjs/platform-fastify')).FastifyAdapter();
+      ? new (
+          await loadDependency(() => import('@nestjs/platform-express'), '@nestjs/platform-express', 'pnpm add -D @nestjs/platform-express')
+        ).ExpressAdapter()
+      : new (
+          await loadDependency(() => import('@nestjs/platform-fastify'), '@nestjs/platform-fastify', 'pnpm add -D @nestjs/platform-fastify')
+        ).FastifyAdapter();
   const app = await NestFactory.create(module as never, httpAdapter, { logger: options.logger ?? false, abortOnError: false });
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');

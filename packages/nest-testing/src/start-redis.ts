@@ -52,8 +52,7 @@ export function startRedis(options: StartRedisOptions = {}): Promise<StartedServ
           url: (host, port) => `redis://${host}:${port}`,
         }),
       startEmbedded: () => startRedisServerProcess({ binary: options.binary, persistence, args: options.args }),
-      embeddedFix:
-        'install redis-server (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_SERVER_BIN to its path',
+      embeddedFix: 'install redis-server (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_SERVER_BIN to its path',
     },
     options,
   );

@@ -77,9 +77,7 @@ export function describeTenantIsolation(name: string, options: TenantIsolationOp
   const perResource = options.idsPerResource ?? 2;
   for (const route of options.routes) {
     if (!idPlaceholder(route.path)) {
-      throw new TestingOptionsError(
-        `describeTenantIsolation: ${route.method} ${route.path} has no id placeholder: write it as {id} (or as its only {param})`,
-      );
+      throw new TestingOptionsError(`describeTenantIsolation: ${route.method} ${route.path} has no id placeholder: write it as {id} (or as its only {param})`);
     }
   }
   const readPathOf = (resource: string) => options.routes.find((r) => r.resource === resource && r.method === 'GET')?.path;
@@ -112,9 +110,7 @@ export function describeTenantIsolation(name: string, options: TenantIsolationOp
 
     it('covers every route that takes an id', () => {
       if (!Array.isArray(target.idRoutes)) {
-        throw new TestingOptionsError(
-          'idRoutes is missing: return every METHOD /path/{param} route of the app from setup() (e.g. from its OpenAPI document)',
-        );
+        throw new TestingOptionsError('idRoutes is missing: return every METHOD /path/{param} route of the app from setup() (e.g. from its OpenAPI document)');
       }
       const covered = new Set(options.routes.map((r) => routeKey(`${r.method} ${r.path}`)));
       const app = new Set(target.idRoutes.map(routeKey));

@@ -76,8 +76,7 @@ function selectServers(options: TestServersOptions, log: (line: string) => void)
     redis: options.redis ? () => startRedis(optionsOf(options.redis)) : undefined,
   };
   const known = Object.keys(starters) as TestServer[];
-  const only = process.env[TEST_SERVERS_ENV]
-    ?.split(',')
+  const only = process.env[TEST_SERVERS_ENV]?.split(',')
     .map((name) => name.trim())
     .filter(Boolean);
   for (const name of only ?? []) {

@@ -24,18 +24,22 @@ describe('testcontainers strategy', () => {
     }
   });
 
-  it.skipIf(!runtime.available)('with a container runtime: starts redis:7 in a container', async () => {
-    const redis = await startRedis({ strategies: ['testcontainers'] });
-    const client = new Redis(redis.url, { lazyConnect: true });
-    try {
-      expect(redis.source).toBe('testcontainers');
-      await client.connect();
-      expect(await client.ping()).toBe('PONG');
-    } finally {
-      client.disconnect();
-      await redis.stop();
-    }
-  }, 120_000);
+  it.skipIf(!runtime.available)(
+    'with a container runtime: starts redis:7 in a container',
+    async () => {
+      const redis = await startRedis({ strategies: ['testcontainers'] });
+      const client = new Redis(redis.url, { lazyConnect: true });
+      try {
+        expect(redis.source).toBe('testcontainers');
+        await client.connect();
+        expect(await client.ping()).toBe('PONG');
+      } finally {
+        client.disconnect();
+        await redis.stop();
+      }
+    },
+    120_000,
+  );
 
   it('ACME_TESTING_NO_CONTAINERS=1 turns the strategy off with a reason', async () => {
     const status = await withEnv({ ACME_TESTING_NO_CONTAINERS: '1' }, () => detectContainerRuntime());

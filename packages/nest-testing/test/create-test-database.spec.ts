@@ -104,7 +104,10 @@ describe('getTestServerUrl', () => {
       expect(await getTestServerUrl('redis')).toBe('redis://example:6379');
     });
     const error = await withEnv({ VITEST: undefined, DATABASE_URL: undefined }, () =>
-      createTestDatabase().then(() => undefined, (thrown: unknown) => thrown),
+      createTestDatabase().then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      ),
     );
     expect(error).toBeInstanceOf(TestServerUrlMissingError);
     expect(error).toMatchObject({ code: 'TESTING_SERVER_URL_MISSING', server: 'postgres' });

@@ -46,13 +46,17 @@ describe('describeBuiltDist', () => {
   it.each([
     ['ACME_REQUIRE_DIST=1', { ACME_REQUIRE_DIST: '1', CI: undefined }],
     ['CI', { ACME_REQUIRE_DIST: undefined, CI: 'true' }],
-  ])('fails a missing build under %s, naming the file and the build command', async (_name, env) => {
-    const outcomes = await runFixture(env);
-    expect(outcomes).toEqual({
-      present: { runs: 'passed' },
-      absent: {
-        'has the build it tests': expect.stringMatching(/^failed: Not built: .*never-built\/index\.js\. Run `pnpm --filter @acme\/example build`/),
-      },
-    });
-  }, 60_000);
+  ])(
+    'fails a missing build under %s, naming the file and the build command',
+    async (_name, env) => {
+      const outcomes = await runFixture(env);
+      expect(outcomes).toEqual({
+        present: { runs: 'passed' },
+        absent: {
+          'has the build it tests': expect.stringMatching(/^failed: Not built: .*never-built\/index\.js\. Run `pnpm --filter @acme\/example build`/),
+        },
+      });
+    },
+    60_000,
+  );
 });

@@ -42,7 +42,10 @@ describe('setupTestServers', () => {
       log: (line) => lines.push(line),
     });
     const error = await withEnv({ ACME_TEST_SERVERS: undefined }, () =>
-      globalSetup(project).then(() => undefined, (thrown: unknown) => thrown),
+      globalSetup(project).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      ),
     );
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect((error as Error).message).toContain('apt-get install redis-server');

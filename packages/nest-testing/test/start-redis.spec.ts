@@ -74,9 +74,11 @@ describe('startRedis', () => {
   });
 
   it('fails with a typed error that lists every strategy and says what to install', async () => {
-    const error = await withEnv(
-      { REDIS_URL: undefined, REDIS_SERVER_BIN: '/nonexistent/redis-server', ACME_TESTING_NO_CONTAINERS: '1' },
-      () => startRedis().then(() => undefined, (thrown: unknown) => thrown),
+    const error = await withEnv({ REDIS_URL: undefined, REDIS_SERVER_BIN: '/nonexistent/redis-server', ACME_TESTING_NO_CONTAINERS: '1' }, () =>
+      startRedis().then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      ),
     );
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     const unavailable = error as ServiceUnavailableError;

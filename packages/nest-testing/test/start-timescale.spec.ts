@@ -47,7 +47,7 @@ describe('startTimescale', () => {
     }
   });
 
-  it('embedded: each connection starts from a clean session, not the previous client\'s', async () => {
+  it("embedded: each connection starts from a clean session, not the previous client's", async () => {
     await withClient(timescale.url, async (client) => {
       await client.query('SET statement_timeout = 12345');
       await client.query({ name: 'leaky', text: 'SELECT 1' });

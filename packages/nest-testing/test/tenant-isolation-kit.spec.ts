@@ -97,7 +97,10 @@ describe('describeTenantIsolation against leaky apps', () => {
   });
 
   it('fails when a resource has no GET route to compare its rows with', () => {
-    expect(outcomes['no GET route']).toEqual({ ...ALL_PASSED, [UNCHANGED]: failed('resources with no GET route in routes, so their rows cannot be compared: note') });
+    expect(outcomes['no GET route']).toEqual({
+      ...ALL_PASSED,
+      [UNCHANGED]: failed('resources with no GET route in routes, so their rows cannot be compared: note'),
+    });
   });
 
   it('keeps its order when the run shuffles tests and runs them concurrently', async () => {
@@ -117,7 +120,10 @@ describe('describeTenantIsolation against leaky apps', () => {
 describe('describeTenantIsolation options', () => {
   it('rejects a route without an id placeholder when the suite is defined', () => {
     expect(() =>
-      describeTenantIsolation('bad', { setup: () => Promise.reject(new Error('never called')), routes: [{ method: 'GET', path: '/notes/{a}/{b}', resource: 'note' }] }),
+      describeTenantIsolation('bad', {
+        setup: () => Promise.reject(new Error('never called')),
+        routes: [{ method: 'GET', path: '/notes/{a}/{b}', resource: 'note' }],
+      }),
     ).toThrow(expect.objectContaining({ code: 'TESTING_INVALID_OPTIONS', message: expect.stringContaining('GET /notes/{a}/{b} has no id placeholder') }));
   });
 });

@@ -7,7 +7,8 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { lintViewContract } from './contract-lint';
 
-const USAGE = 'Usage: view-contract-lint <module> [--include <regex>] [--exclude <regex>]\n' +
+const USAGE =
+  'Usage: view-contract-lint <module> [--include <regex>] [--exclude <regex>]\n' +
   '  <module>  a file (./src/index.ts, ./dist/index.js) or a package name (@acme/crm-contracts)\n' +
   '  --include only export names matching this regex (e.g. "View$|Page$")\n' +
   '  --exclude skip export names matching this regex (e.g. "Input$" for request bodies)';
@@ -44,9 +45,7 @@ async function main(): Promise<number> {
   const candidates = Object.entries(exports).filter(([name]) => !(include && !include.test(name)) && !(exclude && exclude.test(name)));
   const schemas = [
     ...candidates.filter(([, value]) => isSchema(value)),
-    ...candidates
-      .map(([name, value]) => [name, (value as { schema?: unknown } | null)?.schema] as const)
-      .filter(([, schema]) => isSchema(schema)),
+    ...candidates.map(([name, value]) => [name, (value as { schema?: unknown } | null)?.schema] as const).filter(([, schema]) => isSchema(schema)),
   ];
   for (const [name, schema] of schemas) {
     if (seen.has(schema)) continue;

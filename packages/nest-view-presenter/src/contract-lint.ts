@@ -4,12 +4,7 @@ import { ViewPresenterError } from './view-presenter.errors';
 
 /** The contract smells `lintViewContract` reports. */
 export type ViewContractRule =
-  | 'optional-field'
-  | 'enum-not-title-case'
-  | 'date-object'
-  | 'count-not-non-negative-int'
-  | 'union-without-discriminator'
-  | 'passthrough';
+  'optional-field' | 'enum-not-title-case' | 'date-object' | 'count-not-non-negative-int' | 'union-without-discriminator' | 'passthrough';
 
 /** One smell, with the path of the field it was found on (`DealPage.items[].owner.name`). */
 export interface ViewContractProblem {
@@ -94,7 +89,11 @@ export function lintViewContract(schema: z.core.$ZodType, options: { name?: stri
             report('optional-field', at, `"${key}" is optional; views have no optional fields: use .nullable(), a .default(), or a tagged union.`);
           }
           if (key.endsWith('_count') && !isNonNegativeInt(field)) {
-            report('count-not-non-negative-int', at, `"${key}" is a count but not a non-negative integer; use countSchema() (z.int().nonnegative().default(0)) and count() in the presenter.`);
+            report(
+              'count-not-non-negative-int',
+              at,
+              `"${key}" is a count but not a non-negative integer; use countSchema() (z.int().nonnegative().default(0)) and count() in the presenter.`,
+            );
           }
           walk(field, at);
         }
@@ -117,7 +116,11 @@ export function lintViewContract(schema: z.core.$ZodType, options: { name?: stri
       case 'literal':
         return titleCase(def.values, path, 'Literal');
       case 'date':
-        return report('date-object', path, 'z.date() sends a Date object; views carry ISO 8601 strings: use isoSchema() (z.iso.datetime()) and iso() in the presenter.');
+        return report(
+          'date-object',
+          path,
+          'z.date() sends a Date object; views carry ISO 8601 strings: use isoSchema() (z.iso.datetime()) and iso() in the presenter.',
+        );
       case 'union':
         return checkUnion(node, def, path);
     }

@@ -28,9 +28,7 @@ export function iso(value: DateLike | null | undefined): string | null {
   if (value === null || value === undefined) return null;
   const date = toDate(value);
   if (Number.isNaN(date.getTime())) {
-    throw new InvalidViewValueError(
-      `iso() got ${JSON.stringify(String(value))}, which is not a date. Pass a Date, an ISO 8601 string or epoch milliseconds.`,
-    );
+    throw new InvalidViewValueError(`iso() got ${JSON.stringify(String(value))}, which is not a date. Pass a Date, an ISO 8601 string or epoch milliseconds.`);
   }
   return date.toISOString();
 }

@@ -31,7 +31,9 @@ function rewrite(node: unknown, topLevel: boolean): boolean {
  */
 export function fixNullableTypeArrays(properties: unknown): unknown {
   if (!isJson(properties)) return properties;
-  const changed = Object.values(properties).map((property) => rewrite(property, true)).some(Boolean);
+  const changed = Object.values(properties)
+    .map((property) => rewrite(property, true))
+    .some(Boolean);
   if (!changed) return properties;
   for (const property of Object.values(properties)) if (isJson(property)) property[USES_3_1_SYNTAX] = true;
   return properties;

@@ -29,10 +29,7 @@ export interface Presenter<S extends z.ZodType, Row, Ctx> {
  *   created_at: iso(row.created_at),
  * }));
  */
-export function definePresenter<S extends z.ZodType, Row, Ctx = undefined>(
-  schema: S,
-  present: (row: Row, ctx: Ctx) => z.output<S>,
-): Presenter<S, Row, Ctx> {
+export function definePresenter<S extends z.ZodType, Row, Ctx = undefined>(schema: S, present: (row: Row, ctx: Ctx) => z.output<S>): Presenter<S, Row, Ctx> {
   const toViews = (rows: readonly Row[], ctx: Ctx) => {
     // A plain loop: rows.map would pass the index as `ctx` to a one-argument presenter.
     const views = new Array<z.output<S>>(rows.length);

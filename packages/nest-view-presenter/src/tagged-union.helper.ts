@@ -18,10 +18,7 @@ export type TaggedUnion<T extends Shapes, K extends string = 'kind'> = z.ZodDisc
  * // { kind: 'None' } | { kind: 'Email Sent'; at: string; label: string }
  * @param options.key the discriminator property. @default 'kind'
  */
-export function taggedUnion<const T extends Shapes, const K extends string = 'kind'>(
-  variants: T,
-  options: { key?: K } = {},
-): TaggedUnion<T, K> {
+export function taggedUnion<const T extends Shapes, const K extends string = 'kind'>(variants: T, options: { key?: K } = {}): TaggedUnion<T, K> {
   const key = options.key ?? 'kind';
   const objects = Object.entries(variants).map(([name, shape]) => z.object({ [key]: z.literal(name), ...shape }));
   return z.discriminatedUnion(key, objects as never) as unknown as TaggedUnion<T, K>;
@@ -54,11 +51,7 @@ export type LastActivity<K extends string> = { kind: 'None' } | { kind: K; at: s
  *
  * @example last_activity: lastActivity(row.last_activity_kind, row.last_activity_at, row.last_activity_label ?? '')
  */
-export function lastActivity<K extends string>(
-  kind: K | null | undefined,
-  at: DateLike | null | undefined,
-  label: string,
-): LastActivity<K> {
+export function lastActivity<K extends string>(kind: K | null | undefined, at: DateLike | null | undefined, label: string): LastActivity<K> {
   if (kind === null || kind === undefined || at === null || at === undefined) return { kind: 'None' };
   return { kind, at: iso(at), label };
 }

@@ -7,8 +7,18 @@ describe('isTitleCase', () => {
     (value) => expect(isTitleCase(value)).toBe(true),
   );
 
-  it.each(['', 'none', 'proposal_sent', 'PROPOSAL_SENT', 'proposalSent', 'ProposalSent', 'In progress', 'in Progress', 'Email  Sent', ' None', 'Follow-up', 'Done.'])(
-    'rejects %j',
-    (value) => expect(isTitleCase(value)).toBe(false),
-  );
+  it.each([
+    '',
+    'none',
+    'proposal_sent',
+    'PROPOSAL_SENT',
+    'proposalSent',
+    'ProposalSent',
+    'In progress',
+    'in Progress',
+    'Email  Sent',
+    ' None',
+    'Follow-up',
+    'Done.',
+  ])('rejects %j', (value) => expect(isTitleCase(value)).toBe(false));
 });

@@ -42,7 +42,7 @@ describe.each([true, false])('createViewContract (compile: %s)', (compile) => {
     expect(out).toEqual({ items: [item(1), { ...item(2), note_count: 0 }], total: 2, next_cursor: null });
   });
 
-  it("strict: throws a 500 error carrying the violation, paths named, after logging it", () => {
+  it('strict: throws a 500 error carrying the violation, paths named, after logging it', () => {
     const seen: ViewContractViolation[] = [];
     const contract = createViewContract(List, { compile, name: 'deals list', onViolation: (v) => seen.push(v) });
     const bad = { items: [item(0), { ...item(1), note_count: '3' }, { ...item(2), activity: { kind: 'Call Logged' } }], total: 3, next_cursor: null };
@@ -69,14 +69,14 @@ describe.each([true, false])('createViewContract (compile: %s)', (compile) => {
     expect(seen[0]!.issues.map((issue) => issue.path)).toEqual(['items[1].note_count', 'items[2].activity.kind']);
   });
 
-  it("log: reports and returns the value stripped of unknown fields", () => {
+  it('log: reports and returns the value stripped of unknown fields', () => {
     const onViolation = vi.fn();
     const contract = createViewContract(Item, { compile, mode: 'log', onViolation });
     expect(contract.enforce({ ...leaky(1), note_count: -1 })).toEqual({ ...item(1), note_count: -1 });
     expect(onViolation).toHaveBeenCalledWith(expect.objectContaining({ mode: 'log', issues: [expect.objectContaining({ path: 'note_count' })] }));
   });
 
-  it("off: returns the very value, unchecked and unstripped", () => {
+  it('off: returns the very value, unchecked and unstripped', () => {
     const value = leaky(1);
     expect(createViewContract(Item, { compile, mode: 'off' }).enforce(value)).toBe(value);
   });

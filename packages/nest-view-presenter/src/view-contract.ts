@@ -1,12 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { z } from 'zod';
-import {
-  describeViolation,
-  toViolation,
-  ViewContractViolationError,
-  type ViewContractMode,
-  type ViewContractViolation,
-} from './contract-violation';
+import { describeViolation, toViolation, ViewContractViolationError, type ViewContractMode, type ViewContractViolation } from './contract-violation';
 import { stripSchemaOf } from './strip-schema';
 import { resolveViewPresenterOptions } from './resolve-view-presenter-options';
 
@@ -91,10 +85,7 @@ function schemasFor(schema: z.ZodType, compile: boolean): Compiled {
  * @example const contract = createViewContract(DealView, { name: 'deal.updated event' });
  *          socket.emit('deal.updated', contract.enforce(DealPresenter.toView(row)));
  */
-export function createViewContract<S extends z.ZodType>(
-  schema: S,
-  options: CreateViewContractOptions = {},
-): ViewContract<S> {
+export function createViewContract<S extends z.ZodType>(schema: S, options: CreateViewContractOptions = {}): ViewContract<S> {
   const resolved = resolveViewPresenterOptions(options, 'createViewContract');
   const { mode, sampleRate, onViolation } = resolved;
   const name = options.name ?? z.globalRegistry.get(schema)?.id ?? 'view contract';

@@ -1,10 +1,6 @@
 import { Module } from '@nestjs/common';
 import { RESOLVED_VIEW_PRESENTER_OPTIONS, resolveViewPresenterOptions } from './resolve-view-presenter-options';
-import {
-  ConfigurableViewPresenterModule,
-  VIEW_PRESENTER_MODULE_OPTIONS,
-  VIEW_PRESENTER_OPTIONS_TYPE,
-} from './view-presenter.module-definition';
+import { ConfigurableViewPresenterModule, VIEW_PRESENTER_MODULE_OPTIONS, VIEW_PRESENTER_OPTIONS_TYPE } from './view-presenter.module-definition';
 import type { ViewPresenterModuleOptions } from './view-presenter.options';
 
 /**

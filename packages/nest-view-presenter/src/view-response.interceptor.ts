@@ -1,12 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  Optional,
-  StreamableFile,
-  type CallHandler,
-  type ExecutionContext,
-  type NestInterceptor,
-} from '@nestjs/common';
+import { Inject, Injectable, Optional, StreamableFile, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { map, type Observable } from 'rxjs';
 import { createViewContract, type ViewContract, type ViewContractOptions } from './view-contract';
 import { RESOLVED_VIEW_PRESENTER_OPTIONS, resolveViewPresenterOptions } from './resolve-view-presenter-options';

@@ -55,26 +55,31 @@ async function bootWith(pkg: Dist) {
   }
 }
 
-describeBuiltDist('built dist', ['index.js', 'index.cjs', 'cli.js'].map(dist), () => {
-  it.each([
-    ['ESM', () => import(dist('index.js')) as Promise<Dist>],
-    ['CJS', async () => createRequire(import.meta.url)(dist('index.cjs')) as Dist],
-  ])('the %s build keeps its DI metadata and enforces contracts in a Nest app', async (_format, load) => {
-    const pkg = await load();
-    expect(Reflect.getMetadata('design:paramtypes', pkg.ViewResponseInterceptor)).toHaveLength(1);
-    const { valid, invalid, documented } = await bootWith(pkg);
-    expect(documented).toBe('#/components/schemas/ProbeControllerValidResponse');
-    expect(valid).toEqual([200, { id: 'a', visit_count: 1 }]);
-    // 'log' from the module options reached the interceptor: a violation is a 200, not a 500.
-    expect(invalid).toBe(200);
-  });
-
-  it('ships the view-contract-lint bin', () => {
-    const run = spawnSync(process.execPath, [dist('cli.js'), fileURLToPath(new URL('fixtures/clean-contracts.mjs', import.meta.url))], {
-      encoding: 'utf8',
-      timeout: 30_000,
+describeBuiltDist(
+  'built dist',
+  ['index.js', 'index.cjs', 'cli.js'].map(dist),
+  () => {
+    it.each([
+      ['ESM', () => import(dist('index.js')) as Promise<Dist>],
+      ['CJS', async () => createRequire(import.meta.url)(dist('index.cjs')) as Dist],
+    ])('the %s build keeps its DI metadata and enforces contracts in a Nest app', async (_format, load) => {
+      const pkg = await load();
+      expect(Reflect.getMetadata('design:paramtypes', pkg.ViewResponseInterceptor)).toHaveLength(1);
+      const { valid, invalid, documented } = await bootWith(pkg);
+      expect(documented).toBe('#/components/schemas/ProbeControllerValidResponse');
+      expect(valid).toEqual([200, { id: 'a', visit_count: 1 }]);
+      // 'log' from the module options reached the interceptor: a violation is a 200, not a 500.
+      expect(invalid).toBe(200);
     });
-    expect(run.stdout).toBe('1 view schema(s) checked, 0 problem(s).\n');
-    expect(run.status).toBe(0);
-  });
-}, { buildCommand: 'pnpm --filter @acme/nest-view-presenter build' });
+
+    it('ships the view-contract-lint bin', () => {
+      const run = spawnSync(process.execPath, [dist('cli.js'), fileURLToPath(new URL('fixtures/clean-contracts.mjs', import.meta.url))], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(run.stdout).toBe('1 view schema(s) checked, 0 problem(s).\n');
+      expect(run.status).toBe(0);
+    });
+  },
+  { buildCommand: 'pnpm --filter @acme/nest-view-presenter build' },
+);

@@ -40,8 +40,7 @@ class DealsController {
 @Module({ controllers: [DealsController] })
 class AppModule {}
 
-const schemaOf = (doc: any, path: string, method: string, status: string) =>
-  doc.paths[path][method].responses[status].content['application/json'].schema;
+const schemaOf = (doc: any, path: string, method: string, status: string) => doc.paths[path][method].responses[status].content['application/json'].schema;
 const component = (doc: any, ref: { $ref?: string }) => doc.components.schemas[ref.$ref!.split('/').pop()!];
 const kinds = (union: any) => union.oneOf.map((variant: any) => variant.properties.kind.enum ?? [variant.properties.kind.const]);
 
@@ -52,9 +51,7 @@ describe.each(HTTP_ADAPTERS)('OpenAPI document from @ViewResponse on %s', (adapt
   beforeAll(async () => {
     http = await startHttpApp(AppModule, adapter);
     doc = cleanupOpenApiDoc(SwaggerModule.createDocument(http.app, new DocumentBuilder().setTitle('CRM').build()));
-    doc31 = cleanupOpenApiDoc(
-      SwaggerModule.createDocument(http.app, new DocumentBuilder().setTitle('CRM').setOpenAPIVersion('3.1.0').build()),
-    );
+    doc31 = cleanupOpenApiDoc(SwaggerModule.createDocument(http.app, new DocumentBuilder().setTitle('CRM').setOpenAPIVersion('3.1.0').build()));
   });
   afterAll(() => http.close());
 

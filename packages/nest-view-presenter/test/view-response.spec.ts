@@ -102,7 +102,7 @@ describe.each(HTTP_ADAPTERS)('@ViewResponse on %s', (adapter) => {
     expect(body.contact_count).toBe(0);
   });
 
-  it("strict: a mismatch is a 500 without internals, logged as a structured violation naming the path", async () => {
+  it('strict: a mismatch is a 500 without internals, logged as a structured violation naming the path', async () => {
     const { status, body } = await get('/deals/broken');
     expect(status).toBe(500);
     expect(body).toEqual({ statusCode: 500, code: 'VIEW_CONTRACT_VIOLATION', message: 'The response did not match its view contract.' });
@@ -114,7 +114,7 @@ describe.each(HTTP_ADAPTERS)('@ViewResponse on %s', (adapter) => {
     expect(logged.message).toMatch(/^DealsController\.broken: .*contact_count/);
   });
 
-  it("log: a mismatch is logged and the response still goes out, unknown fields stripped", async () => {
+  it('log: a mismatch is logged and the response still goes out, unknown fields stripped', async () => {
     const { status, body } = await get('/deals/broken-logged');
     expect(status).toBe(200);
     expect(body.contact_count).toBe('3');
