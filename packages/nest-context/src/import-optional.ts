@@ -20,7 +20,7 @@ export async function importOptional<T>(load: () => Promise<T>, specifier: strin
 }
 
 /** Whether `error` says that `specifier` (its package part) is not installed. */
-export function isModuleNotFound(error: unknown, specifier: string): boolean {
+function isModuleNotFound(error: unknown, specifier: string): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as NodeJS.ErrnoException).code;
   const notFound =

@@ -8,7 +8,7 @@ export { fromEnvelope, toEnvelope, type ContextEnvelope } from './context-envelo
 export { pinoContextMixin, type ContextLogFields } from './pino-context.mixin';
 export { requestIdFrom } from './request-id';
 export { isUuid, uuidv7 } from './uuid';
-export { importOptional, isModuleNotFound } from './import-optional';
+export { importOptional } from './import-optional';
 export { AcmeError } from './acme-error';
 export { AcmeHttpException, type AcmeHttpErrorBody } from './acme-http.exception';
 export { ContextError, ContextMissingError, ContextNotConfiguredError, InvalidEnvelopeError } from './context.errors';
