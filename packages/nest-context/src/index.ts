@@ -31,6 +31,8 @@ export {
   type AuthorizationDenied,
   type DenialKind,
 } from './contracts/authorization-denials';
+export { AUDITED_WRITES, type AuditedWrite, type AuditedWriteListener, type AuditedWrites } from './contracts/audited-writes';
+export { ABILITY_FINGERPRINTS, type AbilityFingerprints } from './contracts/ability-fingerprints';
 export { withTimeout } from './timeout';
 export { isSqlIdentifier, isSqlSettingName } from './sql-identifier';
 export { isStorableText, isUsableIdentity, MAX_IDENTITY_LENGTH } from './text-checks';

@@ -1,0 +1,3 @@
+import { defineSuiteProject } from '../../vitest.shared.ts';
+
+export default defineSuiteProject('nest-cache');
