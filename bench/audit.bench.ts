@@ -137,6 +137,6 @@ console.log(`request p50 with @Audit ${(latency.ours.nsPerOp / 1000).toFixed(1)}
 console.log(
   `ingest: pipeline ${oursPerSecond.toFixed(0)} entries/s, COPY ${copyPerSecond.toFixed(0)} rows/s, one INSERT per entry ${singlePerSecond.toFixed(0)} rows/s`,
 );
-report('audit-latency', latency.ours.nsPerOp / 1000, latency.baseline.nsPerOp / 1000, 'us/request');
-report('audit-ingest', oursPerSecond, copyPerSecond, 'entries/s');
-report('audit-insert-per-entry', singlePerSecond, copyPerSecond, 'rows/s');
+report('audit-latency', latency.ours.nsPerOp / 1000, latency.baseline.nsPerOp / 1000, 'us/request', 'lower');
+report('audit-ingest', oursPerSecond, copyPerSecond, 'entries/s', 'higher');
+report('audit-insert-per-entry', singlePerSecond, copyPerSecond, 'rows/s', 'higher');

@@ -110,4 +110,4 @@ const us = (ns: number) => (ns / 1000).toFixed(2);
 console.log(`ability build, cold (10 rules): ${us(cold.ours.nsPerOp)} us; warm cache hit: ${us(cold.baseline.nsPerOp)} us`);
 console.log(`accessibleBy translation to SQL: ${us(translate.ours.nsPerOp)} us (a bare column to SQL: ${us(translate.baseline.nsPerOp)} us)`);
 console.log(`request p50 with PoliciesGuard ${us(http.ours.nsPerOp)} us, without ${us(http.baseline.nsPerOp)} us (Fastify inject)`);
-report('casl', http.ours.nsPerOp / 1000, http.baseline.nsPerOp / 1000, 'us/request');
+report('casl', http.ours.nsPerOp / 1000, http.baseline.nsPerOp / 1000, 'us/request', 'lower');

@@ -95,7 +95,7 @@ try {
   console.log(`rounds ours:     ${rps.ours.map((n) => n.toFixed(0)).join(' ')} req/s (p50 ${median(latency.ours)} ms)`);
   console.log(`rounds baseline: ${rps.baseline.map((n) => n.toFixed(0)).join(' ')} req/s (p50 ${median(latency.baseline)} ms)`);
   console.log(`${CONNECTIONS} connections, ${ROUNDS} rounds of ${ROUND_SECONDS} s each, ${LIMIT} companies per response`);
-  report('http', median(rps.ours), median(rps.baseline), 'req/s');
+  report('http', median(rps.ours), median(rps.baseline), 'req/s', 'higher', rps);
 } finally {
   await Promise.allSettled(servers.map((server) => server.stop()));
   await database.drop().catch(() => undefined);

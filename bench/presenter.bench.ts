@@ -119,4 +119,4 @@ for (const [mode, run] of [
       `${((run.ours.nsPerOp - run.baseline.nsPerOp) / 1_000_000).toFixed(3)} us per row`,
   );
 }
-report('presenter', strictRun.ours.nsPerOp, strictRun.baseline.nsPerOp, 'ns/op');
+report('presenter', strictRun.ours.nsPerOp, strictRun.baseline.nsPerOp, 'ns/op', 'lower', { ours: strictRun.ours.rounds, baseline: strictRun.baseline.rounds });

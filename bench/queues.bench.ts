@@ -122,7 +122,7 @@ console.log(
     `  ours     (validated add + context + restore + metrics): ${ours.map((n) => n.toFixed(0)).join(', ')} jobs/s\n` +
     `  baseline (raw BullMQ Queue.add + Worker):                ${baseline.map((n) => n.toFixed(0)).join(', ')} jobs/s`,
 );
-report('queues', median(ours), median(baseline), 'jobs/s');
+report('queues', median(ours), median(baseline), 'jobs/s', 'higher', { ours, baseline });
 
 await rawWorker.close();
 await rawQueue.close();

@@ -99,9 +99,9 @@ await context.run({ workspaceId, actor: { kind: 'User', id: 'bench' } }, async (
       `${us(rls.baseline.nsPerOp).toFixed(1)} us: +${us(rls.ours.nsPerOp - rls.baseline.nsPerOp).toFixed(1)} us per unit of work ` +
       '(paid once per request, not per query)',
   );
-  report('tenancy', us(pk.ours.nsPerOp), us(pk.baseline.nsPerOp), 'us/query');
-  report('tenancy-list', us(list.ours.nsPerOp), us(list.baseline.nsPerOp), 'us/query');
-  report('tenancy-rls', us(rls.ours.nsPerOp), us(rls.baseline.nsPerOp), 'us/query');
+  report('tenancy', us(pk.ours.nsPerOp), us(pk.baseline.nsPerOp), 'us/query', 'lower');
+  report('tenancy-list', us(list.ours.nsPerOp), us(list.baseline.nsPerOp), 'us/query', 'lower');
+  report('tenancy-rls', us(rls.ours.nsPerOp), us(rls.baseline.nsPerOp), 'us/query', 'lower');
 });
 
 await Promise.all([ownerPool.end(), appPool.end()]);

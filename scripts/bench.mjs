@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `pnpm bench [name ...]`: runs bench/<name>.bench.ts (all of them without a name) against the
 // built packages, each in its own process. Every benchmark ends with one line
-// `BENCH <name> ours=<n> baseline=<n> ratio=<ours/baseline> unit=<unit>`.
+// `BENCH <name> ours=<n> baseline=<n> ratio=<ours/baseline> better=higher|lower [min=<r> max=<r>] unit=<unit>`
+// (bench/lib/measure.ts `report`).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,14 +24,21 @@ if (unknown.length) {
   process.exit(2);
 }
 
-// Benchmarks measure the built packages users install: build the ones bench/ depends on if needed.
+// Benchmarks measure the built packages users install: build the ones bench/ depends on when
+// their dist is missing or older than any of their sources, so a stale build is never measured.
 const { dependencies } = JSON.parse(readFileSync(join(benchDir, 'package.json'), 'utf8'));
-const unbuilt = Object.entries(dependencies)
-  .filter(([pkg, range]) => range.startsWith('workspace:') && !existsSync(join(benchDir, 'node_modules', pkg, 'dist')))
-  .map(([pkg]) => pkg);
-if (unbuilt.length) {
-  console.log(`Building ${unbuilt.join(', ')} first...`);
-  const build = spawnSync('pnpm', ['--filter', 'acme-bench^...', 'build'], { cwd: root, stdio: 'inherit', env });
+const stale = Object.entries(dependencies)
+  .filter(([, range]) => range.startsWith('workspace:'))
+  .map(([pkg]) => pkg)
+  .filter((pkg) => {
+    const dir = realpathSync(join(benchDir, 'node_modules', pkg));
+    if (!existsSync(join(dir, 'tsup.config.ts'))) return false; // the example is rebuilt by its bench
+    const built = existsSync(join(dir, 'dist')) ? oldest(join(dir, 'dist')) : 0;
+    return built === 0 || newest([join(dir, 'src'), join(dir, 'package.json'), join(dir, 'tsup.config.ts')]) > built;
+  });
+if (stale.length) {
+  console.log(`Building ${stale.join(', ')} first (dist missing or older than src)...`);
+  const build = spawnSync('pnpm', [...stale.flatMap((pkg) => ['--filter', pkg]), 'build'], { cwd: root, stdio: 'inherit', env });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
@@ -41,3 +49,25 @@ for (const name of wanted.length ? wanted : available) {
   failed ||= run.status !== 0;
 }
 process.exit(failed ? 1 : 0);
+
+/** Latest modification time (ms) of the files under `paths` (files or folders). */
+function newest(paths) {
+  let latest = 0;
+  for (const path of paths) for (const file of filesUnder(path)) latest = Math.max(latest, statSync(file).mtimeMs);
+  return latest;
+}
+
+/** Earliest modification time (ms) of the files under `dir`; 0 when it holds none. */
+function oldest(dir) {
+  const times = [...filesUnder(dir)].map((file) => statSync(file).mtimeMs);
+  return times.length ? Math.min(...times) : 0;
+}
+
+function* filesUnder(path) {
+  if (!existsSync(path)) return;
+  if (!statSync(path).isDirectory()) {
+    yield path;
+    return;
+  }
+  for (const entry of readdirSync(path, { withFileTypes: true })) yield* filesUnder(join(path, entry.name));
+}

@@ -49,10 +49,26 @@ export async function compare(
   };
 }
 
-/** Prints the one line every benchmark ends with (parsed by tooling: keep the format). */
-export function report(name: string, ours: number, baseline: number, unit: string): void {
+/** Which way the ratio should go: `higher` for throughput (req/s), `lower` for cost (us/op). */
+export type Better = 'higher' | 'lower';
+
+/** Per-round figures of both sides, paired by round: the line then shows how far the rounds spread. */
+export interface Rounds {
+  ours: readonly number[];
+  baseline: readonly number[];
+}
+
+/**
+ * Prints the one line every benchmark ends with (parsed by tooling: keep the format):
+ * `BENCH <name> ours=.. baseline=.. ratio=.. better=higher|lower [min=.. max=..] unit=..`,
+ * where min and max are the lowest and highest ratio of one round's ours to the same round's
+ * baseline.
+ */
+export function report(name: string, ours: number, baseline: number, unit: string, better: Better, rounds?: Rounds): void {
   const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toPrecision(3));
-  console.log(`BENCH ${name} ours=${fmt(ours)} baseline=${fmt(baseline)} ratio=${(ours / baseline).toFixed(3)} unit=${unit}`);
+  const ratios = rounds ? rounds.ours.map((value, i) => value / rounds.baseline[i]!).filter(Number.isFinite) : [];
+  const spread = ratios.length ? ` min=${Math.min(...ratios).toFixed(3)} max=${Math.max(...ratios).toFixed(3)}` : '';
+  console.log(`BENCH ${name} ours=${fmt(ours)} baseline=${fmt(baseline)} ratio=${(ours / baseline).toFixed(3)} better=${better}${spread} unit=${unit}`);
 }
 
 /**
