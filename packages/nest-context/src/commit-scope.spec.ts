@@ -66,4 +66,67 @@ describe('commit scopes', () => {
       expect(seen).toEqual(['inner']);
     });
   });
+
+  it('waits for async commit work before it resolves, starting each callback in order', async () => {
+    const seen: string[] = [];
+    const slow = (name: string, ms: number) => async () => {
+      seen.push(`${name} started`);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      seen.push(`${name} done`);
+    };
+    const result = await runInCommitScope(async () => {
+      afterCommit(slow('first', 30));
+      afterCommit(slow('second', 5));
+      return 'committed value';
+    });
+    expect(result).toBe('committed value');
+    expect(seen).toEqual(['first started', 'second started', 'second done', 'first done']);
+  });
+
+  it('commit work that throws or rejects never fails the committed call, and the rest still runs and is awaited', async () => {
+    let finished = false;
+    await expect(
+      runInCommitScope(async () => {
+        afterCommit(() => {
+          throw new Error('sync failure');
+        });
+        afterCommit(() => Promise.reject(new Error('async failure')));
+        afterCommit(async () => {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          finished = true;
+        });
+        return 1;
+      }),
+    ).resolves.toBe(1);
+    expect(finished).toBe(true);
+  });
+
+  it("a savepoint's async commit work waits for the outer commit, and the outer call waits for it", async () => {
+    const seen: string[] = [];
+    await runInCommitScope(async () => {
+      await runInCommitScope(
+        async () =>
+          void afterCommit(async () => {
+            await new Promise((resolve) => setTimeout(resolve, 10));
+            seen.push('savepoint work done');
+          }),
+        { savepoint: true },
+      );
+      expect(seen).toEqual([]);
+      seen.push('outer still open');
+    });
+    expect(seen).toEqual(['outer still open', 'savepoint work done']);
+  });
+
+  it('async commit work of a rolled-back transaction never starts', async () => {
+    let started = false;
+    await expect(
+      runInCommitScope(async () => {
+        afterCommit(async () => void (started = true));
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(started).toBe(false);
+  });
 });
