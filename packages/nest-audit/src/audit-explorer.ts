@@ -3,7 +3,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { runAuditedCall, type AuditDescription } from './audit-call';
 import { AUDIT_METADATA, type AuditOptions } from './audit.decorator';
-import { AuditService } from './audit.service';
+import { AuditRecorder } from './audit-recorder';
 import { AuditError } from './audit.errors';
 
 const WRAPPED = Symbol.for('@acme/nest-audit:wrapped');
@@ -23,7 +23,7 @@ export class AuditExplorer implements OnModuleInit {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
-    private readonly audit: AuditService,
+    private readonly recorder: AuditRecorder,
   ) {}
 
   onModuleInit(): void {
@@ -54,12 +54,20 @@ export class AuditExplorer implements OnModuleInit {
   }
 
   private wrap(original: (...args: unknown[]) => unknown, options: AuditOptions) {
-    const audit = this.audit;
-    const finish = (args: unknown[], description: AuditDescription, startedAt: number, started: number, outcome: { result: unknown } | { error: unknown }) => {
+    const recorder = this.recorder;
+    // Returns what the call waits for before it resolves: the listeners of AUDITED_WRITES when it
+    // succeeded outside a commit scope (inside one, the scope waits for them after its commit).
+    const finish = (
+      args: unknown[],
+      description: AuditDescription,
+      startedAt: number,
+      started: number,
+      outcome: { result: unknown } | { error: unknown },
+    ): Promise<void> | undefined => {
       const result = 'result' in outcome ? outcome.result : undefined;
       const call = { args, result };
       const metadata = options.metadata ? safely(() => options.metadata!(call)) : undefined;
-      audit.recordNow({
+      return recorder.submit({
         action: options.action,
         subject: options.subject,
         subjectId: description.subjectId ?? safely(() => options.subjectId?.(call)) ?? defaultSubjectId(args, result),
@@ -87,8 +95,8 @@ export class AuditExplorer implements OnModuleInit {
         if (isThenable(result)) {
           return result.then(
             (value) => {
-              finish(args, description, startedAt, started, { result: value });
-              return value;
+              const announced = finish(args, description, startedAt, started, { result: value });
+              return announced ? announced.then(() => value) : value;
             },
             (error: unknown) => {
               finish(args, description, startedAt, started, { error });
@@ -96,7 +104,8 @@ export class AuditExplorer implements OnModuleInit {
             },
           );
         }
-        finish(args, description, startedAt, started, { result });
+        // A synchronous method cannot wait: its listeners have started, nothing awaits them.
+        void finish(args, description, startedAt, started, { result });
         return result;
       });
     };

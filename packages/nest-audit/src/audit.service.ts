@@ -1,15 +1,11 @@
-import { afterCommit, ContextService, importOptional } from '@acme/nest-context';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { importOptional } from '@acme/nest-context';
+import { Injectable } from '@nestjs/common';
 import { currentAuditCall, type AuditDescription } from './audit-call';
 import { AuditPipeline } from './audit-pipeline';
+import { AuditRecorder } from './audit-recorder';
 import type { Queryable } from './audit-writer';
-import { RESOLVED_AUDIT_OPTIONS } from './audit.module-definition';
-import type { ResolvedAuditOptions } from './resolve-audit-options';
-import type { AuditEntry } from './audit-entry';
 import { AuditMissingDependencyError } from './audit.errors';
-import { buildEntry, type AuditRecord } from './build-entry';
-import { Redactor } from './redactor';
-import { currentRequestInfo, noteFailureRecorded } from './request-info';
+import type { AuditRecord } from './build-entry';
 
 /** A Drizzle transaction (`tx.execute(sql)`) or a pg client (`client.query(text, params)`). */
 export type AuditTransaction = Queryable | { execute(query: unknown): Promise<unknown> };
@@ -17,38 +13,40 @@ export type AuditTransaction = Queryable | { execute(query: unknown): Promise<un
 /** Records audit entries: `@Audit` uses it, and code can call it for anything else. */
 @Injectable()
 export class AuditService {
-  private readonly logger = new Logger('Audit');
-  private readonly redactor: Redactor;
-
   constructor(
-    @Inject(RESOLVED_AUDIT_OPTIONS) options: ResolvedAuditOptions,
     private readonly pipeline: AuditPipeline,
-    private readonly context: ContextService,
-  ) {
-    this.redactor = new Redactor(options.redact);
-  }
+    private readonly recorder: AuditRecorder,
+  ) {}
 
   /**
    * Records one entry. It is batched and written shortly after; it never throws into the
    * caller. With `{ transaction }` it is written in that transaction instead (outbox: the entry
    * exists if and only if the business write commits), and errors do propagate.
+   *
+   * A 'Success' reports a write: listeners of `AUDITED_WRITES` hear it, as they hear an `@Audit`
+   * call, before this resolves (inside a commit scope: once it committed, never when it rolled
+   * back). A 'Failure' reports none. With `{ transaction }` outside a commit scope nothing can
+   * tell when your transaction commits, so they hear it once the entry is written: record after
+   * your commit, or run the transaction as a commit scope (@acme/nest-tenancy's
+   * `TenantDb.transaction` is one).
    */
   async record(record: AuditRecord, options: { transaction?: AuditTransaction } = {}): Promise<void> {
-    const entry = this.build(record);
+    const entry = this.recorder.build(record);
+    const write = this.recorder.writeOf(record);
     if (options.transaction) {
       await this.pipeline.writeWithin(await queryableOf(options.transaction), [entry]);
+      if (write) await this.recorder.announce(write);
       return;
     }
-    this.enqueue(entry);
+    await this.recorder.enqueue(entry, write);
   }
 
-  /** Like `record`, for hot paths: synchronous, never throws. */
+  /**
+   * Like `record`, for hot paths: synchronous, never throws. Listeners of `AUDITED_WRITES` hear a
+   * 'Success' as with `record`, but nothing waits for them.
+   */
   recordNow(record: AuditRecord): void {
-    try {
-      this.enqueue(this.build(record));
-    } catch (error) {
-      this.logger.error(`Audit entry for ${record.action} ${record.subject} could not be recorded: ${String(error)}`);
-    }
+    void this.recorder.submit(record);
   }
 
   /**
@@ -67,40 +65,10 @@ export class AuditService {
     if (description.metadata) call.metadata = { ...call.metadata, ...description.metadata };
   }
 
-  /**
-   * A 'Success' recorded inside a database transaction (a unit of work of @acme/nest-tenancy)
-   * is only true once that transaction commits: it waits for the commit, and becomes a 'Failure'
-   * (`ROLLED_BACK`) if the transaction rolls back instead. Failures are true either way.
-   */
-  private enqueue(entry: AuditEntry): void {
-    if (
-      entry.status === 'Success' &&
-      afterCommit(
-        () => this.pipeline.enqueue(entry),
-        (error) => this.pipeline.enqueue(rolledBack(entry, error)),
-      )
-    )
-      return;
-    this.pipeline.enqueue(entry);
-  }
-
-  private build(record: AuditRecord) {
-    const entry = buildEntry(record, this.context.get(), currentRequestInfo(), this.redactor);
-    if (entry.status === 'Failure') noteFailureRecorded();
-    return entry;
-  }
-
   /** Waits until every entry recorded so far reached the queue, the table or the spool. */
   flush(): Promise<void> {
     return this.pipeline.flush();
   }
-}
-
-/** The entry of a call that succeeded in a transaction that then rolled back. */
-function rolledBack(entry: AuditEntry, error: unknown): AuditEntry {
-  noteFailureRecorded();
-  const reason = error instanceof Error ? error.message : String(error);
-  return { ...entry, status: 'Failure', errorCode: 'ROLLED_BACK', errorMessage: `The call succeeded, then its transaction rolled back: ${reason}` };
 }
 
 /** A pg-style `query(text, params)` for a Drizzle transaction or a pg client. */

@@ -11,8 +11,8 @@ const distEsm = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const distCjs = fileURLToPath(new URL('../dist/index.cjs', import.meta.url));
 
 /**
- * The built dist must keep `design:paramtypes`: AuditService, AuditExplorer and the pipeline
- * receive each other, DiscoveryService and ContextService by type. Without the metadata Nest
+ * The built dist must keep `design:paramtypes`: AuditService, AuditExplorer, the recorder and the
+ * pipeline receive each other, DiscoveryService and ContextService by type. Without the metadata Nest
  * cannot construct them; with it an @Audit method of the app writes an entry.
  */
 describeBuiltDist(
@@ -30,7 +30,10 @@ describeBuiltDist(
       ['CJS', async () => createRequire(import.meta.url)(distCjs)],
     ])('the %s build boots, injects by type and audits', async (format, load) => {
       const dist = await load();
-      expect(Reflect.getMetadata('design:paramtypes', dist.AuditService)?.[1]?.name).toBe('AuditPipeline');
+      expect(Reflect.getMetadata('design:paramtypes', dist.AuditService)?.map((type: { name: string }) => type.name)).toEqual([
+        'AuditPipeline',
+        'AuditRecorder',
+      ]);
 
       @Injectable()
       class PingService {
