@@ -5,6 +5,7 @@ export type { CaslRegister, SubjectName } from './casl.register';
 export { CASL_ACTIONS, type AbilityContext, type AbilityUser, type AppAbility, type CaslAction } from './casl.types';
 export { defineAbilities, type AbilityDefinition, type RoleAbilities } from './define-abilities';
 export { AbilityFactory } from './ability.factory';
+export { abilityFingerprint } from './ability-fingerprints';
 export { CheckAbility, PublicRoute, SkipAbilityCheck, type AbilityRequirement } from './check-ability.decorator';
 export { PoliciesGuard } from './policies.guard';
 export { CurrentAbility } from './current-ability.decorator';
