@@ -1,0 +1,301 @@
+import { ABILITY_FINGERPRINTS, afterCommit, ContextService, uuidv7, type AbilityFingerprints } from '@acme/nest-context';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { NotPlainData } from './canonical-data';
+import { CacheScopeError } from './cache.errors';
+import { storeKeys, versionKey, type CacheKey, type CacheScope, type StoreKeys } from './cache-key';
+import { CacheMetrics, type BypassReason } from './cache-metrics';
+import { CacheStore, CacheStoreError } from './cache-store';
+import { resolveCacheStore } from './resolve-cache-store';
+import { decodeValue, encodeValue, UnstorableValue } from './cache-value';
+import { PendingInvalidations } from './pending-invalidations';
+import type { ResolvedTenantCacheOptions } from './resolve-tenant-cache-options';
+import { RESOLVED_TENANT_CACHE_OPTIONS } from './tenant-cache.module-definition';
+
+/** Options of one `TenantCache` call. */
+export interface CacheCallOptions {
+  /**
+   * The entry belongs to no workspace (reference data the same for everyone). Without it, a call
+   * outside any workspace throws `CacheScopeError` (CACHE_NO_WORKSPACE).
+   * @default false
+   */
+  global?: boolean;
+  /**
+   * Time to live of the entry written, in milliseconds.
+   * @default the module's `ttl`
+   */
+  ttl?: number;
+}
+
+/** Options of `TenantCache.invalidate`. */
+export type InvalidateOptions = Pick<CacheCallOptions, 'global'>;
+
+/** What an entry holds: the version token it was loaded under, and the encoded value. */
+interface StoredEntry {
+  v: string;
+  d: string;
+}
+
+/** One read: the resolved keys and what the store answered for them. */
+interface Read {
+  keys: StoreKeys;
+  version: string | undefined;
+  hit: { value: unknown } | undefined;
+}
+
+/**
+ * Tenant-safe cache. Every entry belongs to the current workspace (from the request context) and
+ * to the caller's permission fingerprint for its subject (when the app provides
+ * `ABILITY_FINGERPRINTS`), so no entry is served to another workspace or to a caller with other
+ * permissions. `invalidate(subject)` makes every entry of the subject in the workspace stale on
+ * every replica with one write. The store failing or answering slower than `timeoutMs` never
+ * fails a call: it goes to the source (`wrap`), or reads as a miss (`get`).
+ *
+ * There is no in-process first level: each read asks the shared store (one round trip, the
+ * version and the entry together), which is what makes an invalidation visible to every replica
+ * at once.
+ */
+@Injectable()
+export class TenantCache implements OnModuleInit {
+  private readonly logger = new Logger('TenantCache');
+  private readonly pending = new PendingInvalidations();
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly loggedShapes = new Set<string>();
+  private fingerprints?: AbilityFingerprints;
+  private store!: CacheStore;
+
+  constructor(
+    @Inject(RESOLVED_TENANT_CACHE_OPTIONS) private readonly options: ResolvedTenantCacheOptions,
+    @Inject(ContextService) private readonly context: ContextService,
+    @Inject(CacheMetrics) private readonly metrics: CacheMetrics,
+    @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
+  ) {}
+
+  onModuleInit(): void {
+    // In onModuleInit, not the constructor: the app's CACHE_MANAGER may be created after this provider.
+    this.store = resolveCacheStore(this.options, this.moduleRef, this.logger);
+    try {
+      this.fingerprints = this.moduleRef.get<AbilityFingerprints>(ABILITY_FINGERPRINTS, { strict: false });
+    } catch {
+      this.fingerprints = undefined; // no abilities in this app: every caller shares the 'no-caller' part
+    }
+  }
+
+  /** The cached value, or undefined when there is none (or the store cannot be used now). */
+  async get<T = unknown>(key: CacheKey, options: CacheCallOptions = {}): Promise<T | undefined> {
+    const read = await this.read(key, options);
+    return read && read.hit ? (read.hit.value as T) : undefined;
+  }
+
+  /**
+   * Stores `value` (plain data: objects, arrays, strings, numbers, booleans, null, Dates) under
+   * the current version of its workspace and subject. Inside a commit scope it is written after
+   * the commit, and not at all on rollback. `undefined` is not stored.
+   */
+  async set(key: CacheKey, value: unknown, options: CacheCallOptions = {}): Promise<void> {
+    const read = await this.read(key, options, false);
+    if (!read || value === undefined) return;
+    const version = read.version ?? (await this.newVersion(read.keys));
+    if (version) await this.writeEntry(read.keys, key, version, value, options);
+  }
+
+  /**
+   * The cached value, else `loader()`'s result, cached (unless undefined). Concurrent misses of
+   * one entry in this process share one `loader()` call; its error reaches each of them and is
+   * not cached. The store failing or timing out: `loader()` is called, nothing is cached.
+   */
+  async wrap<T>(key: CacheKey, loader: () => Promise<T> | T, options: CacheCallOptions = {}): Promise<T> {
+    const read = await this.read(key, options);
+    if (!read) return loader();
+    if (read.hit) return read.hit.value as T;
+    const flight = `${read.keys.entry}\n${read.version ?? ''}`;
+    let load = this.inFlight.get(flight) as Promise<T> | undefined;
+    if (!load) {
+      load = this.load(read, key, loader, options).finally(() => this.inFlight.delete(flight));
+      this.inFlight.set(flight, load);
+    }
+    return load;
+  }
+
+  /** Removes one entry (after the commit, inside a commit scope). */
+  async del(key: CacheKey, options: InvalidateOptions = {}): Promise<void> {
+    const scope = this.scope(options);
+    const keys = await this.keysOf(scope, key);
+    if (!keys) return;
+    await this.whenCommitted(async () => {
+      try {
+        await this.store.delete(keys.entry);
+      } catch {
+        // The entry may still be there: invalidate its whole subject instead (remembered if that fails too).
+        await this.bumpVersion(keys.version, key.subject);
+      }
+    });
+  }
+
+  /**
+   * Makes every entry of `subject` in the current workspace (or the global scope) stale, on every
+   * replica, with one write. Inside a commit scope (nest-context `runInCommitScope`) it runs after
+   * the commit, and not at all on rollback. Never throws for the store: a failed invalidation is
+   * counted, remembered, and retried before this process uses the cache again.
+   */
+  async invalidate(subject: string, options: InvalidateOptions = {}): Promise<void> {
+    const scope = this.scope(options);
+    await this.whenCommitted(() => this.invalidateNow(scope, subject));
+  }
+
+  /** Invalidates (scope, subject) now; what AUDITED_WRITES listeners call after a commit. */
+  async invalidateNow(scope: CacheScope, subject: string): Promise<void> {
+    await this.bumpVersion(versionKey(this.options.prefix, scope, subject), subject);
+  }
+
+  private async bumpVersion(key: string, subject: string): Promise<void> {
+    try {
+      await this.store.set(key, uuidv7(), 0);
+      this.pending.delete(key);
+      this.metrics.invalidated(subject);
+    } catch (error) {
+      this.pending.add(key);
+      this.failed('invalidation_failed', error);
+      this.logger.warn(`Could not invalidate ${subject} (${describe(error)}): its entries are bypassed in this process until the retry succeeds.`);
+    }
+  }
+
+  /**
+   * Resolves the keys and reads the version and the entry in one round trip. Undefined when the
+   * cache must be bypassed for this call (counted); throws only CacheScopeError.
+   */
+  private async read(key: CacheKey, options: CacheCallOptions, count = true): Promise<Read | undefined> {
+    const scope = this.scope(options);
+    const keys = await this.keysOf(scope, key);
+    if (!keys) return undefined;
+    try {
+      if (this.pending.size > 0) await this.pending.flush((versionKey) => this.store.set(versionKey, uuidv7(), 0));
+    } catch (error) {
+      this.failed(reasonOf(error), error);
+      return undefined;
+    }
+    if (this.pending.has(keys.version)) {
+      this.metrics.bypassed('pending_invalidation');
+      return undefined;
+    }
+    let version: string | undefined;
+    let entry: StoredEntry | undefined;
+    try {
+      [version, entry] = await this.store.getMany<any>([keys.version, keys.entry]);
+    } catch (error) {
+      this.failed(reasonOf(error), error);
+      return undefined;
+    }
+    // An entry counts only when it was written under the current version.
+    if (version !== undefined && entry?.v === version && typeof entry.d === 'string') {
+      if (count) this.metrics.hit(key.subject);
+      return { keys, version, hit: { value: decodeValue(entry.d) } };
+    }
+    if (count) this.metrics.miss(key.subject);
+    return { keys, version: typeof version === 'string' ? version : undefined, hit: undefined };
+  }
+
+  private async load<T>(read: Read, key: CacheKey, loader: () => Promise<T> | T, options: CacheCallOptions): Promise<T> {
+    const version = read.version ?? (await this.newVersion(read.keys));
+    const value = await loader();
+    if (version && value !== undefined) await this.writeEntry(read.keys, key, version, value, options);
+    return value;
+  }
+
+  /**
+   * No version yet for (workspace, subject): write a new one BEFORE loading from the source, and
+   * store the entry under it. Why no invalidation is ever lost: an invalidation after this write
+   * replaces the version, so the entry written later is dead on arrival; an invalidation before
+   * this write came after its own commit, and the load below starts later still, so it reads the
+   * committed data. A version lost or evicted only causes misses, never stale hits (the next
+   * token is random). Undefined when the store failed: the caller loads without caching.
+   */
+  private async newVersion(keys: StoreKeys): Promise<string | undefined> {
+    const version = uuidv7();
+    try {
+      await this.store.set(keys.version, version, 0);
+      return version;
+    } catch (error) {
+      this.failed(reasonOf(error), error);
+      return undefined;
+    }
+  }
+
+  private async writeEntry(keys: StoreKeys, key: CacheKey, version: string, value: unknown, options: CacheCallOptions): Promise<void> {
+    const encoded = encodeValue(value);
+    if (encoded instanceof UnstorableValue) {
+      this.metrics.bypassed('unserializable_value');
+      this.logOnce(key, `A value of ${shapeOf(key)} was not cached: it holds ${encoded.reason}. Return plain data (objects, arrays, strings, numbers, booleans, null, Dates).`);
+      return;
+    }
+    const entry: StoredEntry = { v: version, d: encoded };
+    const ttl = options.ttl ?? this.options.ttl;
+    // Inside a transaction the value may hold uncommitted data: write it once committed, never on rollback.
+    await this.whenCommitted(async () => {
+      try {
+        await this.store.set(keys.entry, entry, ttl);
+      } catch (error) {
+        this.failed(reasonOf(error), error);
+      }
+    });
+  }
+
+  private async keysOf(scope: CacheScope, key: CacheKey): Promise<StoreKeys | undefined> {
+    let fingerprint: string | null = null;
+    try {
+      fingerprint = this.fingerprints ? await this.fingerprints.forSubject(key.subject) : null;
+    } catch (error) {
+      this.failed('error', error); // callers cannot be told apart: share nothing
+      return undefined;
+    }
+    const keys = storeKeys(this.options.prefix, scope, key, fingerprint);
+    if (keys instanceof NotPlainData) {
+      this.metrics.bypassed('unserializable_args');
+      this.logOnce(key, `${shapeOf(key)} was not cached: its key holds ${keys.reason}. Key parts must be plain data (or give @Cached a key function).`);
+      return undefined;
+    }
+    return keys;
+  }
+
+  private scope(options: InvalidateOptions): CacheScope {
+    if (options.global === true) return { global: true };
+    const workspaceId = this.context.get()?.workspaceId;
+    if (!workspaceId) {
+      throw new CacheScopeError(
+        'TenantCache was called outside any workspace: run it inside a request or job of a workspace, ' +
+          'or pass { global: true } for data that is the same in every workspace.',
+      );
+    }
+    return { workspaceId };
+  }
+
+  private async whenCommitted(work: () => Promise<void>): Promise<void> {
+    if (!afterCommit(work)) await work();
+  }
+
+  private failed(reason: BypassReason, error: unknown): void {
+    this.metrics.bypassed(reason);
+    this.logger.debug?.(`Cache bypassed (${reason}): ${describe(error)}`);
+  }
+
+  private logOnce(key: CacheKey, message: string): void {
+    const shape = shapeOf(key);
+    if (this.loggedShapes.has(shape)) return;
+    this.loggedShapes.add(shape);
+    this.logger.warn(message);
+  }
+}
+
+/** Subject and first part: `Deal` / `DealService.pipeline`, what a log line can name without data. */
+function shapeOf(key: CacheKey): string {
+  const [first] = key.parts;
+  return typeof first === 'string' ? `${key.subject} ${first}` : key.subject;
+}
+
+function reasonOf(error: unknown): BypassReason {
+  return error instanceof CacheStoreError ? error.reason : 'error';
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
