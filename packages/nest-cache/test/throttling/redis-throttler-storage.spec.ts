@@ -1,5 +1,9 @@
 import { RedisThrottlerStorage, ThrottlerOptionsError, ThrottlerStorageUnavailableError } from '@acme/nest-cache';
 import { freePort } from '@acme/nest-testing';
+import { ContextModule } from '@acme/nest-context';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ThrottlerModule, getStorageToken } from '@nestjs/throttler';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storageOptions } from './support';
@@ -118,6 +122,19 @@ describe('RedisThrottlerStorage', () => {
     await given.close();
     expect(redis.status).toBe('ready');
     expect(await redis.ping()).toBe('PONG');
+  });
+
+  it('as ThrottlerModule\'s storage, connects at bootstrap and closes its connection when the app closes', async () => {
+    const name = `throttle-${Date.now()}`;
+    const storage = new RedisThrottlerStorage({ connection: { url, connectionName: name }, prefix });
+    @Module({ imports: [ContextModule.forRoot(), ThrottlerModule.forRoot({ throttlers: [{ limit: 1, ttl: 1_000 }], storage })] })
+    class AppModule {}
+    const app = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
+    expect(app.get(getStorageToken())).toBe(storage);
+    const named = async () => ((await redis.client('LIST')) as string).split('\n').filter((line) => line.includes(`name=${name} `)).length;
+    await expect.poll(named).toBe(1);
+    await app.close();
+    await expect.poll(named).toBe(0);
   });
 
   it('fails with ThrottlerStorageUnavailableError (CACHE_THROTTLER_UNAVAILABLE), quickly, when Redis does not answer', async () => {
