@@ -241,7 +241,7 @@ export class TenantCache implements OnModuleInit {
   }
 
   private async keysOf(scope: CacheScope, key: CacheKey): Promise<StoreKeys | undefined> {
-    let fingerprint: string | null = null;
+    let fingerprint: string | null;
     try {
       fingerprint = this.fingerprints ? await this.fingerprints.forSubject(key.subject) : null;
     } catch (error) {

@@ -72,7 +72,7 @@ export class DealsService {
   }
 
   @Cached({ subject: 'Deal', key: (query: { stageId: string }) => [query.stageId] })
-  async byQuery(query: { stageId: string; signal?: () => void }): Promise<number> {
+  async byQuery(_query: { stageId: string; signal?: () => void }): Promise<number> {
     this.loads++;
     return this.revision;
   }

@@ -1,0 +1,109 @@
+import { uuidv7 } from '@acme/nest-context';
+import { freePort } from '@acme/nest-testing';
+import { createKeyv } from '@keyv/redis';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisStore, startCacheApp, TestAuditedWrites, type CacheApp } from './support/cache-app';
+import { RedisProxy } from './support/redis-proxy';
+
+const TIMEOUT_MS = 150;
+
+async function bypasses(registry: Registry, reason: string): Promise<number> {
+  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === 'acme_cache_bypasses_total');
+  return Number(metric?.values.find((v) => v.labels.reason === reason)?.value ?? 0);
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = performance.now();
+  const value = await fn();
+  return { value, ms: performance.now() - started };
+}
+
+describe('Redis unreachable (a partition: commands hang)', () => {
+  const registry = new Registry();
+  const writes = new TestAuditedWrites();
+  let proxy: RedisProxy;
+  let app: CacheApp;
+  let other: CacheApp; // a second replica, on Redis directly, to put entries there behind the first one's back
+  beforeAll(async () => {
+    const direct = await redisStore();
+    proxy = await RedisProxy.start(direct.url);
+    const viaProxy = createKeyv(proxy.url);
+    app = await startCacheApp({ cache: { stores: [viaProxy], prefix: direct.prefix, timeoutMs: TIMEOUT_MS, metrics: { registry } }, auditedWrites: writes });
+    other = await startCacheApp({ cache: { stores: [direct.store], prefix: direct.prefix, metrics: false } });
+  });
+  afterAll(async () => {
+    proxy?.restore();
+    await app?.close();
+    await other?.close();
+    await proxy?.close();
+  });
+
+  it('reads go to the source within about timeoutMs and never throw; the bypass is counted; caching resumes when Redis is back', async () => {
+    const ws = uuidv7();
+    await app.as(ws, () => app.deals.pipeline('won'));
+    proxy.cut();
+    const before = await bypasses(registry, 'timeout');
+    app.deals.revision = 2;
+    for (let i = 0; i < 3; i++) {
+      const { value, ms } = await timed(() => app.as(ws, () => app.deals.pipeline('won')));
+      expect(value.revision).toBe(2); // from the source
+      expect(ms).toBeLessThan(TIMEOUT_MS * 3);
+    }
+    expect(await bypasses(registry, 'timeout')).toBe(before + 3);
+    // The TenantCache API degrades the same way.
+    expect(await app.as(ws, () => app.cache.get({ subject: 'Deal', parts: ['x'] }))).toBeUndefined();
+    await expect(app.as(ws, () => app.cache.set({ subject: 'Deal', parts: ['x'] }, 1))).resolves.toBeUndefined();
+
+    proxy.restore();
+    await app.as(ws, () => app.cache.invalidate('Deal'));
+    const loads = app.deals.loads;
+    await app.as(ws, () => app.deals.pipeline('won'));
+    await app.as(ws, () => app.deals.pipeline('won'));
+    expect(app.deals.loads).toBe(loads + 1); // cached again
+  });
+
+  it('an invalidation that failed while Redis was unreachable is applied before the cache is used again: no stale hit', async () => {
+    const ws = uuidv7();
+    app.deals.revision = 10;
+    await app.as(ws, () => app.deals.pipeline('won'));
+    proxy.cut();
+    const failed = await bypasses(registry, 'invalidation_failed');
+    const { ms } = await timed(() => writes.publish({ workspaceId: ws, subject: 'Deal' })); // the audited write waits, bounded
+    expect(ms).toBeLessThan(TIMEOUT_MS * 3);
+    expect(await bypasses(registry, 'invalidation_failed')).toBe(failed + 1);
+    app.deals.revision = 11;
+    proxy.restore(); // the invalidation sent during the cut is lost with the connection
+
+    // Redis still holds the entry of revision 10 under the current version (the other replica sees it)...
+    expect((await other.as(ws, () => other.deals.pipeline('won'))).revision).toBe(10);
+    // ...but this process applies its pending invalidation before it reads again.
+    expect((await app.as(ws, () => app.deals.pipeline('won'))).revision).toBe(11);
+    expect((await other.as(ws, () => other.deals.pipeline('won'))).revision).toBe(11);
+  });
+});
+
+describe('a store on a closed port (errors, swallowed by Keyv)', () => {
+  const registry = new Registry();
+  let app: CacheApp;
+  beforeAll(async () => {
+    const { prefix } = await redisStore();
+    const closed = createKeyv(`redis://127.0.0.1:${await freePort()}`);
+    app = await startCacheApp({ cache: { stores: [closed], prefix, timeoutMs: TIMEOUT_MS, metrics: { registry } } });
+  });
+  afterAll(() => app?.close());
+
+  it('every read goes to the source, never throws, and is counted as a bypass, not a miss', async () => {
+    const ws = uuidv7();
+    for (let i = 0; i < 3; i++) {
+      const { ms } = await timed(() => app.as(ws, () => app.deals.pipeline('won')));
+      expect(ms).toBeLessThan(TIMEOUT_MS * 3);
+    }
+    expect(app.deals.loads).toBe(3);
+    const counted = (await bypasses(registry, 'error')) + (await bypasses(registry, 'timeout'));
+    expect(counted).toBe(3);
+    const misses = (await registry.getMetricsAsJSON()).find((m) => m.name === 'acme_cache_misses_total');
+    expect(misses?.values.reduce((sum, v) => sum + Number(v.value), 0) ?? 0).toBe(0);
+    await expect(app.as(ws, () => app.cache.invalidate('Deal'))).resolves.toBeUndefined();
+  });
+});
