@@ -142,7 +142,9 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleInit, On
   private async open(): Promise<ScriptClient> {
     const ioredis: any = await importOptional(() => import('ioredis'), 'ioredis');
     if (!ioredis) {
-      throw new ThrottlerOptionsError('RedisThrottlerStorage needs ioredis to open its connection: install it (pnpm add ioredis), or pass an ioredis instance.');
+      throw new ThrottlerOptionsError(
+        'RedisThrottlerStorage needs ioredis to open its connection: install it (pnpm add ioredis), or pass an ioredis instance.',
+      );
     }
     const RedisClass = ioredis.Redis ?? ioredis.default;
     const { url, ...rest } = this.options.connection as RedisOptions & { url?: string };
@@ -180,7 +182,9 @@ function isRedisInstance(connection: object): boolean {
 
 function checkNumber(name: string, value: number, min: number): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new ThrottlerOptionsError(`RedisThrottlerStorage.increment: "${name}" must be a finite number >= ${min}, got ${String(value)}. Check the throttler's ${name}.`);
+    throw new ThrottlerOptionsError(
+      `RedisThrottlerStorage.increment: "${name}" must be a finite number >= ${min}, got ${String(value)}. Check the throttler's ${name}.`,
+    );
   }
 }
 

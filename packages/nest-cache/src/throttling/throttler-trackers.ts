@@ -68,5 +68,4 @@ export function submittedIdentity(body: unknown, field = 'email'): string | unde
  * (`<throttler>:<tracker>`), where @nestjs/throttler's default counts per controller method.
  * Use it for API-wide limits such as "600 requests a minute per workspace".
  */
-export const keyByTracker: ThrottlerGenerateKeyFunction = (_context: ExecutionContext, tracker: string, throttlerName: string) =>
-  `${throttlerName}:${tracker}`;
+export const keyByTracker: ThrottlerGenerateKeyFunction = (_context: ExecutionContext, tracker: string, throttlerName: string) => `${throttlerName}:${tracker}`;

@@ -124,7 +124,7 @@ describe('RedisThrottlerStorage', () => {
     expect(await redis.ping()).toBe('PONG');
   });
 
-  it('as ThrottlerModule\'s storage, connects at bootstrap and closes its connection when the app closes', async () => {
+  it("as ThrottlerModule's storage, connects at bootstrap and closes its connection when the app closes", async () => {
     const name = `throttle-${Date.now()}`;
     const storage = new RedisThrottlerStorage({ connection: { url, connectionName: name }, prefix });
     @Module({ imports: [ContextModule.forRoot(), ThrottlerModule.forRoot({ throttlers: [{ limit: 1, ttl: 1_000 }], storage })] })

@@ -49,7 +49,12 @@ describe('TenantThrottlerGuard when the storage is unavailable', () => {
     const controllers = [ItemsController, GuardedController];
     open = await startHttpApp(throttledModule({ storage: storage(), throttlers, controllers }), 'express', { logger: warnings });
     closed = await startHttpApp(
-      throttledModule({ storage: storage(), throttlers, controllers, guard: TenantThrottlerGuard.withOptions({ whenUnavailable: 'closed', unavailableRetryAfterSeconds: 7 }) }),
+      throttledModule({
+        storage: storage(),
+        throttlers,
+        controllers,
+        guard: TenantThrottlerGuard.withOptions({ whenUnavailable: 'closed', unavailableRetryAfterSeconds: 7 }),
+      }),
       'express',
       { logger: warnings },
     );
@@ -83,14 +88,14 @@ describe('TenantThrottlerGuard when the storage is unavailable', () => {
       expect(warnings.lines.find((line) => line.includes('could not be checked'))).toContain('let through unlimited');
     });
 
-    it('fail closed on a route marked @WhenThrottlerUnavailable(\'closed\'): 503 CACHE_THROTTLER_UNAVAILABLE with Retry-After', async () => {
+    it("fail closed on a route marked @WhenThrottlerUnavailable('closed'): 503 CACHE_THROTTLER_UNAVAILABLE with Retry-After", async () => {
       const response = await open.request('GET', '/guarded/closed', { headers: bearer({ ws: uuidv7() }) });
       expect(response.status).toBe(503);
       expect(response.body).toEqual({ statusCode: 503, code: 'CACHE_THROTTLER_UNAVAILABLE', message: expect.stringMatching(/try again in 5 seconds/) });
       expect(response.headers.get('retry-after')).toBe('5');
     });
 
-    it('a guard made with withOptions({ whenUnavailable: \'closed\' }) fails closed everywhere but routes marked open', async () => {
+    it("a guard made with withOptions({ whenUnavailable: 'closed' }) fails closed everywhere but routes marked open", async () => {
       const headers = bearer({ ws: uuidv7() });
       const refused = await closed.request('GET', '/items', { headers });
       expect(refused.status).toBe(503);

@@ -1,11 +1,5 @@
 import { ContextModule, ContextService } from '@acme/nest-context';
-import {
-  keyByTracker,
-  RedisThrottlerStorage,
-  TenantThrottlerGuard,
-  workspaceTracker,
-  type RedisThrottlerStorageOptions,
-} from '@acme/nest-cache';
+import { keyByTracker, RedisThrottlerStorage, TenantThrottlerGuard, workspaceTracker, type RedisThrottlerStorageOptions } from '@acme/nest-cache';
 import { claimsFromBearer, createRedisNamespace, startHttpApp, type HttpTestApp } from '@acme/nest-testing';
 import { Body, Controller, Get, Injectable, Module, Post, type CanActivate, type ExecutionContext, type Provider, type Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';

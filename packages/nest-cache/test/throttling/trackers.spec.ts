@@ -107,7 +107,11 @@ describe('identityTracker (sign-in and other anonymous routes)', () => {
     ];
     const seen: number[] = [];
     for (const body of hostile) seen.push((await login('203.0.113.5', body)).status);
-    const raw = await fetch(`${http.url}/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...from('203.0.113.5') }, body: '{"email": "a\\u0000' });
+    const raw = await fetch(`${http.url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...from('203.0.113.5') },
+      body: '{"email": "a\\u0000',
+    });
     seen.push(raw.status);
     expect(seen.filter((status) => status >= 500)).toEqual([]);
     for (const status of seen) expect([201, 400, 413, 429]).toContain(status);
@@ -119,7 +123,18 @@ describe('identityTracker (sign-in and other anonymous routes)', () => {
   it('submittedIdentity normalises, and refuses what is not an identity', () => {
     expect(submittedIdentity({ email: ' Ada@Example.TEST ' })).toBe('ada@example.test');
     expect(submittedIdentity({ login: 'Ada' }, 'login')).toBe('ada');
-    for (const body of [undefined, null, 'x', 42, [], { email: 1 }, { email: 'a\u0000b' }, { email: 'x'.repeat(257) }, { email: '   ' }, Object.create({ email: 'inherited' })]) {
+    for (const body of [
+      undefined,
+      null,
+      'x',
+      42,
+      [],
+      { email: 1 },
+      { email: 'a\u0000b' },
+      { email: 'x'.repeat(257) },
+      { email: '   ' },
+      Object.create({ email: 'inherited' }),
+    ]) {
       expect(submittedIdentity(body)).toBeUndefined();
     }
   });
