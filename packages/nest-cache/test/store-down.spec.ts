@@ -1,6 +1,7 @@
 import { uuidv7 } from '@acme/nest-context';
-import { freePort } from '@acme/nest-testing';
+import { freePort, startRedis, type StartedService } from '@acme/nest-testing';
 import { createKeyv } from '@keyv/redis';
+import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisStore, startCacheApp, TestAuditedWrites, type CacheApp } from './support/cache-app';
@@ -11,6 +12,18 @@ const TIMEOUT_MS = 150;
 async function bypasses(registry: Registry, reason: string): Promise<number> {
   const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === 'acme_cache_bypasses_total');
   return Number(metric?.values.find((v) => v.labels.reason === reason)?.value ?? 0);
+}
+
+/** Waits until `app` writes and reads through its store again (the client has reconnected). */
+async function untilStoreAnswers(app: CacheApp): Promise<void> {
+  const probe = { subject: 'Probe', parts: [uuidv7()] };
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    await app.cache.set(probe, 1, { global: true });
+    if ((await app.cache.get(probe, { global: true })) === 1) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the store did not come back within 5 s');
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
@@ -56,6 +69,7 @@ describe('Redis unreachable (a partition: commands hang)', () => {
     await expect(app.as(ws, () => app.cache.set({ subject: 'Deal', parts: ['x'] }, 1))).resolves.toBeUndefined();
 
     proxy.restore();
+    await untilStoreAnswers(app);
     await app.as(ws, () => app.cache.invalidate('Deal'));
     const loads = app.deals.loads;
     await app.as(ws, () => app.deals.pipeline('won'));
@@ -74,10 +88,9 @@ describe('Redis unreachable (a partition: commands hang)', () => {
     expect(await bypasses(registry, 'invalidation_failed')).toBe(failed + 1);
     app.deals.revision = 11;
     proxy.restore(); // the invalidation sent during the cut is lost with the connection
+    await untilStoreAnswers(app); // a read: it applies the pending invalidation first
 
-    // Redis still holds the entry of revision 10 under the current version (the other replica sees it)...
-    expect((await other.as(ws, () => other.deals.pipeline('won'))).revision).toBe(10);
-    // ...but this process applies its pending invalidation before it reads again.
+    // ...but this process applied its pending invalidation before it read again.
     expect((await app.as(ws, () => app.deals.pipeline('won'))).revision).toBe(11);
     expect((await other.as(ws, () => other.deals.pipeline('won'))).revision).toBe(11);
   });
@@ -105,5 +118,44 @@ describe('a store on a closed port (errors, swallowed by Keyv)', () => {
     const misses = (await registry.getMetricsAsJSON()).find((m) => m.name === 'acme_cache_misses_total');
     expect(misses?.values.reduce((sum, v) => sum + Number(v.value), 0) ?? 0).toBe(0);
     await expect(app.as(ws, () => app.cache.invalidate('Deal'))).resolves.toBeUndefined();
+  });
+});
+
+describe('a store that refuses writes (OOM: errors that @keyv/redis swallows)', () => {
+  const registry = new Registry();
+  let server: StartedService;
+  let admin: Redis;
+  let app: CacheApp;
+  let other: CacheApp;
+  beforeAll(async () => {
+    server = await startRedis({ strategies: ['embedded'], persistence: 'none' }); // its own: the test changes maxmemory
+    admin = new Redis(server.url);
+    const { prefix } = await redisStore(server.url);
+    app = await startCacheApp({ cache: { stores: [createKeyv(server.url)], prefix, timeoutMs: TIMEOUT_MS, metrics: { registry } } });
+    other = await startCacheApp({ cache: { stores: [createKeyv(server.url)], prefix, metrics: false } });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await other?.close();
+    admin?.disconnect();
+    await server?.stop();
+  });
+
+  it('a refused invalidation is not taken for done: reads bypass until it is applied, and no stale entry is served', async () => {
+    const ws = uuidv7();
+    app.deals.revision = 1;
+    await app.as(ws, () => app.deals.pipeline('won'));
+    await admin.config('SET', 'maxmemory', '1'); // every write now fails with OOM; reads still work
+    try {
+      await app.as(ws, () => app.cache.invalidate('Deal'));
+      expect(await bypasses(registry, 'invalidation_failed')).toBe(1);
+      app.deals.revision = 2;
+      expect((await app.as(ws, () => app.deals.pipeline('won'))).revision).toBe(2); // not the stale entry
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+    }
+    expect((await app.as(ws, () => app.deals.pipeline('won'))).revision).toBe(2); // the retry applied it
+    other.deals.revision = 3;
+    expect((await other.as(ws, () => other.deals.pipeline('won'))).revision).toBe(2); // the entry loaded after it
   });
 });
