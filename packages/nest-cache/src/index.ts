@@ -6,7 +6,7 @@ export { TENANT_CACHE_MODULE_OPTIONS } from './tenant-cache.module-definition';
 export type { CacheMetricsOptions, MetricsRegistry, TenantCacheModuleOptions } from './tenant-cache.options';
 export { TENANT_CACHE_DEFAULTS } from './resolve-tenant-cache-options';
 export { TenantCache, type CacheCallOptions, type InvalidateOptions } from './tenant-cache';
-export type { CacheKey } from './cache-key';
+export type { CacheKey, CacheScope } from './cache-key';
 export { Cached, type CachedOptions } from './cached.decorator';
 export { CacheMetrics, type BypassReason } from './cache-metrics';
 

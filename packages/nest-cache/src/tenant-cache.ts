@@ -143,7 +143,11 @@ export class TenantCache implements OnModuleInit {
     await this.whenCommitted(() => this.invalidateNow(scope, subject));
   }
 
-  /** Invalidates (scope, subject) now; what AUDITED_WRITES listeners call after a commit. */
+  /**
+   * Invalidates (scope, subject) now, whatever the request context and commit scope: for system
+   * work that names the workspace itself (and what the AUDITED_WRITES listener calls after a
+   * commit). Never throws for the store, like `invalidate`.
+   */
   async invalidateNow(scope: CacheScope, subject: string): Promise<void> {
     await this.bumpVersion(versionKey(this.options.prefix, scope, subject), subject);
   }
