@@ -95,8 +95,7 @@ export class CacheMetrics implements OnModuleInit {
 function createInstruments(prom: any, registry: MetricsRegistry, prefix: string): Instruments {
   const registers = [registry];
   const counter = (name: string, help: string, label: string): Counter =>
-    (registry.getSingleMetric(prefix + name) as Counter | undefined) ??
-    new prom.Counter({ name: prefix + name, help, labelNames: [label], registers });
+    (registry.getSingleMetric(prefix + name) as Counter | undefined) ?? new prom.Counter({ name: prefix + name, help, labelNames: [label], registers });
   return {
     hits: counter('hits_total', 'Cache reads that found a valid entry, by subject.', 'subject'),
     misses: counter('misses_total', 'Cache reads that found no valid entry and loaded from the source, by subject.', 'subject'),

@@ -229,7 +229,10 @@ export class TenantCache implements OnModuleInit {
     const encoded = encodeValue(value);
     if (encoded instanceof UnstorableValue) {
       this.metrics.bypassed('unserializable_value');
-      this.logOnce(key, `A value of ${shapeOf(key)} was not cached: it holds ${encoded.reason}. Return plain data (objects, arrays, strings, numbers, booleans, null, Dates).`);
+      this.logOnce(
+        key,
+        `A value of ${shapeOf(key)} was not cached: it holds ${encoded.reason}. Return plain data (objects, arrays, strings, numbers, booleans, null, Dates).`,
+      );
       return;
     }
     const entry: StoredEntry = { v: version, d: encoded };

@@ -26,7 +26,7 @@ describe('invalidation', () => {
     otherDeal: (await app.as(other, () => app.deals.pipeline('won'))).revision,
   });
 
-  it('an audited write of (W, Deal) makes the next read of W\'s deals miss, and nothing else', async () => {
+  it("an audited write of (W, Deal) makes the next read of W's deals miss, and nothing else", async () => {
     const { w, other } = await warm();
     const stale = app.deals.revision - 1;
     await writes.publish({ workspaceId: w, subject: 'Deal' });
@@ -96,7 +96,7 @@ describe('two apps on one Redis (two replicas)', () => {
     await b?.close();
   });
 
-  it('an entry cached by one is served by the other, and an invalidation through one is seen by the other\'s next read', async () => {
+  it("an entry cached by one is served by the other, and an invalidation through one is seen by the other's next read", async () => {
     const ws = uuidv7();
     await a.as(ws, () => a.deals.pipeline('won'));
     b.deals.revision = 2;

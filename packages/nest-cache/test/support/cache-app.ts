@@ -108,7 +108,8 @@ export interface CacheApp {
 export async function startCacheApp(options: CacheAppOptions): Promise<CacheApp> {
   const providers: Provider[] = [];
   if (options.auditedWrites) providers.push({ provide: AUDITED_WRITES, useValue: options.auditedWrites });
-  if (options.fingerprints) providers.push({ provide: ABILITY_FINGERPRINTS, inject: [ContextService], useFactory: (c: ContextService) => new TestFingerprints(c) });
+  if (options.fingerprints)
+    providers.push({ provide: ABILITY_FINGERPRINTS, inject: [ContextService], useFactory: (c: ContextService) => new TestFingerprints(c) });
 
   @Global()
   @Module({ imports: [ContextModule.forFeature()], providers, exports: providers.map((p) => (p as { provide: symbol }).provide) })
