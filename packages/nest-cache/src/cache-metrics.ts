@@ -10,7 +10,8 @@ import type { ResolvedTenantCacheOptions } from './resolve-tenant-cache-options'
  * (`timeout`); an invalidation of the entry's workspace and subject is still to be applied
  * (`pending_invalidation`); the arguments (`unserializable_args`) or the value
  * (`unserializable_value`) are not plain data; an invalidation could not be written
- * (`invalidation_failed`).
+ * (`invalidation_failed`); a rate limit could not be checked and the request was let through
+ * (`throttler_unavailable`).
  */
 export type BypassReason = 'error' | 'timeout' | 'pending_invalidation' | 'unserializable_args' | 'unserializable_value' | 'invalidation_failed';
 
