@@ -13,7 +13,8 @@ import type { ResolvedTenantCacheOptions } from './resolve-tenant-cache-options'
  * (`invalidation_failed`); a rate limit could not be checked and the request was let through
  * (`throttler_unavailable`).
  */
-export type BypassReason = 'error' | 'timeout' | 'pending_invalidation' | 'unserializable_args' | 'unserializable_value' | 'invalidation_failed';
+export type BypassReason =
+  'error' | 'timeout' | 'pending_invalidation' | 'unserializable_args' | 'unserializable_value' | 'invalidation_failed' | 'throttler_unavailable';
 
 interface Counter {
   labels(labels: Record<string, string>): { inc(value?: number): void };
