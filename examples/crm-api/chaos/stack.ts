@@ -80,6 +80,10 @@ export async function startStack(options: ChaosOptions, appRoot: string, resourc
     // Sessions sign in once, before the faults; a long run must not outlive its tokens.
     ACCESS_TOKEN_TTL_SECONDS: '3600',
     LOG_LEVEL: 'info',
+    // Mutations at full speed from a few users: far past the production defaults (1,200 a minute per
+    // user), which this run is not about. A limit would answer 429 and count as a failed mutation.
+    RATE_LIMIT_WORKSPACE_PER_MINUTE: '10000000',
+    RATE_LIMIT_USER_PER_MINUTE: '10000000',
     // The broken variant only: without it the app refuses a Redis without AOF.
     ...(volatile ? { REDIS_ALLOW_VOLATILE: 'true' } : {}),
   };

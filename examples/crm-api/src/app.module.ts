@@ -2,12 +2,14 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { CaslModule, PoliciesGuard } from '@acme/nest-casl';
 import { AuditModule } from '@acme/nest-audit';
+import { TenantThrottlerGuard } from '@acme/nest-cache';
 import { ContextModule } from '@acme/nest-context';
 import { ConfigService } from '@nestjs/config';
 import { TenancyGuard, TenancyModule, type TenancyRequest } from '@acme/nest-tenancy';
 import { ViewPresenterModule } from '@acme/nest-view-presenter';
 import { AuditLogModule } from './audit/audit-log.module';
 import { AuthModule } from './auth/auth.module';
+import { crmCacheModules } from './cache/crm-cache.module';
 import { IdentityDirectory } from './auth/identity.directory';
 import { IdentityModule } from './auth/identity.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
@@ -25,6 +27,7 @@ import { queuesRootModule } from './jobs/queues.module';
 import { MembersModule } from './members/members.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { RedisModule } from './redis/redis.module';
+import { apiRateLimitsModule } from './throttling/api-rate-limits';
 
 export interface AppModuleOptions {
   /** Environment variables merged over process.env (tests). */
@@ -33,7 +36,8 @@ export interface AppModuleOptions {
 
 /**
  * The HTTP app. A request passes: ContextModule's middleware (request id) -> JwtAuthGuard (claims)
- * -> TenancyGuard (workspace + live membership and role) -> PoliciesGuard (CASL) -> validation ->
+ * -> TenancyGuard (workspace + live membership and role) -> TenantThrottlerGuard (rate limits)
+ * -> PoliciesGuard (CASL) -> validation ->
  * TenantTransactionInterceptor (RLS transaction) -> @ViewResponse -> controller -> service (TenantDb,
  * @Audit on every mutation; CASL denials are audited as 'Failure' too).
  */
@@ -84,6 +88,11 @@ export class AppModule {
         }),
         // Producers only: workers run in src/worker.ts.
         queuesRootModule(),
+        // Company and deal reads cached in Redis (@Cached), invalidated by the audited writes
+        // AuditModule announces (AUDITED_WRITES); keyed by the caller's CASL fingerprint (CaslModule).
+        ...crmCacheModules(),
+        // Requests per workspace and per user a minute, shared by every replica through Redis.
+        apiRateLimitsModule(),
         AuthModule,
         MembersModule,
         CompaniesModule,
@@ -92,9 +101,11 @@ export class AppModule {
         AuditLogModule,
       ],
       providers: [
-        // Global guards run in this order: who (JWT) -> where (workspace) -> what (CASL).
+        // Global guards run in this order: who (JWT) -> where (workspace) -> how often (rate
+        // limits, counted per the workspace and user TenancyGuard put in the context) -> what (CASL).
         { provide: APP_GUARD, useExisting: JwtAuthGuard },
         { provide: APP_GUARD, useClass: TenancyGuard },
+        { provide: APP_GUARD, useClass: TenantThrottlerGuard },
         { provide: APP_GUARD, useClass: PoliciesGuard },
         { provide: APP_PIPE, useClass: AppValidationPipe },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CheckAbility } from '@acme/nest-casl';
 import { ViewResponse } from '@acme/nest-view-presenter';
 import { AuthSessionView, LogoutView } from '@acme-examples/crm-contracts';
+import { SkipApiRateLimits } from '../throttling/api-rate-limits';
 import { LoginThrottle } from '../throttling/login-throttle.service';
 import { LoginThrottlerGuard } from '../throttling/login-throttler.guard';
 import type { AccessClaims } from './access-token.service';
@@ -29,6 +30,8 @@ export class AuthController {
   /** Limited per email and per client IP (LoginThrottlerGuard): past a limit, 429 with Retry-After. */
   @Post('login')
   @Public()
+  // Limited by failed attempts (LoginThrottlerGuard), not by the API-wide limits.
+  @SkipApiRateLimits()
   @UseGuards(LoginThrottlerGuard)
   @ApiResponse({
     status: 429,

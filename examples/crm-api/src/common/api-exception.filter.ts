@@ -17,6 +17,9 @@ const PACKAGE_CODES: Record<string, ErrorCode> = {
   TENANCY_WORKSPACE_NOT_FOUND: 'WORKSPACE_NOT_FOUND',
   TENANCY_WORKSPACE_MISMATCH: 'VALIDATION_FAILED',
   VIEW_CONTRACT_VIOLATION: 'INTERNAL_ERROR',
+  // @acme/nest-cache's rate limits (TenantThrottlerGuard): the code passes through, with Retry-After.
+  CACHE_RATE_LIMITED: 'CACHE_RATE_LIMITED',
+  CACHE_THROTTLER_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 };
 
 // body-parser's error types (raised before any route runs).

@@ -1,10 +1,12 @@
 import { Audit, AuditService } from '@acme/nest-audit';
+import { Cached } from '@acme/nest-cache';
 import { Injectable } from '@nestjs/common';
 import { AbilityFactory, accessibleBy, assertCan, type CaslAction } from '@acme/nest-casl';
 import { ContextService } from '@acme/nest-context';
 import { TenantDb } from '@acme/nest-tenancy';
 import type { CreateCompanyInput, ListCompaniesQuery, UpdateCompanyInput } from '@acme-examples/crm-contracts';
 import { and, desc, eq, ilike } from 'drizzle-orm';
+import { COMPANY_READ_SUBJECTS } from '../cache/read-subjects';
 import { afterCursor, decodeCursor, pageOf } from '../common/cursor';
 import { inputColumns, type ColumnMap } from '../common/input-columns';
 import { likePattern } from '../common/like-pattern';
@@ -38,6 +40,9 @@ export class CompaniesService {
     private readonly stats: CompanyStatsLoader,
   ) {}
 
+  // Cached per workspace, query and the caller's permissions; any audited write of a subject in
+  // COMPANY_READ_SUBJECTS makes it stale (src/cache/read-subjects.ts).
+  @Cached({ subject: COMPANY_READ_SUBJECTS })
   async list(query: ListCompaniesQuery) {
     const cursor = decodeCursor(query.cursor);
     const where = and(
@@ -62,6 +67,7 @@ export class CompaniesService {
     return { rows: await this.withStats(page.rows), total, nextCursor: page.nextCursor };
   }
 
+  @Cached({ subject: COMPANY_READ_SUBJECTS })
   async get(id: string): Promise<CompanyAggregate> {
     return this.aggregate(await this.load(id, 'Read'));
   }

@@ -66,6 +66,14 @@ export const EnvSchema = z.object({
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   /** How long an email or IP past its limit is refused (Retry-After). */
   LOGIN_BLOCK_SECONDS: z.coerce.number().int().min(1).default(900),
+  /** Cache company and deal reads in Redis (TenantCacheModule); 'false' reads every time from PostgreSQL. */
+  CACHE_ENABLED: z.stringbool().default(true),
+  /** How long a cached read lives at most; writes make it stale at once (audit-driven invalidation). */
+  CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** Requests a minute per workspace, summed over every API replica (then 429 CACHE_RATE_LIMITED). */
+  RATE_LIMIT_WORKSPACE_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
+  /** Requests a minute per signed-in user (per client IP without one), over every replica. */
+  RATE_LIMIT_USER_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
   /**
    * Express 'trust proxy': whose X-Forwarded-For names the client. The per-IP sign-in limit and the
    * audit's ip read the client address through it. 'false' (direct connections), a hop count ('1'),
@@ -93,6 +101,8 @@ export const WorkerEnvSchema = EnvSchema.omit({
   LOGIN_IP_LIMIT: true,
   LOGIN_WINDOW_SECONDS: true,
   LOGIN_BLOCK_SECONDS: true,
+  RATE_LIMIT_WORKSPACE_PER_MINUTE: true,
+  RATE_LIMIT_USER_PER_MINUTE: true,
   TRUST_PROXY: true,
 });
 export type WorkerEnv = z.infer<typeof WorkerEnvSchema>;

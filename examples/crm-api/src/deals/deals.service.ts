@@ -1,4 +1,5 @@
 import { Audit, AuditService } from '@acme/nest-audit';
+import { Cached } from '@acme/nest-cache';
 import { Injectable } from '@nestjs/common';
 import { AbilityFactory, accessibleBy, assertCan, type CaslAction } from '@acme/nest-casl';
 import { ContextService } from '@acme/nest-context';
@@ -6,6 +7,7 @@ import { TenantDb } from '@acme/nest-tenancy';
 import { canTransition, OPEN_DEAL_STAGES, type CreateDealInput, type DealStage, type ListDealsQuery, type UpdateDealInput } from '@acme-examples/crm-contracts';
 import { and, desc, eq } from 'drizzle-orm';
 import { ApiError } from '../common/api-error';
+import { DEAL_READ_SUBJECTS } from '../cache/read-subjects';
 import { afterCursor, decodeCursor, pageOf } from '../common/cursor';
 import { inputColumns, type ColumnMap } from '../common/input-columns';
 import { activities, companies, contacts, deals, users, type DealRow, type Schema } from '../database/schema';
@@ -40,6 +42,9 @@ export class DealsService {
     private readonly audit: AuditService,
   ) {}
 
+  // Cached per workspace, query and the caller's permissions; any audited write of a subject in
+  // DEAL_READ_SUBJECTS makes it stale (src/cache/read-subjects.ts).
+  @Cached({ subject: DEAL_READ_SUBJECTS })
   async list(query: ListDealsQuery) {
     const cursor = decodeCursor(query.cursor);
     const where = and(
@@ -58,6 +63,7 @@ export class DealsService {
     return { ...page, total };
   }
 
+  @Cached({ subject: DEAL_READ_SUBJECTS })
   async get(id: string): Promise<DealAggregate> {
     const deal = await this.load(id, 'Read');
     return this.aggregate(deal.id);

@@ -5,6 +5,7 @@ import { HealthView } from '@acme-examples/crm-contracts';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { Public } from '../auth/public.decorator';
+import { SkipApiRateLimits } from '../throttling/api-rate-limits';
 import { SYSTEM_POOL } from '../database/database.tokens';
 import { REDIS } from '../redis/redis.module';
 
@@ -16,6 +17,8 @@ const probe = (check: () => Promise<unknown>) =>
   );
 
 @ApiTags('Health')
+// Probes are not API traffic: never limited (nor refused when Redis, which it checks, is down).
+@SkipApiRateLimits()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -1,3 +1,4 @@
+import { RedisThrottlerStorage } from '@acme/nest-cache';
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Redis } from 'ioredis';
@@ -7,7 +8,6 @@ import { REDIS } from '../redis/redis.module';
 import { LOGIN_THROTTLE_OPTIONS, LOGIN_THROTTLE_STORAGE, loginThrottleOptions } from './login-throttle.options';
 import { loginThrottleMetrics, loginThrottleMetricTokens } from './login-throttle.metrics';
 import { LoginThrottle } from './login-throttle.service';
-import { RedisThrottlerStorage } from './redis-throttler.storage';
 
 /**
  * Sign-in limits for `@UseGuards(LoginThrottlerGuard)`. The guard's options and storage live under
@@ -31,8 +31,10 @@ import { RedisThrottlerStorage } from './redis-throttler.storage';
     {
       provide: LOGIN_THROTTLE_STORAGE,
       inject: [ConfigService, REDIS],
-      // QUEUE_PREFIX namespaces all of the app's Redis keys (queues and these counters).
-      useFactory: (config: ConfigService<Env, true>, redis: Redis) => new RedisThrottlerStorage(redis, { prefix: config.get('QUEUE_PREFIX') }),
+      // QUEUE_PREFIX namespaces all of the app's Redis keys (queues and these counters). The shared
+      // connection is used as given (RedisModule closes it); a second of waiting at most, then 503.
+      useFactory: (config: ConfigService<Env, true>, redis: Redis) =>
+        new RedisThrottlerStorage({ connection: redis, prefix: config.get('QUEUE_PREFIX'), timeoutMs: 1_000 }),
     },
     LoginThrottle,
     ...loginThrottleMetrics,

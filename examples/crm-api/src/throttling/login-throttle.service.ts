@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LOGIN_THROTTLE_STORAGE } from './login-throttle.options';
-import type { RedisThrottlerStorage } from './redis-throttler.storage';
+import type { RedisThrottlerStorage } from '@acme/nest-cache';
 
 /** Where LoginThrottlerGuard notes the storage keys it counted this request under. */
 export const COUNTED_ATTEMPTS = Symbol.for('crm-api:login-attempts');

@@ -1,4 +1,5 @@
 import { AuditService } from '@acme/nest-audit';
+import { ThrottlerStorageUnavailableError, type RedisThrottlerStorage } from '@acme/nest-cache';
 import { Inject, Injectable, Logger, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ThrottlerGuard, type ThrottlerLimitDetail, type ThrottlerModuleOptions, type ThrottlerRequest } from '@nestjs/throttler';
@@ -9,7 +10,6 @@ import { ApiError } from '../common/api-error';
 import { EMAIL_KEY, LOGIN_THROTTLE_OPTIONS, LOGIN_THROTTLE_STORAGE, loginEmailOf } from './login-throttle.options';
 import { COUNTED_ATTEMPTS, type CountedRequest } from './login-throttle.service';
 import { LOGIN_THROTTLE_ERRORS, LOGIN_THROTTLED } from './login-throttle.metrics';
-import { ThrottlerStorageUnavailableError, type RedisThrottlerStorage } from './redis-throttler.storage';
 
 /** Seconds a client is told to wait when the limits cannot be checked. */
 const UNAVAILABLE_RETRY_AFTER = 5;

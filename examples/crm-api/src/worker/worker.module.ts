@@ -4,6 +4,7 @@ import { TenancyModule } from '@acme/nest-tenancy';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
+import { crmCacheModules } from '../cache/crm-cache.module';
 import { appConfigModule } from '../config/app-config.module';
 import { WorkerEnvSchema, type WorkerEnv } from '../config/env.schema';
 import { pinoHttpTo } from '../observability/log-destination';
@@ -56,6 +57,9 @@ export class WorkerModule {
         }),
         queuesRootModule(),
         QueuesModule.forFeature([...ALL_QUEUES, auditPartitions]),
+        // The worker caches nothing, but its audited writes (the stale-deal check adds activities,
+        // audited as 'Deal') make the API's cached company and deal reads stale.
+        ...crmCacheModules(),
       ],
       providers: [WorkspaceDirectory, StaleDealChecker, MaintenanceProcessor, StaleDealsProcessor, EmailsProcessor, AuditPartitionsProcessor],
     };

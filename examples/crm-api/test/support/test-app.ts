@@ -30,6 +30,9 @@ export function testAppEnv(databaseUrl: string, redis: { url: string; prefix: st
     ARGON2_MEMORY_KIB: '1024',
     // No worker process in these tests: the API writes the audit entries it queues.
     AUDIT_WRITER_IN_API: 'true',
+    // Tests send hundreds of requests a second as one user; the rate-limit tests lower these.
+    RATE_LIMIT_WORKSPACE_PER_MINUTE: '1000000',
+    RATE_LIMIT_USER_PER_MINUTE: '1000000',
   };
 }
 
