@@ -4,22 +4,40 @@ import { canonicalData, NotPlainData } from './canonical-data';
 /**
  * What identifies an entry: the `subject` its data comes from ('Deal', 'Company': what
  * `invalidate(subject)` and the audit trail's writes name) and `parts` that tell entries of one
- * subject apart (a method name, its arguments: plain data only).
+ * subject apart (a method name, its arguments: plain data only). Data read from several subjects
+ * (a company with its deal counts) names them all: a write of any of them makes it stale.
  *
  * @example { subject: 'Deal', parts: ['pipeline', stageId, { page: 2 }] }
+ * @example { subject: ['Company', 'Deal', 'Contact'], parts: ['CompaniesService.get', id] }
  */
 export interface CacheKey {
-  readonly subject: string;
+  readonly subject: string | readonly string[];
   readonly parts: readonly unknown[];
+}
+
+/**
+ * The subjects of a key, each once, in the order given (the first names the entry in keys,
+ * metrics and logs).
+ */
+export function subjectsOf(key: CacheKey): readonly string[] {
+  const subjects = typeof key.subject === 'string' ? [key.subject] : [...new Set(key.subject)];
+  return subjects;
+}
+
+/** True when `subject` is a usable subject or list of subjects (non-empty strings, at least one). */
+export function isSubjectList(subject: unknown): subject is string | readonly string[] {
+  const list = typeof subject === 'string' ? [subject] : subject;
+  return Array.isArray(list) && list.length > 0 && list.every((one) => typeof one === 'string' && one.trim() !== '');
 }
 
 /** Where an entry lives: one workspace, or the explicitly global scope. */
 export type CacheScope = { readonly workspaceId: string } | { readonly global: true };
 
-/** The store keys of one entry and of the version of its workspace and subject. */
+/** The store keys of one entry and of the version of each of its subjects in its workspace. */
 export interface StoreKeys {
   readonly entry: string;
-  readonly version: string;
+  /** One per subject, in the order of `subjectsOf(key)`. */
+  readonly versions: readonly string[];
 }
 
 /**
@@ -29,20 +47,24 @@ export interface StoreKeys {
  * so a workspace's keys share one slot:
  *
  *   <prefix>:{<workspaceId>}:v:<subject>          the version of (workspace, subject)
- *   <prefix>:{<workspaceId>}:e:<subject>:<hash>   an entry
+ *   <prefix>:{<workspaceId>}:e:<subject>:<hash>   an entry (named by its first subject; the hash
+ *                                                 covers every subject, the parts and the fingerprints)
  *   <prefix>:{global}:gv:<subject> / :ge:...      the same, for `{ global: true }`
  *
  * (`gv`/`ge` keep global keys apart from those of a workspace whose id is "global".)
  * Returns `NotPlainData` when a part is not plain data.
  */
-export function storeKeys(prefix: string, scope: CacheScope, key: CacheKey, fingerprint: string | null): StoreKeys | NotPlainData {
-  const parts = canonicalData([key.parts, fingerprint]);
+export function storeKeys(prefix: string, scope: CacheScope, key: CacheKey, fingerprints: readonly (string | null)[] | null): StoreKeys | NotPlainData {
+  const subjects = subjectsOf(key);
+  const parts = canonicalData([subjects, key.parts, fingerprints]);
   if (parts instanceof NotPlainData) return parts;
   const hash = createHash('sha256').update(parts).digest('base64url');
   const base = scopeBase(prefix, scope);
-  const subject = encodeURIComponent(key.subject);
   const global = 'global' in scope;
-  return { entry: `${base}:${global ? 'ge' : 'e'}:${subject}:${hash}`, version: versionKey(prefix, scope, key.subject) };
+  return {
+    entry: `${base}:${global ? 'ge' : 'e'}:${encodeURIComponent(subjects[0]!)}:${hash}`,
+    versions: subjects.map((subject) => versionKey(prefix, scope, subject)),
+  };
 }
 
 /** The version key of (scope, subject): what an invalidation rewrites. */

@@ -28,3 +28,8 @@ export class CacheScopeError extends CacheError {
 export class CachedDefinitionError extends CacheError {
   readonly code = 'CACHE_INVALID_DEFINITION';
 }
+
+/** Thrown by `TenantCache` when a key has no subject (a programming error: name what the data comes from). */
+export class CacheKeyError extends CacheError {
+  readonly code = 'CACHE_INVALID_KEY';
+}

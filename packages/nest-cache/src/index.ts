@@ -1,4 +1,4 @@
-export { CacheError, CacheNotConfiguredError, CacheOptionsError, CacheScopeError, CachedDefinitionError } from './cache.errors';
+export { CacheError, CacheKeyError, CacheNotConfiguredError, CacheOptionsError, CacheScopeError, CachedDefinitionError } from './cache.errors';
 
 // Caching
 export { TenantCacheModule } from './tenant-cache.module';
@@ -21,9 +21,4 @@ export { TenantThrottlerGuard, type TenantThrottlerGuardOptions } from './thrott
 export { WhenThrottlerUnavailable, type ThrottlerUnavailableMode } from './throttling/when-throttler-unavailable.decorator';
 export { clientIpOf, identityTracker, keyByTracker, submittedIdentity, userTracker, workspaceTracker } from './throttling/throttler-trackers';
 export { limitByWorkspace, type LimitByWorkspaceOptions, type WorkspaceLimitLookup } from './throttling/limit-by-workspace';
-export {
-  RateLimitedException,
-  RateLimitUnavailableException,
-  ThrottlerOptionsError,
-  ThrottlerStorageUnavailableError,
-} from './throttling/throttler.errors';
+export { RateLimitedException, RateLimitUnavailableException, ThrottlerOptionsError, ThrottlerStorageUnavailableError } from './throttling/throttler.errors';

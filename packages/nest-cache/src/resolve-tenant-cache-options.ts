@@ -15,6 +15,7 @@ export interface ResolvedCacheMetrics {
 export interface ResolvedTenantCacheOptions {
   /** Undefined: the app's `CACHE_MANAGER`, looked up at bootstrap. */
   stores: Keyv[] | undefined;
+  enabled: boolean;
   ttl: number;
   prefix: string;
   timeoutMs: number;
@@ -40,9 +41,12 @@ const KEY_PREFIX = /^[^\s{}]+$/;
 export function resolveTenantCacheOptions(options: TenantCacheModuleOptions | undefined): ResolvedTenantCacheOptions {
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object') {
-    throw new CacheOptionsError('TenantCacheModule.forRoot takes an options object: { stores?, ttl?, prefix?, timeoutMs?, metrics? }.');
+    throw new CacheOptionsError('TenantCacheModule.forRoot takes an options object: { stores?, enabled?, ttl?, prefix?, timeoutMs?, metrics? }.');
   }
-  const { stores, ttl, prefix, timeoutMs, metrics } = options;
+  const { stores, enabled, ttl, prefix, timeoutMs, metrics } = options;
+  if (enabled !== undefined && typeof enabled !== 'boolean') {
+    throw new CacheOptionsError(`TenantCacheModule option "enabled" must be true or false, got ${JSON.stringify(enabled)}.`);
+  }
   if (stores !== undefined && (!Array.isArray(stores) || stores.length === 0 || stores.some((store) => typeof store?.get !== 'function'))) {
     throw new CacheOptionsError(
       'TenantCacheModule option "stores" must be a non-empty array of Keyv stores, e.g. [createKeyv(process.env.REDIS_URL)] from @keyv/redis; ' +
@@ -54,6 +58,7 @@ export function resolveTenantCacheOptions(options: TenantCacheModuleOptions | un
   }
   return {
     stores: stores ? [...stores] : undefined,
+    enabled: enabled ?? true,
     ttl: milliseconds('ttl', ttl, TENANT_CACHE_DEFAULTS.ttl),
     prefix: prefix ?? TENANT_CACHE_DEFAULTS.prefix,
     timeoutMs: milliseconds('timeoutMs', timeoutMs, TENANT_CACHE_DEFAULTS.timeoutMs),

@@ -32,6 +32,13 @@ export interface TenantCacheModuleOptions {
    */
   stores?: Keyv[];
   /**
+   * Whether anything is cached. `false` turns every `@Cached` method and `TenantCache.wrap` into a
+   * plain call of the source (`get` answers undefined; `set`, `del` and `invalidate` do nothing):
+   * for a deployment that must run without the cache, or to measure what it saves.
+   * @default true
+   */
+  enabled?: boolean;
+  /**
    * Time to live of an entry, in milliseconds (per call: `ttl` of `@Cached` or of the call's options).
    * @default 60_000
    */

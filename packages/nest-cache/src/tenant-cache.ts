@@ -2,8 +2,8 @@ import { ABILITY_FINGERPRINTS, afterCommit, ContextService, uuidv7, type Ability
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { NotPlainData } from './canonical-data';
-import { CacheScopeError } from './cache.errors';
-import { storeKeys, versionKey, type CacheKey, type CacheScope, type StoreKeys } from './cache-key';
+import { CacheKeyError, CacheScopeError } from './cache.errors';
+import { isSubjectList, storeKeys, subjectsOf, versionKey, type CacheKey, type CacheScope, type StoreKeys } from './cache-key';
 import { CacheMetrics, type BypassReason } from './cache-metrics';
 import { CacheStore, CacheStoreError } from './cache-store';
 import { resolveCacheStore } from './resolve-cache-store';
@@ -30,7 +30,7 @@ export interface CacheCallOptions {
 /** Options of `TenantCache.invalidate`. */
 export type InvalidateOptions = Pick<CacheCallOptions, 'global'>;
 
-/** What an entry holds: the version token it was loaded under, and the encoded value. */
+/** What an entry holds: the version tokens of its subjects it was loaded under (space-separated), and the encoded value. */
 interface StoredEntry {
   v: string;
   d: string;
@@ -39,7 +39,8 @@ interface StoredEntry {
 /** One read: the resolved keys and what the store answered for them. */
 interface Read {
   keys: StoreKeys;
-  version: string | undefined;
+  /** The current version of each subject; undefined where there is none yet. */
+  versions: (string | undefined)[];
   hit: { value: unknown } | undefined;
 }
 
@@ -61,6 +62,12 @@ export class TenantCache implements OnModuleInit {
   private readonly pending = new PendingInvalidations();
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly loggedShapes = new Set<string>();
+  /**
+   * Per request id, the version keys whose invalidation waits for the commit of the transaction
+   * that request runs: its own cached reads of them go to the source, so it sees its own writes.
+   * Emptied on commit or rollback (runInCommitScope always calls one of them).
+   */
+  private readonly deferred = new Map<string, Set<string>>();
   private fingerprints?: AbilityFingerprints;
   private store!: CacheStore;
 
@@ -83,6 +90,7 @@ export class TenantCache implements OnModuleInit {
 
   /** The cached value, or undefined when there is none (or the store cannot be used now). */
   async get<T = unknown>(key: CacheKey, options: CacheCallOptions = {}): Promise<T | undefined> {
+    if (!this.options.enabled) return undefined;
     const read = await this.read(key, options);
     return read && read.hit ? (read.hit.value as T) : undefined;
   }
@@ -93,9 +101,10 @@ export class TenantCache implements OnModuleInit {
    * the commit, and not at all on rollback. `undefined` is not stored.
    */
   async set(key: CacheKey, value: unknown, options: CacheCallOptions = {}): Promise<void> {
+    if (!this.options.enabled) return;
     const read = await this.read(key, options, false);
     if (!read || value === undefined) return;
-    const version = read.version ?? (await this.newVersion(read.keys));
+    const version = await this.currentVersion(read);
     if (version) await this.writeEntry(read.keys, key, version, value, options);
   }
 
@@ -105,10 +114,11 @@ export class TenantCache implements OnModuleInit {
    * not cached. The store failing or timing out: `loader()` is called, nothing is cached.
    */
   async wrap<T>(key: CacheKey, loader: () => Promise<T> | T, options: CacheCallOptions = {}): Promise<T> {
+    if (!this.options.enabled) return loader();
     const read = await this.read(key, options);
     if (!read) return loader();
     if (read.hit) return read.hit.value as T;
-    const flight = `${read.keys.entry}\n${read.version ?? ''}`;
+    const flight = `${read.keys.entry}\n${read.versions.join(' ')}`;
     let load = this.inFlight.get(flight) as Promise<T> | undefined;
     if (!load) {
       load = this.load(read, key, loader, options).finally(() => this.inFlight.delete(flight));
@@ -119,6 +129,7 @@ export class TenantCache implements OnModuleInit {
 
   /** Removes one entry (after the commit, inside a commit scope). */
   async del(key: CacheKey, options: InvalidateOptions = {}): Promise<void> {
+    if (!this.options.enabled) return;
     const scope = this.scope(options);
     const keys = await this.keysOf(scope, key);
     if (!keys) return;
@@ -126,8 +137,9 @@ export class TenantCache implements OnModuleInit {
       try {
         await this.store.delete(keys.entry);
       } catch {
-        // The entry may still be there: invalidate its whole subject instead (remembered if that fails too).
-        await this.bumpVersion(keys.version, key.subject);
+        // The entry may still be there: invalidate its subjects instead (remembered if that fails too).
+        const subjects = subjectsOf(key);
+        for (const [i, version] of keys.versions.entries()) await this.bumpVersion(version, subjects[i]!);
       }
     });
   }
@@ -139,8 +151,25 @@ export class TenantCache implements OnModuleInit {
    * counted, remembered, and retried before this process uses the cache again.
    */
   async invalidate(subject: string, options: InvalidateOptions = {}): Promise<void> {
+    if (!this.options.enabled) return;
     const scope = this.scope(options);
-    await this.whenCommitted(() => this.invalidateNow(scope, subject));
+    const work = () => this.invalidateNow(scope, subject);
+    const requestId = this.context.get()?.requestId;
+    if (!requestId) {
+      await this.whenCommitted(work);
+      return;
+    }
+    // Deferred to the commit: until then, this request's own cached reads of the subject go to the source.
+    const key = versionKey(this.options.prefix, scope, subject);
+    const settle = () => {
+      const keys = this.deferred.get(requestId);
+      keys?.delete(key);
+      if (keys?.size === 0) this.deferred.delete(requestId);
+    };
+    if (!afterCommit(() => work().finally(settle), settle)) return work();
+    const keys = this.deferred.get(requestId) ?? new Set<string>();
+    keys.add(key);
+    this.deferred.set(requestId, keys);
   }
 
   /**
@@ -178,32 +207,47 @@ export class TenantCache implements OnModuleInit {
       this.failed(reasonOf(error), error);
       return undefined;
     }
-    if (this.pending.has(keys.version)) {
+    const requestId = this.deferred.size > 0 ? this.context.get()?.requestId : undefined;
+    const deferred = requestId ? this.deferred.get(requestId) : undefined;
+    if (keys.versions.some((version) => this.pending.has(version) || deferred?.has(version))) {
       this.metrics.bypassed('pending_invalidation');
       return undefined;
     }
-    let version: string | undefined;
-    let entry: StoredEntry | undefined;
+    let answers: unknown[];
     try {
-      [version, entry] = await this.store.getMany<any>([keys.version, keys.entry]);
+      answers = await this.store.getMany<unknown>([...keys.versions, keys.entry]);
     } catch (error) {
       this.failed(reasonOf(error), error);
       return undefined;
     }
-    // An entry counts only when it was written under the current version.
-    if (version !== undefined && entry?.v === version && typeof entry.d === 'string') {
-      if (count) this.metrics.hit(key.subject);
-      return { keys, version, hit: { value: decodeValue(entry.d) } };
+    const versions = answers.slice(0, keys.versions.length).map((version) => (typeof version === 'string' ? version : undefined));
+    const entry = answers[keys.versions.length] as StoredEntry | undefined;
+    const subject = subjectsOf(key)[0]!;
+    // An entry counts only when it was written under the current version of every subject.
+    if (versions.every((version) => version !== undefined) && entry?.v === versions.join(' ') && typeof entry.d === 'string') {
+      if (count) this.metrics.hit(subject);
+      return { keys, versions, hit: { value: decodeValue(entry.d) } };
     }
-    if (count) this.metrics.miss(key.subject);
-    return { keys, version: typeof version === 'string' ? version : undefined, hit: undefined };
+    if (count) this.metrics.miss(subject);
+    return { keys, versions, hit: undefined };
   }
 
   private async load<T>(read: Read, key: CacheKey, loader: () => Promise<T> | T, options: CacheCallOptions): Promise<T> {
-    const version = read.version ?? (await this.newVersion(read.keys));
+    const version = await this.currentVersion(read);
     const value = await loader();
     if (version && value !== undefined) await this.writeEntry(read.keys, key, version, value, options);
     return value;
+  }
+
+  /** The versions an entry is written under (space-separated), creating the missing ones; undefined when the store failed. */
+  private async currentVersion(read: Read): Promise<string | undefined> {
+    const versions: string[] = [];
+    for (const [i, version] of read.versions.entries()) {
+      const current = version ?? (await this.newVersion(read.keys.versions[i]!));
+      if (!current) return undefined;
+      versions.push(current);
+    }
+    return versions.join(' ');
   }
 
   /**
@@ -214,10 +258,10 @@ export class TenantCache implements OnModuleInit {
    * committed data. A version lost or evicted only causes misses, never stale hits (the next
    * token is random). Undefined when the store failed: the caller loads without caching.
    */
-  private async newVersion(keys: StoreKeys): Promise<string | undefined> {
+  private async newVersion(key: string): Promise<string | undefined> {
     const version = uuidv7();
     try {
-      await this.store.set(keys.version, version, 0);
+      await this.store.set(key, version, 0);
       return version;
     } catch (error) {
       this.failed(reasonOf(error), error);
@@ -248,14 +292,20 @@ export class TenantCache implements OnModuleInit {
   }
 
   private async keysOf(scope: CacheScope, key: CacheKey): Promise<StoreKeys | undefined> {
-    let fingerprint: string | null;
+    if (!isSubjectList(key?.subject)) {
+      throw new CacheKeyError(
+        `A TenantCache key needs a subject (or a non-empty list of them) naming what the data comes from, got ${JSON.stringify(key?.subject)}.`,
+      );
+    }
+    let fingerprints: (string | null)[] | null;
     try {
-      fingerprint = this.fingerprints ? await this.fingerprints.forSubject(key.subject) : null;
+      const provider = this.fingerprints;
+      fingerprints = provider ? await Promise.all(subjectsOf(key).map((subject) => provider.forSubject(subject))) : null;
     } catch (error) {
       this.failed('error', error); // callers cannot be told apart: share nothing
       return undefined;
     }
-    const keys = storeKeys(this.options.prefix, scope, key, fingerprint);
+    const keys = storeKeys(this.options.prefix, scope, key, fingerprints);
     if (keys instanceof NotPlainData) {
       this.metrics.bypassed('unserializable_args');
       this.logOnce(key, `${shapeOf(key)} was not cached: its key holds ${keys.reason}. Key parts must be plain data (or give @Cached a key function).`);
@@ -296,7 +346,8 @@ export class TenantCache implements OnModuleInit {
 /** Subject and first part: `Deal` / `DealService.pipeline`, what a log line can name without data. */
 function shapeOf(key: CacheKey): string {
   const [first] = key.parts;
-  return typeof first === 'string' ? `${key.subject} ${first}` : key.subject;
+  const subject = subjectsOf(key)[0]!;
+  return typeof first === 'string' ? `${subject} ${first}` : subject;
 }
 
 function reasonOf(error: unknown): BypassReason {

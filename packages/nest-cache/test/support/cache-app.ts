@@ -65,6 +65,13 @@ export class DealsService {
     return { id, revision: this.revision };
   }
 
+  /** A company with its deal counts: stale after a write of either subject. */
+  @Cached({ subject: ['Company', 'Deal'] })
+  async companyWithDeals(id: string): Promise<{ id: string; revision: number }> {
+    this.loads++;
+    return { id, revision: this.revision };
+  }
+
   @Cached({ subject: 'Currency', global: true })
   async currencies(): Promise<string[]> {
     this.loads++;
