@@ -178,6 +178,7 @@ export class TenantCache implements OnModuleInit {
    * commit). Never throws for the store, like `invalidate`.
    */
   async invalidateNow(scope: CacheScope, subject: string): Promise<void> {
+    if (!this.options.enabled) return;
     await this.bumpVersion(versionKey(this.options.prefix, scope, subject), subject);
   }
 

@@ -1,4 +1,5 @@
 import { uuidv7 } from '@acme/nest-context';
+import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisStore, startCacheApp, TestAuditedWrites, type CacheApp } from './support/cache-app';
@@ -66,5 +67,22 @@ describe('enabled: false', () => {
     expect(app.deals.loads).toBe(loads + 2);
     await app.as(w, () => app.cache.set({ subject: 'Deal', parts: ['k'] }, 1));
     expect(await app.as(w, () => app.cache.get({ subject: 'Deal', parts: ['k'] }))).toBeUndefined();
+  });
+
+  it('an audited write writes nothing to the store', async () => {
+    const { store, prefix, url } = await redisStore();
+    const writes = new TestAuditedWrites();
+    const disabled = await startCacheApp({ cache: { stores: [store], prefix, enabled: false, metrics: false }, auditedWrites: writes });
+    try {
+      await writes.publish({ workspaceId: uuidv7(), subject: 'Deal' });
+      const redis = new Redis(url);
+      try {
+        expect(await redis.keys(`${prefix}*`)).toEqual([]);
+      } finally {
+        redis.disconnect();
+      }
+    } finally {
+      await disabled.close();
+    }
   });
 });
