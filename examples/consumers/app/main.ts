@@ -3,16 +3,22 @@
 // It imports only the packages' public entries, the way a user's app does, and serves:
 //   POST /notes      audited (@Audit), tenant-scoped (TenantDb), authorized (PoliciesGuard),
 //                    enqueues a typed job (nest-queues) that runs in the request's context
-//   GET  /notes/:id  404 from another workspace
+//   GET  /notes/:id  404 from another workspace; cached per workspace (@Cached), made stale by the
+//                    audited writes of notes (create, markIndexed)
+// Every route is rate-limited per workspace (TenantThrottlerGuard, counted in Redis).
 import 'reflect-metadata';
 import { Audit, AuditModule } from '@acme/nest-audit';
+import { Cached, keyByTracker, RedisThrottlerStorage, TenantCacheModule, TenantThrottlerGuard, workspaceTracker } from '@acme/nest-cache';
 import { CaslModule, CheckAbility, defineAbilities, PoliciesGuard } from '@acme/nest-casl';
 import { ContextModule, ContextService } from '@acme/nest-context';
 import { defineQueue, InjectProducer, Producer, QueueProcessor, QueuesModule, type PayloadOf, type QueueHandler } from '@acme/nest-queues';
 import { TenancyGuard, TenancyModule, TenantDb, workspaceColumn } from '@acme/nest-tenancy';
 import { definePresenter, iso, ViewResponse } from '@acme/nest-view-presenter';
+import { createKeyv } from '@keyv/redis';
+import { CacheModule } from '@nestjs/cache-manager';
 import { Body, Controller, Get, Injectable, Module, Param, Post } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import pg from 'pg';
@@ -21,6 +27,8 @@ import { z } from 'zod';
 const DATABASE_URL = required('DATABASE_URL');
 const REDIS_URL = required('REDIS_URL');
 const QUEUE_PREFIX = process.env.QUEUE_PREFIX ?? 'bull';
+/** Requests a minute per workspace, over all routes. */
+const RATE_LIMIT_PER_MINUTE = Number(process.env.RATE_LIMIT_PER_MINUTE ?? 600);
 
 const notes = pgTable('notes', {
   id: uuid('id').primaryKey().defaultRandom(),
@@ -57,6 +65,8 @@ class NotesService {
     return row!;
   }
 
+  /** Cached per workspace; the audited writes of notes (create, markIndexed) make it stale. */
+  @Cached({ subject: 'Note' })
   get(id: string): Promise<NoteRow> {
     return this.db.findOneOrThrow(notes, id);
   }
@@ -111,9 +121,25 @@ const pool = new pg.Pool({ connectionString: DATABASE_URL });
     }),
     QueuesModule.forRoot({ connection: { url: REDIS_URL }, prefix: QUEUE_PREFIX, runWorkers: true }),
     QueuesModule.forFeature([noteIndexing]),
+    // TenantCache on the app's cache-manager store (Redis, shared by every replica).
+    CacheModule.register({ isGlobal: true, stores: [createKeyv(REDIS_URL)] }),
+    TenantCacheModule.forRoot({ prefix: `${QUEUE_PREFIX}:cache` }),
+    ThrottlerModule.forRoot({
+      storage: new RedisThrottlerStorage({ connection: { url: REDIS_URL }, prefix: QUEUE_PREFIX }),
+      getTracker: workspaceTracker,
+      generateKey: keyByTracker,
+      throttlers: [{ name: 'workspace', limit: RATE_LIMIT_PER_MINUTE, ttl: 60_000 }],
+    }),
   ],
   controllers: [NotesController],
-  providers: [NotesService, NoteIndexingProcessor, { provide: APP_GUARD, useClass: TenancyGuard }, { provide: APP_GUARD, useClass: PoliciesGuard }],
+  providers: [
+    NotesService,
+    NoteIndexingProcessor,
+    { provide: APP_GUARD, useClass: TenancyGuard },
+    // After TenancyGuard, which puts the workspace into the request context the tracker reads.
+    { provide: APP_GUARD, useClass: TenantThrottlerGuard },
+    { provide: APP_GUARD, useClass: PoliciesGuard },
+  ],
 })
 class AppModule {}
 

@@ -10,7 +10,8 @@ import { packPackages } from './support/pack-packages';
 
 // Outside apps install the packed packages the way users do (tarballs, no workspace links, npm or
 // pnpm), compile with tsc, boot, and serve one audited, tenant-scoped request against real
-// PostgreSQL and Redis: NestJS 11 as CommonJS, NestJS 12 as ESM (with npm and with pnpm).
+// PostgreSQL and Redis (cached per workspace, rate-limited per workspace): NestJS 11 as CommonJS,
+// NestJS 12 as ESM (with npm and with pnpm).
 const VARIANTS = {
   'nest11-cjs-npm': { app: 'nest11-cjs', packageManager: 'npm', nest: 11, cls: 6, moduleSystem: 'commonjs' },
   'nest12-esm-npm': { app: 'nest12-esm', packageManager: 'npm', nest: 12, cls: 7, moduleSystem: 'module' },
@@ -21,6 +22,11 @@ const variants = Object.keys(VARIANTS) as Variant[];
 
 const WORKSPACE_A = '0b6f1f5e-0000-4000-8000-00000000000a';
 const WORKSPACE_B = '0b6f1f5e-0000-4000-8000-00000000000b';
+const WORKSPACE_C = '0b6f1f5e-0000-4000-8000-00000000000c';
+const MISSING_NOTE = '0b6f1f5e-0000-4000-8000-0000000000ff';
+// The app's rate limit (requests a minute per workspace): above what the other tests send in one
+// workspace, small enough to reach.
+const RATE_LIMIT = 20;
 const USER = '0b6f1f5e-0000-4000-8000-0000000000aa';
 
 // A fresh folder outside the workspace (npm and pnpm would otherwise find the workspace's
@@ -64,7 +70,12 @@ describe.each(variants)('%s consumer', (name) => {
       indexed_for text
     )`);
     const redis = await createRedisNamespace({ prefix: name });
-    app = await startConsumer(dir, { DATABASE_URL: database.url, REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix });
+    app = await startConsumer(dir, {
+      DATABASE_URL: database.url,
+      REDIS_URL: redis.url,
+      QUEUE_PREFIX: redis.prefix,
+      RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT),
+    });
   });
   afterAll(async () => {
     await app?.stop();
@@ -212,5 +223,42 @@ describe.each(variants)('%s consumer', (name) => {
     expect(entries, app.output()).toEqual([
       expect.objectContaining({ action: 'Create', subject: 'Note', status: 'Failure', workspace_id: WORKSPACE_A, actor_id: USER, request_id: requestId }),
     ]);
+  });
+  it('caches a read per workspace until an audited write of notes makes it stale', async () => {
+    const requestId = `${name}-cached`;
+    const created = await call('POST', '/notes', as(WORKSPACE_A, { 'x-request-id': requestId }), { body: 'first version' });
+    expect(created.status, app.output()).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    // The queued job's markIndexed is an audited write of notes too: let it land first.
+    expect(await auditEntries(requestId, 2), app.output()).toHaveLength(2);
+    const read = async (workspace: string) => {
+      const response = await call('GET', `/notes/${id}`, as(workspace));
+      return { status: response.status, body: response.ok ? ((await response.json()) as { body: string }).body : undefined };
+    };
+
+    expect(await read(WORKSPACE_A)).toEqual({ status: 200, body: 'first version' });
+    // Changed behind the app's back (no audited write): the cached read still answers.
+    await owner.query("UPDATE notes SET body = 'changed in SQL' WHERE id = $1", [id]);
+    expect(await read(WORKSPACE_A), app.output()).toEqual({ status: 200, body: 'first version' });
+    // The entry belongs to workspace A: B neither gets it nor the row.
+    expect(await read(WORKSPACE_B)).toEqual({ status: 404, body: undefined });
+
+    // An audited write of any note in A makes A's cached note reads stale: the next read is fresh.
+    const write = await call('POST', '/notes', as(WORKSPACE_A), { body: 'another note' });
+    expect(write.status, app.output()).toBe(201);
+    expect(await read(WORKSPACE_A), app.output()).toEqual({ status: 200, body: 'changed in SQL' });
+  });
+
+  it('refuses a workspace past its rate limit with 429 CACHE_RATE_LIMITED and Retry-After; other workspaces go on', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < RATE_LIMIT; i++) statuses.push((await call('GET', `/notes/${MISSING_NOTE}`, as(WORKSPACE_C))).status);
+    expect(statuses, app.output()).toEqual(Array(RATE_LIMIT).fill(404));
+
+    const refused = await call('GET', `/notes/${MISSING_NOTE}`, as(WORKSPACE_C));
+    expect(refused.status, app.output()).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await refused.json()).toEqual({ statusCode: 429, code: 'CACHE_RATE_LIMITED', message: expect.stringMatching(/try again in \d+ seconds?/) });
+    // Counted per workspace: B is under its own limit.
+    expect((await call('GET', `/notes/${MISSING_NOTE}`, as(WORKSPACE_B))).status, app.output()).toBe(404);
   });
 });
