@@ -1,3 +1,4 @@
+import { register } from 'prom-client';
 import request from 'supertest';
 
 type HttpServer = Parameters<typeof request>[0];
@@ -22,3 +23,15 @@ export async function metricValue(server: HttpServer, name: string, labels: Reco
 export const cacheHits = (server: HttpServer, subject?: string) => metricValue(server, 'acme_cache_hits_total', subject ? { subject } : {});
 export const cacheMisses = (server: HttpServer, subject?: string) => metricValue(server, 'acme_cache_misses_total', subject ? { subject } : {});
 export const cacheBypasses = (server: HttpServer, reason?: string) => metricValue(server, 'acme_cache_bypasses_total', reason ? { reason } : {});
+
+/**
+ * The same counter read in this process, from prom-client's registry (the apps under test run in
+ * the test process and register there): for moments when GET /metrics cannot answer, such as a
+ * Redis outage (the queue gauges read Redis on scrape).
+ */
+export async function registryValue(name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = register.getSingleMetric(name);
+  if (!metric) return 0;
+  const { values } = await metric.get();
+  return values.filter((v) => Object.entries(labels).every(([key, value]) => v.labels[key] === value)).reduce((sum, v) => sum + v.value, 0);
+}
