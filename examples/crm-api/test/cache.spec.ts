@@ -61,7 +61,9 @@ async function newCompany(name: string) {
   return CompanyView.parse(await send('post', '/companies', { name, industry: 'Software', size_range: '1-10' }));
 }
 async function newContact(companyId: string, first: string) {
-  return send('post', '/contacts', { company_id: companyId, first_name: first, last_name: 'Cached', email: `${first.toLowerCase()}@cached.test` }) as Promise<{ id: string }>;
+  return send('post', '/contacts', { company_id: companyId, first_name: first, last_name: 'Cached', email: `${first.toLowerCase()}@cached.test` }) as Promise<{
+    id: string;
+  }>;
 }
 async function newDeal(companyId: string, title: string, amount: number, contactId: string | null = null) {
   return DealView.parse(await send('post', '/deals', { company_id: companyId, title, amount, primary_contact_id: contactId }));
@@ -207,4 +209,3 @@ describe('two API instances on one Redis and one database', () => {
     expect((await company(target.id)).name).toBe('Renamed Through The Replica');
   });
 });
-

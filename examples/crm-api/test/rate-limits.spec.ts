@@ -30,7 +30,10 @@ describe('rate limits per workspace and per user, across two API instances', () 
     await f?.close();
   });
 
-  const get = (i: number, persona: Persona, path = '/companies') => request(servers[i % 2]!).get(path).set(f.as(persona));
+  const get = (i: number, persona: Persona, path = '/companies') =>
+    request(servers[i % 2]!)
+      .get(path)
+      .set(f.as(persona));
 
   it('a workspace’s limit holds for the sum of both instances; the refusal is 429 CACHE_RATE_LIMITED with Retry-After', async () => {
     const throttled = await metricValue(f.server, 'acme_cache_throttled_total', { route: 'GET /companies' });
@@ -38,7 +41,10 @@ describe('rate limits per workspace and per user, across two API instances', () 
     // Two Globex users, alternating between the instances: 6 requests each, under the user limit.
     for (let i = 0; i < WORKSPACE_LIMIT; i++) statuses.push((await get(i, i % 4 < 2 ? 'globexAdmin' : 'globexPipeline')).status);
     expect(statuses).toEqual(Array(WORKSPACE_LIMIT).fill(200));
-    for (const [i, persona] of [[0, 'globexAdmin'], [1, 'globexPipeline']] as const) {
+    for (const [i, persona] of [
+      [0, 'globexAdmin'],
+      [1, 'globexPipeline'],
+    ] as const) {
       const refused = await get(i, persona);
       expect(refused.status).toBe(429);
       expect(refused.body).toMatchObject({ statusCode: 429, code: 'CACHE_RATE_LIMITED', message: expect.stringMatching(/try again in \d+ seconds?/) });
