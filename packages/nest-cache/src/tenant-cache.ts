@@ -7,7 +7,7 @@ import { isSubjectList, storeKeys, subjectsOf, versionKey, type CacheKey, type C
 import { CacheMetrics, type BypassReason } from './cache-metrics';
 import { CacheStore, CacheStoreError } from './cache-store';
 import { resolveCacheStore } from './resolve-cache-store';
-import { decodeValue, encodeValue, UnstorableValue } from './cache-value';
+import { decodeValue, encodeValue, isEncodedValue, UnstorableValue, type EncodedValue } from './cache-value';
 import { PendingInvalidations } from './pending-invalidations';
 import type { ResolvedTenantCacheOptions } from './resolve-tenant-cache-options';
 import { RESOLVED_TENANT_CACHE_OPTIONS } from './tenant-cache.module-definition';
@@ -33,7 +33,7 @@ export type InvalidateOptions = Pick<CacheCallOptions, 'global'>;
 /** What an entry holds: the version tokens of its subjects it was loaded under (space-separated), and the encoded value. */
 interface StoredEntry {
   v: string;
-  d: string;
+  d: EncodedValue;
 }
 
 /** One read: the resolved keys and what the store answered for them. */
@@ -225,7 +225,7 @@ export class TenantCache implements OnModuleInit {
     const entry = answers[keys.versions.length] as StoredEntry | undefined;
     const subject = subjectsOf(key)[0]!;
     // An entry counts only when it was written under the current version of every subject.
-    if (versions.every((version) => version !== undefined) && entry?.v === versions.join(' ') && typeof entry.d === 'string') {
+    if (versions.every((version) => version !== undefined) && entry?.v === versions.join(' ') && isEncodedValue(entry.d)) {
       if (count) this.metrics.hit(subject);
       return { keys, versions, hit: { value: decodeValue(entry.d) } };
     }
