@@ -1,8 +1,12 @@
+import { bootstrapWorker, getProducerToken, type Producer } from '@acme/nest-queues';
 import { CompanyView, DealView, MemberPage } from '@acme-examples/crm-contracts';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpApp } from '../src/http-app';
+import { maintenance } from '../src/jobs/queues';
+import { WorkerModule } from '../src/worker/worker.module';
 import { startCrmFixture, type CrmFixture } from './support/fixture';
 import { cacheHits, cacheMisses } from './support/metrics';
 
@@ -207,5 +211,39 @@ describe('two API instances on one Redis and one database', () => {
     await warm([`/companies/${target.id}`]);
     await send('patch', `/companies/${target.id}`, { name: 'Renamed Through The Replica' }, other);
     expect((await company(target.id)).name).toBe('Renamed Through The Replica');
+  });
+});
+
+describe('the worker’s audited writes', () => {
+  it('the nightly stale-deal check (activities, audited as Deal) makes the API’s cached company read stale', async () => {
+    const target = await newCompany('Stale Check Co');
+    const { id: dealId } = await newDeal(target.id, 'Forgotten deal', 900);
+    const owner = new pg.Client({ connectionString: f.ownerUrl });
+    await owner.connect();
+    const worker = await bootstrapWorker(
+      WorkerModule.forRoot({
+        env: { ...Object.fromEntries(['DATABASE_URL', 'SYSTEM_DATABASE_URL', 'REDIS_URL', 'QUEUE_PREFIX', 'LOG_LEVEL'].map((name) => [name, f.env[name]!])) },
+      }),
+      { exitProcess: false, signals: [] },
+    );
+    try {
+      await owner.query(`UPDATE deals SET stage_changed_at = now() - interval '60 days' WHERE id = $1`, [dealId]);
+      await warm([`/companies/${target.id}`]);
+      expect((await company(target.id)).last_activity.kind).toBe('None');
+      const producer = worker.app.get<Producer<typeof maintenance>>(getProducerToken(maintenance), { strict: false });
+      await producer.add({}, { jobId: 'cache-stale-check' });
+      await expect
+        .poll(
+          async () => {
+            const view = await company(target.id);
+            return view.last_activity.kind === 'None' ? null : view.last_activity.label;
+          },
+          { timeout: 20_000, interval: 200 },
+        )
+        .toMatch(/Forgotten deal: no stage change for \d+ days/);
+    } finally {
+      await worker.shutdown();
+      await owner.end();
+    }
   });
 });
