@@ -24,7 +24,8 @@
  * (GET /metrics) must show hits for the hit loads and misses for every miss request.
  *
  * ROUNDS=n changes the number of rounds of the HTTP loads (default 5, ROUND_SECONDS=5 s each);
- * ONLY=get skips the HTTP part (no example needed).
+ * ONLY=get skips the HTTP part (no example needed); PROF=1 writes CPU profiles of both API processes
+ * to /tmp/prof-cache-on and /tmp/prof-cache-off.
  */
 import 'reflect-metadata';
 import { ContextModule, ContextService } from '@acme/nest-context';
@@ -97,8 +98,9 @@ async function httpBenches(ownerUrl: string, redisUrl: string): Promise<void> {
     // reload each entry once per TTL (a few misses in thousands of hits).
     CACHE_TTL_SECONDS: '10',
   };
+  const profile = (enabled: boolean) => (process.env.PROF ? ['--cpu-prof', `--cpu-prof-dir=/tmp/prof-cache-${enabled ? 'on' : 'off'}`] : []);
   const start = (name: string, enabled: boolean) =>
-    startServerProcess(name, [join(crmApi, 'dist', 'main.js')], { ...common, CACHE_ENABLED: String(enabled) }, { cwd: crmApi });
+    startServerProcess(name, [...profile(enabled), join(crmApi, 'dist', 'main.js')], { ...common, CACHE_ENABLED: String(enabled) }, { cwd: crmApi });
   const ours = await start('crm-api (CACHE_ENABLED=true)', true);
   servers.push(ours);
   const baseline = await start('crm-api (CACHE_ENABLED=false)', false);

@@ -7,13 +7,14 @@ export class UnstorableValue {
 type Path = (string | number)[];
 
 /**
- * A value as it is stored: its JSON text and where its Dates are. Dates travel as their ISO
- * strings in the text and come back as Dates from their paths, so reading an entry is one native
- * `JSON.parse` plus one assignment per Date: no reviver walks the value.
+ * A value as it is stored: its JSON text and where its Dates are (the JSON of their paths, '' when
+ * there are none). Dates travel as their ISO strings in the text and come back as Dates from their
+ * paths, so reading an entry is native `JSON.parse` plus one assignment per Date: no reviver walks
+ * the value.
  */
 export interface EncodedValue {
   json: string;
-  dates: Path[];
+  dates: string;
 }
 
 /**
@@ -25,13 +26,14 @@ export function encodeValue(value: unknown): EncodedValue | UnstorableValue {
   const dates: Path[] = [];
   const refusal = inspect(value, [], dates, new Set());
   if (refusal) return refusal;
-  return { json: JSON.stringify(value) ?? 'null', dates };
+  return { json: JSON.stringify(value) ?? 'null', dates: dates.length ? JSON.stringify(dates) : '' };
 }
 
 /** The value `encodeValue` stored. */
 export function decodeValue(encoded: EncodedValue): unknown {
   let value: unknown = JSON.parse(encoded.json);
-  for (const path of encoded.dates) {
+  if (!encoded.dates) return value;
+  for (const path of JSON.parse(encoded.dates) as Path[]) {
     if (path.length === 0) {
       value = new Date(value as string);
       continue;
@@ -42,12 +44,6 @@ export function decodeValue(encoded: EncodedValue): unknown {
     parent[last] = new Date(parent[last] as string);
   }
   return value;
-}
-
-/** True when `entry` has the shape `encodeValue` produces (anything else in the store is not ours). */
-export function isEncodedValue(entry: unknown): entry is EncodedValue {
-  const candidate = entry as EncodedValue | undefined;
-  return typeof candidate?.json === 'string' && Array.isArray(candidate.dates);
 }
 
 /** Walks `value` once: records the paths of its Dates, and answers why it cannot be stored, if so. */

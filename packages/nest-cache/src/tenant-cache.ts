@@ -7,7 +7,8 @@ import { isSubjectList, storeKeys, subjectsOf, versionKey, type CacheKey, type C
 import { CacheMetrics, type BypassReason } from './cache-metrics';
 import { CacheStore, CacheStoreError } from './cache-store';
 import { resolveCacheStore } from './resolve-cache-store';
-import { decodeValue, encodeValue, isEncodedValue, UnstorableValue, type EncodedValue } from './cache-value';
+import { formatEntry, parseEntry } from './cache-entry';
+import { decodeValue, encodeValue, UnstorableValue } from './cache-value';
 import { PendingInvalidations } from './pending-invalidations';
 import type { ResolvedTenantCacheOptions } from './resolve-tenant-cache-options';
 import { RESOLVED_TENANT_CACHE_OPTIONS } from './tenant-cache.module-definition';
@@ -29,12 +30,6 @@ export interface CacheCallOptions {
 
 /** Options of `TenantCache.invalidate`. */
 export type InvalidateOptions = Pick<CacheCallOptions, 'global'>;
-
-/** What an entry holds: the version tokens of its subjects it was loaded under (space-separated), and the encoded value. */
-interface StoredEntry {
-  v: string;
-  d: EncodedValue;
-}
 
 /** One read: the resolved keys and what the store answered for them. */
 interface Read {
@@ -222,12 +217,12 @@ export class TenantCache implements OnModuleInit {
       return undefined;
     }
     const versions = answers.slice(0, keys.versions.length).map((version) => (typeof version === 'string' ? version : undefined));
-    const entry = answers[keys.versions.length] as StoredEntry | undefined;
+    const entry = parseEntry(answers[keys.versions.length]);
     const subject = subjectsOf(key)[0]!;
     // An entry counts only when it was written under the current version of every subject.
-    if (versions.every((version) => version !== undefined) && entry?.v === versions.join(' ') && isEncodedValue(entry.d)) {
+    if (versions.every((version) => version !== undefined) && entry?.version === versions.join(' ')) {
       if (count) this.metrics.hit(subject);
-      return { keys, versions, hit: { value: decodeValue(entry.d) } };
+      return { keys, versions, hit: { value: decodeValue(entry.encoded) } };
     }
     if (count) this.metrics.miss(subject);
     return { keys, versions, hit: undefined };
@@ -280,7 +275,7 @@ export class TenantCache implements OnModuleInit {
       );
       return;
     }
-    const entry: StoredEntry = { v: version, d: encoded };
+    const entry = formatEntry(version, encoded);
     const ttl = options.ttl ?? this.options.ttl;
     // Inside a transaction the value may hold uncommitted data: write it once committed, never on rollback.
     await this.whenCommitted(async () => {
