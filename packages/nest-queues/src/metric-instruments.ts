@@ -48,7 +48,9 @@ export function createInstruments(prom: any, registry: MetricsRegistry, prefix: 
         const results = await Promise.allSettled([...sources].map((source) => source()));
         this.reset();
         for (const result of results) {
-          if (result.status !== 'fulfilled') continue; // Redis unreachable: the health check reports it
+          // Redis unreachable or too slow (each source is bounded by its `metrics.scrapeTimeoutMs`): its
+          // series are left out of this scrape, and the health check reports the outage.
+          if (result.status !== 'fulfilled') continue;
           for (const [queue, counts] of result.value) {
             for (const state of GAUGE_STATES) this.set({ queue, state }, counts[state]);
           }

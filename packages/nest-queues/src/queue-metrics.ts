@@ -1,11 +1,11 @@
-import { importOptional } from '@acme/nest-context';
+import { importOptional, withTimeout } from '@acme/nest-context';
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { readJobCounts } from './job-counts';
+import { readJobCounts, type QueueHealthCounts } from './job-counts';
 import { QueueRegistry } from './queue-registry';
 import { RESOLVED_QUEUES_OPTIONS } from './queues.module-definition';
-import { QueuesOptionsError } from './queues.errors';
+import { QueuesOptionsError, RedisUnreachableError } from './queues.errors';
 import type { MetricsRegistry } from './queues.options';
-import type { ResolvedQueuesOptions } from './resolve-queues-options';
+import type { ResolvedQueueMetrics, ResolvedQueuesOptions } from './resolve-queues-options';
 import { createInstruments, instrumentsByRegistry, type GaugeSource, type Instruments, type VolatileSource } from './metric-instruments';
 
 /** Per-queue children of the instruments, cached so the hot path skips label hashing. */
@@ -29,8 +29,27 @@ interface QueueInstruments {
 export class QueueMetrics implements OnModuleInit, OnApplicationShutdown {
   private instruments?: Instruments;
   private readonly perQueue = new Map<string, QueueInstruments>();
-  private readonly source: GaugeSource = () =>
-    Promise.all([...this.registry.known].map(async (name) => [name, await readJobCounts(this.registry.get(name))] as const));
+  /** The read of the job counts still waiting for Redis, if any: scrapes share it rather than queue more. */
+  private reading?: Promise<Array<[string, QueueHealthCounts]>>;
+  /**
+   * Reads the job counts of this app's queues for the `jobs` gauge, within `metrics.scrapeTimeoutMs`:
+   * while Redis does not answer, ioredis holds the commands until it reconnects, and a scrape must
+   * not wait for that. A read past the deadline rejects, and the gauge leaves this app's series out.
+   */
+  private readonly source: GaugeSource = () => {
+    const { scrapeTimeoutMs } = this.options.metrics as ResolvedQueueMetrics;
+    this.reading ??= Promise.all(
+      [...this.registry.known].map(async (name): Promise<[string, QueueHealthCounts]> => [name, await readJobCounts(this.registry.get(name))]),
+    ).finally(() => (this.reading = undefined));
+    return withTimeout(
+      this.reading,
+      scrapeTimeoutMs,
+      () =>
+        new RedisUnreachableError(
+          `Redis did not answer the job counts of the "jobs" gauge within ${scrapeTimeoutMs} ms: check that it is reachable at QueuesModule option "connection".`,
+        ),
+    );
+  };
 
   private volatile = false;
   private readonly volatileSource: VolatileSource = () => this.volatile;

@@ -26,6 +26,12 @@ export interface QueueMetricsOptions {
    * @default [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
    */
   buckets?: number[];
+  /**
+   * How long a scrape waits for Redis to answer the job counts of the `jobs` gauge. Past it (Redis
+   * down or silent) the scrape answers without this app's `jobs` series; the other metrics are there.
+   * @default 1000
+   */
+  scrapeTimeoutMs?: number;
 }
 
 /** Options of `QueuesModule.forRoot` / `forRootAsync`. */

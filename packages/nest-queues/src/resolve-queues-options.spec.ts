@@ -13,7 +13,7 @@ describe('resolveQueuesOptions', () => {
       runWorkers: false,
       shutdownTimeoutMs: 25_000,
       startupTimeoutMs: 10_000,
-      metrics: { required: false, registry: undefined, prefix: 'acme_queues_', buckets: DEFAULT_BUCKETS },
+      metrics: { required: false, registry: undefined, prefix: 'acme_queues_', buckets: DEFAULT_BUCKETS, scrapeTimeoutMs: 1000 },
       removeStaleCrons: true,
       allowVolatileRedis: false,
     });
@@ -21,9 +21,15 @@ describe('resolveQueuesOptions', () => {
 
   it('keeps what is given; metrics: true or an object requires prom-client, false turns them off', () => {
     const registry = { getSingleMetric: () => undefined, registerMetric: () => undefined };
-    const resolved = resolveQueuesOptions({ connection, prefix: '{crm}', runWorkers: true, shutdownTimeoutMs: 0, metrics: { registry, prefix: 'crm_' } });
+    const resolved = resolveQueuesOptions({
+      connection,
+      prefix: '{crm}',
+      runWorkers: true,
+      shutdownTimeoutMs: 0,
+      metrics: { registry, prefix: 'crm_', scrapeTimeoutMs: 250 },
+    });
     expect(resolved).toMatchObject({ prefix: '{crm}', runWorkers: true, shutdownTimeoutMs: 0 });
-    expect(resolved.metrics).toEqual({ required: true, registry, prefix: 'crm_', buckets: DEFAULT_BUCKETS });
+    expect(resolved.metrics).toEqual({ required: true, registry, prefix: 'crm_', buckets: DEFAULT_BUCKETS, scrapeTimeoutMs: 250 });
     expect(resolveQueuesOptions({ connection, metrics: true }).metrics).toMatchObject({ required: true, prefix: 'acme_queues_' });
     expect(resolveQueuesOptions({ connection, metrics: false }).metrics).toBe(false);
   });
@@ -38,5 +44,8 @@ describe('resolveQueuesOptions', () => {
     expect(() => resolveQueuesOptions({ connection, removeStaleCrons: 1 } as never)).toThrow(QueuesOptionsError);
     expect(() => resolveQueuesOptions({ connection, removeStaleCrons: 1 } as never)).toThrow('option "removeStaleCrons"');
     expect(() => resolveQueuesOptions(undefined as never)).toThrow(/needs options/);
+    for (const scrapeTimeoutMs of [0, -1, Number.POSITIVE_INFINITY, '1000']) {
+      expect(() => resolveQueuesOptions({ connection, metrics: { scrapeTimeoutMs } } as never)).toThrow('option "metrics.scrapeTimeoutMs"');
+    }
   });
 });

@@ -11,6 +11,8 @@ export interface ResolvedQueueMetrics {
   registry: MetricsRegistry | undefined;
   prefix: string;
   buckets: number[];
+  /** How long the `jobs` gauge waits for Redis on a scrape. */
+  scrapeTimeoutMs: number;
 }
 
 /** `QueuesModuleOptions` validated, with every default applied: what the package's services read. */
@@ -34,6 +36,7 @@ export const QUEUES_DEFAULTS = Object.freeze({
   removeStaleCrons: true,
   allowVolatileRedis: false,
   metricsPrefix: 'acme_queues_',
+  metricsScrapeTimeoutMs: 1000,
 });
 
 const METRIC_PREFIX = /^(?:[a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
@@ -87,13 +90,18 @@ export function resolveQueuesOptions(options: QueuesModuleOptions): ResolvedQueu
 
 function resolveMetrics(metrics: QueuesModuleOptions['metrics']): ResolvedQueueMetrics | false {
   if (metrics === false) return false;
-  const defaults = { registry: undefined, prefix: QUEUES_DEFAULTS.metricsPrefix, buckets: DEFAULT_BUCKETS };
+  const defaults = {
+    registry: undefined,
+    prefix: QUEUES_DEFAULTS.metricsPrefix,
+    buckets: DEFAULT_BUCKETS,
+    scrapeTimeoutMs: QUEUES_DEFAULTS.metricsScrapeTimeoutMs,
+  };
   if (metrics === undefined) return { required: false, ...defaults };
   if (metrics === true) return { required: true, ...defaults };
   if (typeof metrics !== 'object' || metrics === null) {
-    throw new QueuesOptionsError('QueuesModule option "metrics" must be a boolean or { registry?, prefix?, buckets? }.');
+    throw new QueuesOptionsError('QueuesModule option "metrics" must be a boolean or { registry?, prefix?, buckets?, scrapeTimeoutMs? }.');
   }
-  const { registry, prefix, buckets } = metrics;
+  const { registry, prefix, buckets, scrapeTimeoutMs } = metrics;
   if (registry !== undefined && typeof registry?.registerMetric !== 'function') {
     throw new QueuesOptionsError('QueuesModule option "metrics.registry" must be a prom-client Registry (new Registry() from prom-client).');
   }
@@ -105,5 +113,16 @@ function resolveMetrics(metrics: QueuesModuleOptions['metrics']): ResolvedQueueM
   if (buckets !== undefined && (!Array.isArray(buckets) || buckets.length === 0 || buckets.some((bucket) => typeof bucket !== 'number'))) {
     throw new QueuesOptionsError('QueuesModule option "metrics.buckets" must be a non-empty array of numbers (seconds).');
   }
-  return { required: true, registry, prefix: prefix ?? defaults.prefix, buckets: buckets ? [...buckets] : defaults.buckets };
+  if (scrapeTimeoutMs !== undefined && (typeof scrapeTimeoutMs !== 'number' || !Number.isFinite(scrapeTimeoutMs) || scrapeTimeoutMs <= 0)) {
+    throw new QueuesOptionsError(
+      `QueuesModule option "metrics.scrapeTimeoutMs" must be a number of milliseconds > 0 (under Prometheus' scrape_timeout), got ${JSON.stringify(scrapeTimeoutMs)}.`,
+    );
+  }
+  return {
+    required: true,
+    registry,
+    prefix: prefix ?? defaults.prefix,
+    buckets: buckets ? [...buckets] : defaults.buckets,
+    scrapeTimeoutMs: scrapeTimeoutMs ?? defaults.scrapeTimeoutMs,
+  };
 }

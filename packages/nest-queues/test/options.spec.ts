@@ -60,6 +60,7 @@ describe('QueuesModule options', () => {
     [{ metrics: 'on' }, 'metrics'],
     [{ metrics: { registry: {} } }, 'metrics.registry'],
     [{ metrics: { prefix: 'bad-prefix' } }, 'metrics.prefix'],
+    [{ metrics: { scrapeTimeoutMs: 0 } }, 'metrics.scrapeTimeoutMs'],
   ])('rejects %j at bootstrap, naming "%s"', async (overrides, option) => {
     const options = { ...redis.options(), ...overrides } as QueuesModuleOptions;
     if (!('connection' in overrides) && option === 'connection') delete (options as Partial<QueuesModuleOptions>).connection;
