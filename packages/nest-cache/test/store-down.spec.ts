@@ -1,11 +1,10 @@
 import { uuidv7 } from '@acme/nest-context';
-import { freePort, startRedis, type StartedService } from '@acme/nest-testing';
+import { freePort, PartitionProxy, type StartedService, startRedis } from '@acme/nest-testing';
 import { createKeyv } from '@keyv/redis';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisStore, startCacheApp, TestAuditedWrites, type CacheApp } from './support/cache-app';
-import { RedisProxy } from './support/redis-proxy';
 
 const TIMEOUT_MS = 150;
 
@@ -35,12 +34,12 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
 describe('Redis unreachable (a partition: commands hang)', () => {
   const registry = new Registry();
   const writes = new TestAuditedWrites();
-  let proxy: RedisProxy;
+  let proxy: PartitionProxy;
   let app: CacheApp;
   let other: CacheApp; // a second replica, on Redis directly, to put entries there behind the first one's back
   beforeAll(async () => {
     const direct = await redisStore();
-    proxy = await RedisProxy.start(direct.url);
+    proxy = await PartitionProxy.start(direct.url);
     const viaProxy = createKeyv(proxy.url);
     app = await startCacheApp({ cache: { stores: [viaProxy], prefix: direct.prefix, timeoutMs: TIMEOUT_MS, metrics: { registry } }, auditedWrites: writes });
     other = await startCacheApp({ cache: { stores: [direct.store], prefix: direct.prefix, metrics: false } });

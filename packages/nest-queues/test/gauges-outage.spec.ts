@@ -1,12 +1,11 @@
 import { ContextModule, withTimeout } from '@acme/nest-context';
 import { defineQueue, getProducerToken, QueueProcessor, QueuesModule, type Producer } from '@acme/nest-queues';
-import { startRedis, type StartedService } from '@acme/nest-testing';
+import { PartitionProxy, type StartedService, startRedis } from '@acme/nest-testing';
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { RedisProxy } from '../../nest-cache/test/support/redis-proxy';
 import { waitFor } from './support/redis';
 
 const reports = defineQueue({ name: 'reports', payload: z.object({ id: z.string() }) });
@@ -33,13 +32,13 @@ async function boundedScrape(registry: Registry): Promise<string> {
 
 describe('a scrape while Redis does not answer', () => {
   let redis: StartedService;
-  let proxy: RedisProxy;
+  let proxy: PartitionProxy;
   let app: INestApplicationContext;
   const registry = new Registry();
 
   beforeAll(async () => {
     redis = await startRedis({ strategies: ['embedded'] }); // its own: the test cuts the way to it
-    proxy = await RedisProxy.start(redis.url);
+    proxy = await PartitionProxy.start(redis.url);
     @Module({
       imports: [
         ContextModule.forRoot(),

@@ -8,6 +8,7 @@ export { createTestDatabase, type CreateTestDatabaseOptions, type TestDatabase }
 export { createRedisNamespace, type RedisNamespace, type RedisNamespaceOptions } from './redis-namespace';
 export { getTestServerUrl } from './test-server-url';
 export { freePort } from './free-port';
+export { PartitionProxy } from './partition-proxy';
 export {
   DependencyUnavailableError,
   PortUnavailableError,

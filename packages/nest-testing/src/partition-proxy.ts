@@ -1,11 +1,11 @@
 import { createServer, Socket, type Server } from 'node:net';
 
 /**
- * A TCP proxy in front of Redis that the test can cut like a network partition: `cut()` keeps the
+ * A TCP proxy in front of a service (Redis, PostgreSQL) that a test can cut like a network partition: `cut()` keeps the
  * connections open and drops every byte (commands hang, their replies never come, what was sent
  * is lost); `restore()` resets those connections (the client reconnects) and forwards again.
  */
-export class RedisProxy {
+export class PartitionProxy {
   private readonly sockets = new Set<Socket>();
   private cutOff = false;
 
@@ -14,20 +14,26 @@ export class RedisProxy {
     readonly url: string,
   ) {}
 
-  static async start(target: string): Promise<RedisProxy> {
+  /** Listens on a free local port and forwards to `target` (a URL with host and port, e.g. redis://127.0.0.1:6379); `url` is the same URL through the proxy. */
+  static async start(target: string): Promise<PartitionProxy> {
     const { hostname, port } = new URL(target);
-    const accept: { to?: RedisProxy } = {};
+    const accept: { to?: PartitionProxy } = {};
     const server = createServer((client) => accept.to?.accept(client, hostname, Number(port)));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address() as { port: number };
-    accept.to = new RedisProxy(server, `redis://127.0.0.1:${address.port}`);
+    const through = new URL(target);
+    through.hostname = '127.0.0.1';
+    through.port = String(address.port);
+    accept.to = new PartitionProxy(server, through.toString());
     return accept.to;
   }
 
+  /** From now on every byte is dropped, both ways: commands hang, as behind a partition. */
   cut(): void {
     this.cutOff = true;
   }
 
+  /** Resets the connections that were cut (clients reconnect) and forwards again. */
   restore(): void {
     this.cutOff = false;
     for (const socket of this.sockets) socket.destroy();
