@@ -1,5 +1,5 @@
 import { ABILITY_FINGERPRINTS, afterCommit, ContextService, uuidv7, type AbilityFingerprints } from '@acme/nest-context';
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { NotPlainData } from './canonical-data';
 import { CacheKeyError, CacheScopeError } from './cache.errors';
@@ -52,11 +52,13 @@ interface Read {
  * at once.
  */
 @Injectable()
-export class TenantCache implements OnModuleInit {
+export class TenantCache implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('TenantCache');
   private readonly pending = new PendingInvalidations();
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly loggedShapes = new Set<string>();
+  /** Entry writes of `wrap` misses still on their way to the store, by entry key. */
+  private readonly writing = new Map<string, Promise<void>>();
   /**
    * Per request id, the version keys whose invalidation waits for the commit of the transaction
    * that request runs: its own cached reads of them go to the source, so it sees its own writes.
@@ -81,6 +83,10 @@ export class TenantCache implements OnModuleInit {
     } catch {
       this.fingerprints = undefined; // no abilities in this app: every caller shares the 'no-caller' part
     }
+  }
+  /** Lets the entry writes still on their way finish (each bounded by `timeoutMs`). */
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.writing.values()]);
   }
 
   /** The cached value, or undefined when there is none (or the store cannot be used now). */
@@ -197,6 +203,7 @@ export class TenantCache implements OnModuleInit {
     const scope = this.scope(options);
     const keys = await this.keysOf(scope, key);
     if (!keys) return undefined;
+    await this.writing.get(keys.entry); // never throws: write() catches
     try {
       if (this.pending.size > 0) await this.pending.flush((versionKey) => this.store.set(versionKey, uuidv7(), 0));
     } catch (error) {
@@ -231,7 +238,7 @@ export class TenantCache implements OnModuleInit {
   private async load<T>(read: Read, key: CacheKey, loader: () => Promise<T> | T, options: CacheCallOptions): Promise<T> {
     const version = await this.currentVersion(read);
     const value = await loader();
-    if (version && value !== undefined) await this.writeEntry(read.keys, key, version, value, options);
+    if (version && value !== undefined) await this.writeEntry(read.keys, key, version, value, options, false);
     return value;
   }
 
@@ -265,7 +272,13 @@ export class TenantCache implements OnModuleInit {
     }
   }
 
-  private async writeEntry(keys: StoreKeys, key: CacheKey, version: string, value: unknown, options: CacheCallOptions): Promise<void> {
+  /**
+   * Encodes and writes an entry (after the commit, inside a commit scope). `set` waits for the
+   * write; a miss of `wrap` does not (the caller has its value: its answer need not wait for Redis),
+   * and reads of that entry in this process wait for it instead, so this process reads its own
+   * writes in order.
+   */
+  private async writeEntry(keys: StoreKeys, key: CacheKey, version: string, value: unknown, options: CacheCallOptions, wait = true): Promise<void> {
     const encoded = encodeValue(value);
     if (encoded instanceof UnstorableValue) {
       this.metrics.bypassed('unserializable_value');
@@ -277,14 +290,22 @@ export class TenantCache implements OnModuleInit {
     }
     const entry = formatEntry(version, encoded);
     const ttl = options.ttl ?? this.options.ttl;
-    // Inside a transaction the value may hold uncommitted data: write it once committed, never on rollback.
-    await this.whenCommitted(async () => {
+    const write = async () => {
       try {
         await this.store.set(keys.entry, entry, ttl);
       } catch (error) {
         this.failed(reasonOf(error), error);
       }
-    });
+    };
+    // Inside a transaction the value may hold uncommitted data: write it once committed, never on rollback.
+    if (wait) return this.whenCommitted(write);
+    const start = () => {
+      const writing: Promise<void> = write().finally(() => {
+        if (this.writing.get(keys.entry) === writing) this.writing.delete(keys.entry);
+      });
+      this.writing.set(keys.entry, writing);
+    };
+    if (!afterCommit(start)) start();
   }
 
   private async keysOf(scope: CacheScope, key: CacheKey): Promise<StoreKeys | undefined> {

@@ -1,5 +1,5 @@
 import { isStorableText } from '@acme/nest-context';
-import { nodePgPoolOf, type AnyPgDatabase, type NodePgPool } from './drizzle-internals';
+import { nodePgPoolOf, type AnyPgDatabase, type NodePgPool, type PgPoolClient } from './drizzle-internals';
 
 /**
  * The pool `runNodePgUnitOfWork` can open this unit of work on: a node-postgres pool, no
@@ -11,39 +11,96 @@ export function oneRoundTripPool(root: AnyPgDatabase, workspaceId: string, confi
 }
 
 /**
- * Opens an RLS unit of work's transaction on node-postgres in ONE round trip: `begin` and the
- * transaction-local `set_config` travel as one simple-protocol message (values quoted with
- * pg's `escapeLiteral`: that protocol takes no parameters), where Drizzle's `transaction()`
- * followed by `execute(set_config)` takes two. Every request under RLS pays this, so it is a
- * tenth of a ten-statement request. Otherwise it is Drizzle's transaction: the callback gets a
- * `NodePgTransaction` (nested `transaction()` calls are savepoints), a throw rolls back, and
- * the connection goes back to the pool either way.
+ * Runs an RLS unit of work on node-postgres, opening its transaction at its first statement:
+ * a unit of work that sends none (a request answered from a cache, a refusal) never checks out
+ * a connection. The transaction opens in ONE round trip: `begin` and the transaction-local
+ * `set_config` travel as one simple-protocol message (values quoted with pg's `escapeLiteral`:
+ * that protocol takes no parameters), where Drizzle's `transaction()` followed by
+ * `execute(set_config)` takes two. Otherwise it is Drizzle's transaction: the callback gets a
+ * `NodePgTransaction` (nested `transaction()` calls are savepoints), a throw rolls back, and the
+ * connection goes back to the pool either way.
  */
 export async function runNodePgUnitOfWork<T>(pool: NodePgPool, workspaceId: string, setting: string, fn: (tx: AnyPgDatabase) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  const run = (text: string) => {
-    pool.logQuery(text);
-    return client.query(text);
-  };
-  let broken: Error | undefined;
+  const connection = new DeferredConnection(
+    pool,
+    (client) => `begin; select set_config(${client.escapeLiteral(setting)}, ${client.escapeLiteral(workspaceId)}, true)`,
+  );
+  try {
+    const result = await fn(await pool.transactionOn(connection as unknown as PgPoolClient));
+    await connection.finish('commit');
+    return result;
+  } catch (error) {
+    // A connection that cannot even roll back is not handed to the next request.
+    await connection.finish('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    connection.release();
+  }
+}
+
+/**
+ * What Drizzle's session sees as its client: checks out a pooled connection and opens the
+ * transaction on the first `query`, then forwards to it. (Its class name must not contain
+ * "Pool": Drizzle takes such a client for a pool.)
+ */
+class DeferredConnection {
+  private opening?: Promise<PgPoolClient>;
+  private client?: PgPoolClient;
+  private opened = false;
+  private broken?: Error;
   // The pool listens for errors only on idle connections: one lost while checked out here (the
   // server restarting, a terminated backend) would be an unhandled 'error' that kills the
   // process. The query in flight rejects with it anyway; the connection is discarded.
-  const onError = (error: Error) => (broken ??= error);
-  client.on('error', onError);
-  try {
-    await run(`begin; select set_config(${client.escapeLiteral(setting)}, ${client.escapeLiteral(workspaceId)}, true)`);
+  private readonly onError = (error: Error) => (this.broken ??= error);
+
+  constructor(
+    private readonly pool: NodePgPool,
+    private readonly begin: (client: PgPoolClient) => string,
+  ) {}
+
+  query(...args: unknown[]): Promise<unknown> {
+    return this.open().then((client) => (client.query as (...a: unknown[]) => Promise<unknown>)(...args));
+  }
+
+  /** Commits or rolls back the transaction, if one was opened. */
+  async finish(statement: 'commit' | 'rollback'): Promise<void> {
+    if (!this.opening) return;
+    const client = await this.opening.catch(() => undefined);
+    if (!client || !this.opened) return;
     try {
-      const result = await fn(await pool.transactionOn(client));
-      await run('commit');
-      return result;
+      await this.run(client, statement);
     } catch (error) {
-      // A connection that cannot even roll back is not handed to the next request.
-      await run('rollback').catch((rollbackError: Error) => (broken = rollbackError));
+      this.broken ??= error as Error;
       throw error;
     }
-  } finally {
-    client.off('error', onError);
-    client.release(broken);
+  }
+
+  /** Gives the connection back to the pool (discarded when it broke). */
+  release(): void {
+    if (!this.client) return;
+    this.client.off('error', this.onError);
+    this.client.release(this.broken);
+    this.client = undefined;
+  }
+
+  private open(): Promise<PgPoolClient> {
+    return (this.opening ??= (async () => {
+      const client = await this.pool.connect();
+      this.client = client;
+      client.on('error', this.onError);
+      try {
+        await this.run(client, this.begin(client));
+      } catch (error) {
+        this.broken ??= error as Error; // in an unknown state: not for the next request
+        throw error;
+      }
+      this.opened = true;
+      return client;
+    })());
+  }
+
+  private run(client: PgPoolClient, text: string): Promise<unknown> {
+    this.pool.logQuery(text);
+    return client.query(text);
   }
 }

@@ -32,9 +32,11 @@ describe('RLS unit of work on a node-postgres pool', () => {
     await fixture.admin.delete(companies);
   });
 
-  it('begins and sets the workspace in one statement, then commits', async () => {
+  it('begins and sets the workspace in one statement at the first query, then commits', async () => {
     await inWorkspace(WS_A, () => db.transaction(() => db.insert(companies).values({ name: 'Acme' })));
-    expect(statements[0]).toBe(`begin; select set_config('app.workspace_id', '${WS_A}', true)`);
+    // Drizzle logs a query before sending it, so the transaction it opened is logged after it.
+    expect(statements[0]).toMatch(/^insert into "companies"/);
+    expect(statements[1]).toBe(`begin; select set_config('app.workspace_id', '${WS_A}', true)`);
     expect(statements.at(-1)).toBe('commit');
     expect(statements).toHaveLength(3);
     const rows = await fixture.admin.select().from(companies);
@@ -46,13 +48,22 @@ describe('RLS unit of work on a node-postgres pool', () => {
     // value (and refuse it as a uuid in the policy), not as SQL.
     const hostile = "a'; select pg_sleep(5); --";
     const error = await inWorkspace(hostile, () => db.transaction(() => db.select().from(companies))).catch((e: unknown) => e);
-    expect(statements[0]).toBe(`begin; select set_config('app.workspace_id', 'a''; select pg_sleep(5); --', true)`);
+    expect(statements[1]).toBe(`begin; select set_config('app.workspace_id', 'a''; select pg_sleep(5); --', true)`);
     expect(error).toMatchObject({ cause: expect.objectContaining({ code: '22P02' }) }); // invalid input syntax for type uuid
     expect(statements.at(-1)).toBe('rollback');
     // A workspace id that cannot travel as text (NUL) takes the parameterised path instead.
     statements = [];
     await inWorkspace('a\u0000b', () => db.transaction(() => db.select().from(companies))).catch(() => undefined);
     expect(statements[0]).toBe('begin');
+  });
+
+  it('a unit of work that sends no statement (a cached answer, a refusal) never checks out a connection', async () => {
+    const before = { total: pool.totalCount, idle: pool.idleCount };
+    const answer = await inWorkspace(WS_A, () => db.transaction(async () => 'from the cache'));
+    expect(answer).toBe('from the cache');
+    expect(statements).toEqual([]);
+    expect({ total: pool.totalCount, idle: pool.idleCount }).toEqual(before);
+    expect(pool.waitingCount).toBe(0);
   });
 
   it('a connection lost while the unit of work holds it fails that request only: no crash, and the pool serves the next', async () => {
