@@ -33,6 +33,18 @@ describe('cache values', () => {
     expect(roundTrip({ s: 'nul\u0000 bidi\u202e lone\ud800' })).toEqual({ s: 'nul\u0000 bidi\u202e lone\ud800' });
   });
 
+  it('never changes the value it encodes, and keeps an own "__proto__" key a key', () => {
+    const at = new Date('2025-01-02T03:04:05.000Z');
+    const value = JSON.parse('{"__proto__": {"n": 1}, "rows": [{"x": 1}]}') as Record<string, any>;
+    value['__proto__'].at = at;
+    value.rows[0].at = at;
+    const back = roundTrip(value) as Record<string, any>;
+    expect(Object.keys(back)).toEqual(['__proto__', 'rows']);
+    expect(back['__proto__'].at).toEqual(at);
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+    expect(value.rows[0].at).toBe(at); // the caller's value still holds its Date
+  });
+
   it('leaves out undefined properties, as JSON does', () => {
     expect(roundTrip({ a: 1, b: undefined })).toEqual({ a: 1 });
   });

@@ -24,9 +24,9 @@ export interface EncodedValue {
  */
 export function encodeValue(value: unknown): EncodedValue | UnstorableValue {
   const dates: Path[] = [];
-  const refusal = inspect(value, [], dates, new Set());
-  if (refusal) return refusal;
-  return { json: JSON.stringify(value) ?? 'null', dates: dates.length ? JSON.stringify(dates) : '' };
+  const plain = withoutDates(value, [], dates, new Set());
+  if (plain instanceof UnstorableValue) return plain;
+  return { json: JSON.stringify(plain) ?? 'null', dates: dates.length ? JSON.stringify(dates) : '' };
 }
 
 /** The value `encodeValue` stored. */
@@ -46,58 +46,74 @@ export function decodeValue(encoded: EncodedValue): unknown {
   return value;
 }
 
-/** Walks `value` once: records the paths of its Dates, and answers why it cannot be stored, if so. */
-function inspect(value: unknown, path: Path, dates: Path[], ancestors: Set<object>): UnstorableValue | undefined {
+/**
+ * Walks `value` once: records the paths of its Dates and answers a copy where they are ISO strings
+ * (only the objects and arrays on the way to a Date are copied; the caller's value is never
+ * changed), or why it cannot be stored. JSON.stringify is several times faster on strings than on
+ * Dates, whose toJSON takes it off its fast path.
+ */
+function withoutDates(value: unknown, path: Path, dates: Path[], ancestors: Set<object>): unknown {
   switch (typeof value) {
     case 'string':
     case 'number':
     case 'boolean':
     case 'undefined':
-      return undefined;
+      return value;
     case 'bigint':
     case 'function':
     case 'symbol':
       return new UnstorableValue(`a ${typeof value}`);
   }
-  if (value === null) return undefined;
+  if (value === null) return value;
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) return new UnstorableValue('an invalid Date');
     dates.push([...path]);
-    return undefined;
+    return value.toISOString();
   }
   const object = value as object;
   if (ancestors.has(object)) return new UnstorableValue('a cycle');
   ancestors.add(object);
   try {
-    if (Array.isArray(object)) {
-      for (let i = 0; i < object.length; i++) {
-        const refusal = inspectChild(object[i], path, i, dates, ancestors, true);
-        if (refusal) return refusal;
-      }
-      return undefined;
-    }
+    if (Array.isArray(object)) return arrayWithoutDates(object, path, dates, ancestors);
     const prototype = Object.getPrototypeOf(object) as unknown;
     if (prototype !== Object.prototype && prototype !== null) {
       return new UnstorableValue(`an instance of ${object.constructor?.name ?? 'a class'}`);
     }
-    for (const key of Object.keys(object)) {
-      const refusal = inspectChild((object as Record<string, unknown>)[key], path, key, dates, ancestors, false);
-      if (refusal) return refusal;
-    }
-    return undefined;
+    return objectWithoutDates(object as Record<string, unknown>, path, dates, ancestors);
   } finally {
     ancestors.delete(object);
   }
 }
 
-function inspectChild(child: unknown, path: Path, step: string | number, dates: Path[], ancestors: Set<object>, inArray: boolean) {
-  // JSON leaves out an object's undefined properties and turns an array's into null: neither holds a Date.
-  if (child === undefined) return undefined;
-  if (!inArray && (typeof child === 'function' || typeof child === 'symbol')) return new UnstorableValue(`a ${typeof child}`);
-  path.push(step);
-  try {
-    return inspect(child, path, dates, ancestors);
-  } finally {
+function arrayWithoutDates(array: unknown[], path: Path, dates: Path[], ancestors: Set<object>): unknown {
+  let copy: unknown[] | undefined;
+  for (let i = 0; i < array.length; i++) {
+    const child = array[i];
+    // JSON turns an array's undefined, functions and symbols into null: nothing to refuse or record.
+    if (child === undefined || typeof child === 'function' || typeof child === 'symbol') continue;
+    path.push(i);
+    const plain = withoutDates(child, path, dates, ancestors);
     path.pop();
+    if (plain instanceof UnstorableValue) return plain;
+    if (plain !== child) (copy ??= array.slice())[i] = plain;
   }
+  return copy ?? array;
+}
+
+function objectWithoutDates(object: Record<string, unknown>, path: Path, dates: Path[], ancestors: Set<object>): unknown {
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(object)) {
+    const child = object[key];
+    // JSON leaves out an object's undefined properties.
+    if (child === undefined) continue;
+    path.push(key);
+    const plain = withoutDates(child, path, dates, ancestors);
+    path.pop();
+    if (plain instanceof UnstorableValue) return plain;
+    if (plain === child) continue;
+    copy ??= { ...object };
+    // Defined, not assigned: an own "__proto__" key (JSON.parse makes them) must stay a key.
+    Object.defineProperty(copy, key, { value: plain, enumerable: true, writable: true, configurable: true });
+  }
+  return copy ?? object;
 }
