@@ -35,11 +35,13 @@ describe('cache values', () => {
 
   it('never changes the value it encodes, and keeps an own "__proto__" key a key', () => {
     const at = new Date('2025-01-02T03:04:05.000Z');
-    const value = JSON.parse('{"__proto__": {"n": 1}, "rows": [{"x": 1}]}') as Record<string, any>;
+    const value = JSON.parse('{"__proto__": {"n": 1}, "rows": [{"x": 1}], "nested": {}}') as Record<string, any>;
     value['__proto__'].at = at;
     value.rows[0].at = at;
+    Object.defineProperty(value.nested, '__proto__', { value: at, enumerable: true, writable: true, configurable: true });
     const back = roundTrip(value) as Record<string, any>;
-    expect(Object.keys(back)).toEqual(['__proto__', 'rows']);
+    expect(Object.keys(back)).toEqual(['__proto__', 'rows', 'nested']);
+    expect(Object.getOwnPropertyDescriptor(back.nested, '__proto__')?.value).toEqual(at);
     expect(back['__proto__'].at).toEqual(at);
     expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
     expect(value.rows[0].at).toBe(at); // the caller's value still holds its Date

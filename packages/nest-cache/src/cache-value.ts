@@ -24,9 +24,9 @@ export interface EncodedValue {
  */
 export function encodeValue(value: unknown): EncodedValue | UnstorableValue {
   const dates: Path[] = [];
-  const plain = withoutDates(value, [], dates, new Set());
-  if (plain instanceof UnstorableValue) return plain;
-  return { json: JSON.stringify(plain) ?? 'null', dates: dates.length ? JSON.stringify(dates) : '' };
+  const refusal = inspect(value, [], dates, new Set());
+  if (refusal) return refusal;
+  return { json: JSON.stringify(value) ?? 'null', dates: dates.length ? JSON.stringify(dates) : '' };
 }
 
 /** The value `encodeValue` stored. */
@@ -41,79 +41,64 @@ export function decodeValue(encoded: EncodedValue): unknown {
     let parent = value as Record<string | number, unknown>;
     for (let i = 0; i < path.length - 1; i++) parent = parent[path[i]!] as Record<string | number, unknown>;
     const last = path[path.length - 1]!;
-    parent[last] = new Date(parent[last] as string);
+    // Defined, not assigned: an own "__proto__" key (JSON.parse makes them) must stay a key.
+    Object.defineProperty(parent, last, { value: new Date(parent[last] as string), enumerable: true, writable: true, configurable: true });
   }
   return value;
 }
 
-/**
- * Walks `value` once: records the paths of its Dates and answers a copy where they are ISO strings
- * (only the objects and arrays on the way to a Date are copied; the caller's value is never
- * changed), or why it cannot be stored. JSON.stringify is several times faster on strings than on
- * Dates, whose toJSON takes it off its fast path.
- */
-function withoutDates(value: unknown, path: Path, dates: Path[], ancestors: Set<object>): unknown {
+/** Walks `value` once: records the paths of its Dates, and answers why it cannot be stored, if so. */
+function inspect(value: unknown, path: Path, dates: Path[], ancestors: Set<object>): UnstorableValue | undefined {
   switch (typeof value) {
     case 'string':
     case 'number':
     case 'boolean':
     case 'undefined':
-      return value;
+      return undefined;
     case 'bigint':
     case 'function':
     case 'symbol':
       return new UnstorableValue(`a ${typeof value}`);
   }
-  if (value === null) return value;
+  if (value === null) return undefined;
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) return new UnstorableValue('an invalid Date');
     dates.push([...path]);
-    return value.toISOString();
+    return undefined;
   }
   const object = value as object;
   if (ancestors.has(object)) return new UnstorableValue('a cycle');
   ancestors.add(object);
   try {
-    if (Array.isArray(object)) return arrayWithoutDates(object, path, dates, ancestors);
+    if (Array.isArray(object)) {
+      for (let i = 0; i < object.length; i++) {
+        const refusal = inspectChild(object[i], path, i, dates, ancestors, true);
+        if (refusal) return refusal;
+      }
+      return undefined;
+    }
     const prototype = Object.getPrototypeOf(object) as unknown;
     if (prototype !== Object.prototype && prototype !== null) {
       return new UnstorableValue(`an instance of ${object.constructor?.name ?? 'a class'}`);
     }
-    return objectWithoutDates(object as Record<string, unknown>, path, dates, ancestors);
+    for (const key of Object.keys(object)) {
+      const refusal = inspectChild((object as Record<string, unknown>)[key], path, key, dates, ancestors, false);
+      if (refusal) return refusal;
+    }
+    return undefined;
   } finally {
     ancestors.delete(object);
   }
 }
 
-function arrayWithoutDates(array: unknown[], path: Path, dates: Path[], ancestors: Set<object>): unknown {
-  let copy: unknown[] | undefined;
-  for (let i = 0; i < array.length; i++) {
-    const child = array[i];
-    // JSON turns an array's undefined, functions and symbols into null: nothing to refuse or record.
-    if (child === undefined || typeof child === 'function' || typeof child === 'symbol') continue;
-    path.push(i);
-    const plain = withoutDates(child, path, dates, ancestors);
+function inspectChild(child: unknown, path: Path, step: string | number, dates: Path[], ancestors: Set<object>, inArray: boolean) {
+  // JSON leaves out an object's undefined properties and turns an array's into null: neither holds a Date.
+  if (child === undefined) return undefined;
+  if (!inArray && (typeof child === 'function' || typeof child === 'symbol')) return new UnstorableValue(`a ${typeof child}`);
+  path.push(step);
+  try {
+    return inspect(child, path, dates, ancestors);
+  } finally {
     path.pop();
-    if (plain instanceof UnstorableValue) return plain;
-    if (plain !== child) (copy ??= array.slice())[i] = plain;
   }
-  return copy ?? array;
-}
-
-function objectWithoutDates(object: Record<string, unknown>, path: Path, dates: Path[], ancestors: Set<object>): unknown {
-  let copy: Record<string, unknown> | undefined;
-  for (const key of Object.keys(object)) {
-    const child = object[key];
-    // JSON leaves out an object's undefined properties.
-    if (child === undefined) continue;
-    path.push(key);
-    const plain = withoutDates(child, path, dates, ancestors);
-    path.pop();
-    if (plain instanceof UnstorableValue) return plain;
-    if (plain === child) continue;
-    copy ??= { ...object };
-    // Defined, not assigned: an own "__proto__" key (JSON.parse makes them) must stay a key.
-    Object.defineProperty(copy, key, { value: plain, enumerable: true, writable: true, configurable: true });
-  }
-  return copy ?? object;
 }
