@@ -41,8 +41,7 @@ export function decodeValue(encoded: EncodedValue): unknown {
     let parent = value as Record<string | number, unknown>;
     for (let i = 0; i < path.length - 1; i++) parent = parent[path[i]!] as Record<string | number, unknown>;
     const last = path[path.length - 1]!;
-    // Defined, not assigned: an own "__proto__" key (JSON.parse makes them) must stay a key.
-    Object.defineProperty(parent, last, { value: new Date(parent[last] as string), enumerable: true, writable: true, configurable: true });
+    parent[last] = new Date(parent[last] as string); // an own "__proto__" key is a data property: assigning it sets the key
   }
   return value;
 }
