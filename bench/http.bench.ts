@@ -55,6 +55,11 @@ try {
       JWT_SECRET: randomBytes(32).toString('base64url'),
       ACCESS_TOKEN_TTL_SECONDS: '3600',
       LOG_LEVEL: 'info',
+      // Measured as the baseline works: no cache (pnpm bench cache measures it), and no rate limit
+      // a load test would hit (they still count every request in Redis).
+      CACHE_ENABLED: 'false',
+      RATE_LIMIT_WORKSPACE_PER_MINUTE: '1000000000',
+      RATE_LIMIT_USER_PER_MINUTE: '1000000000',
       ...(process.env.OURS_ENV ? JSON.parse(process.env.OURS_ENV) : {}),
     },
     { cwd: crmApi },
