@@ -36,11 +36,9 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import autocannon from 'autocannon';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { compare, report } from './lib/measure.ts';
+import { join } from 'node:path';
+import { compare, median, report } from './lib/measure.ts';
+import { asRole, buildCrmApi, crmApi, migrate, register, seedCompanies } from './lib/crm-api.ts';
 import { startServerProcess, type ServerProcess } from './lib/server-process.ts';
 
 const COMPANIES = 60;
@@ -51,9 +49,6 @@ const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const WARMUP_SECONDS = 3;
 const ONLY = process.env.ONLY;
 const WORKSPACE = '0190a0b2-0000-7000-8000-0000000000ca';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const crmApi = join(here, '..', 'examples', 'crm-api');
 
 if (ONLY !== 'get') buildCrmApi();
 const [postgres, redis] = await Promise.all([ONLY === 'get' ? undefined : startPostgres(), startRedis()]);
@@ -107,7 +102,7 @@ async function httpBenches(ownerUrl: string, redisUrl: string): Promise<void> {
   servers.push(baseline);
 
   const session = await register(ours.url);
-  await seedCompanies(ownerUrl, session.workspaceId, session.userId);
+  await seedCompanies(ownerUrl, session.workspaceId, session.userId, COMPANIES);
   const headers = { authorization: `Bearer ${session.accessToken}` };
   const companyId = await firstCompanyId(ours.url, headers);
 
@@ -219,66 +214,6 @@ async function cacheCounters(baseUrl: string): Promise<{ hits: number; misses: n
   return { hits: sum('acme_cache_hits_total'), misses: sum('acme_cache_misses_total') };
 }
 
-function buildCrmApi(): void {
-  const run = spawnSync('pnpm', ['run', '--silent', 'build'], { cwd: crmApi, encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`crm-api build failed:\n${run.stderr}${run.stdout}`);
-}
-
-function migrate(ownerUrl: string, passwords: { app: string; system: string }): void {
-  const run = spawnSync(process.execPath, [join(crmApi, 'dist', 'migrate.js')], {
-    cwd: crmApi,
-    env: { ...process.env, MIGRATION_DATABASE_URL: ownerUrl, APP_DB_PASSWORD: passwords.app, SYSTEM_DB_PASSWORD: passwords.system },
-    encoding: 'utf8',
-  });
-  if (run.status !== 0) throw new Error(`crm-api migrate failed (is it built? pnpm build):\n${run.stderr}${run.stdout}`);
-}
-
-function asRole(url: string, role: string, password: string): string {
-  const parsed = new URL(url);
-  parsed.username = role;
-  parsed.password = password;
-  return parsed.toString();
-}
-
-/** Registers a user, which creates their workspace (they are its Admin), through the API. */
-async function register(baseUrl: string): Promise<{ accessToken: string; workspaceId: string; userId: string }> {
-  const response = await fetch(`${baseUrl}/auth/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'bench@example.com', password: 'correct horse battery staple', name: 'Bench', workspace_name: 'Bench Co' }),
-  });
-  if (response.status !== 201) throw new Error(`register answered ${response.status}: ${await response.text()}`);
-  const body = (await response.json()) as { access_token: string; workspace: { id: string }; user: { id: string } };
-  return { accessToken: body.access_token, workspaceId: body.workspace.id, userId: body.user.id };
-}
-
-/** COMPANIES companies with 3 contacts, 2 deals (one open) and 2 activities each, as the owner (as http.bench.ts). */
-async function seedCompanies(ownerUrl: string, workspaceId: string, ownerId: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ownerUrl });
-  await client.connect();
-  try {
-    await client.query(
-      `WITH company AS (
-         INSERT INTO companies (workspace_id, name, domain, industry, size_range, status, employee_count, employee_count_90d_ago, owner_id, created_at)
-         SELECT $1, 'Company ' || n, 'company' || n || '.example', 'Software', '51-200', 'Customer', 100 + n, 90 + n, $2, now() - n * interval '1 day'
-           FROM generate_series(1, $3::int) AS n
-         RETURNING id
-       ), contact AS (
-         INSERT INTO contacts (workspace_id, company_id, first_name, last_name, email, owner_id)
-         SELECT $1, company.id, 'Ada', 'Lovelace ' || k, 'ada' || k || '@' || company.id || '.example', $2 FROM company, generate_series(1, 3) AS k
-       ), deal AS (
-         INSERT INTO deals (workspace_id, company_id, owner_id, title, amount, stage)
-         SELECT $1, company.id, $2, 'Deal ' || k, 1000 * k, CASE k WHEN 1 THEN 'Qualified' ELSE 'Won' END FROM company, generate_series(1, 2) AS k
-       )
-       INSERT INTO activities (workspace_id, company_id, kind, label, actor_id, occurred_at)
-       SELECT $1, company.id, 'Email Sent', 'Intro ' || k, $2, now() - k * interval '1 hour' FROM company, generate_series(1, 2) AS k`,
-      [workspaceId, ownerId, COMPANIES],
-    );
-  } finally {
-    await client.end();
-  }
-}
-
 async function firstCompanyId(baseUrl: string, headers: Record<string, string>): Promise<string> {
   const page = (await json(`${baseUrl}/companies?limit=1`, headers)) as { items: { id: string }[] };
   if (!page.items[0]) throw new Error('no company was seeded');
@@ -380,9 +315,4 @@ function redisClient(keyv: RedisKeyv): { keys(pattern: string): Promise<string[]
 
 function fmtRounds(values: number[]): string {
   return values.map((n) => n.toFixed(0)).join(' ');
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }

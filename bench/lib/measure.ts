@@ -21,7 +21,8 @@ async function timeRound(op: Operation, iterations: number): Promise<number> {
   return Number(process.hrtime.bigint() - start) / iterations;
 }
 
-const median = (values: number[]) => {
+/** The middle value (the upper one of an even count). */
+export const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 };
