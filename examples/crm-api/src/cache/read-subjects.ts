@@ -5,7 +5,7 @@
  * sessions, which no cached read shows). Activities have no subject of their own: they are written
  * by a deal's stage change and by the worker's stale-deal check, both audited as 'Deal'.
  *
- * A read that gains a join gains its subject here; test/cache-invalidation.spec.ts writes each one
+ * A read that gains a join gains its subject here; test/cache.spec.ts writes each one
  * and reads again.
  */
 
