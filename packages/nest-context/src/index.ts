@@ -31,6 +31,7 @@ export {
   type AuthorizationDenied,
   type DenialKind,
 } from './contracts/authorization-denials';
+export { AUTHORIZATION_DECISIONS, type AuthorizationDecision } from './contracts/authorization-decisions';
 export { AUDITED_WRITES, type AuditedWrite, type AuditedWriteListener, type AuditedWrites } from './contracts/audited-writes';
 export { ABILITY_FINGERPRINTS, type AbilityFingerprints } from './contracts/ability-fingerprints';
 export { withTimeout } from './timeout';
