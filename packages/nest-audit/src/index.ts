@@ -15,6 +15,7 @@ export { AuditService, type AuditTransaction } from './audit.service';
 export type { AuditRecord } from './build-entry';
 export type { AuditDescription } from './audit-call';
 export { AUDIT_COLUMNS, DEFAULT_AUDIT_TABLE, type AuditEntry, type AuditStatus, type FieldChange } from './audit-entry';
+export { AUDIT_CHAIN_COLUMNS, GLOBAL_CHAIN } from './integrity/chain-content';
 export { AuditQueryService } from './audit-query.service';
 export { createAuditController, type AuditControllerOptions } from './audit.controller';
 export {

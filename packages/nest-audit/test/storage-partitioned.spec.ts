@@ -54,6 +54,7 @@ describe('audit storage without TimescaleDB (native partitions, PostgreSQL 17)',
     expect(pk.rows).toEqual([{ def: 'PRIMARY KEY (id, occurred_at)' }]);
     const indexes = await pool.query(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'audit_log' ORDER BY indexname`);
     expect(indexes.rows.map((r) => r.indexdef.replace(/^.* USING /, ''))).toEqual([
+      'btree (workspace_id, chain_seq) WHERE (chain_seq IS NOT NULL)',
       'btree (id, occurred_at)',
       'btree (workspace_id, subject, subject_id, occurred_at DESC, id DESC)',
       'btree (workspace_id, occurred_at DESC, id DESC)',

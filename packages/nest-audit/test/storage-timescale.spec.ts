@@ -74,6 +74,7 @@ describe('audit storage on TimescaleDB', () => {
     expect(pk.def).toBe('PRIMARY KEY (id, occurred_at)');
     const indexes = await pool.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'audit_log' ORDER BY indexname`, [schema]);
     expect(indexes.rows.map((r) => r.indexdef.replace(/^.* USING /, ''))).toEqual([
+      'btree (workspace_id, chain_seq) WHERE (chain_seq IS NOT NULL)',
       'btree (id, occurred_at)',
       'btree (workspace_id, subject, subject_id, occurred_at DESC, id DESC)',
       'btree (workspace_id, occurred_at DESC, id DESC)',

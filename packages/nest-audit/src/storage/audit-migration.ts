@@ -2,7 +2,7 @@ import { AuditStorageError } from './audit-storage.errors';
 import { AUDIT_STORAGE_DEFAULTS, type AuditMigrationSqlOptions, type MigrateAuditOptions } from './audit-storage.options';
 import { addPeriods, createDefaultPartitionSql, createPartitionSql, partitionRanges, periodStart } from './audit-partition-range';
 import { ensurePartitionsIn } from './audit-partitions';
-import { auditIndexesSql, auditTableSql } from './audit-table.sql';
+import { auditChainSql, auditIndexesSql, auditTableSql } from './audit-table.sql';
 import { auditTimescaleSql } from './audit-timescale.sql';
 import { detectAuditStorage } from './audit-storage-detection';
 import { inStorageTransaction, type SqlQueryable } from './sql-client';
@@ -47,6 +47,7 @@ export function auditMigrationSql(options: AuditMigrationSqlOptions): string[] {
     statements.push(auditTableSql(name, false));
     statements.push(...auditTimescaleSql(name, timescaleSettings(options)));
     statements.push(...auditIndexesSql(name));
+    statements.push(...auditChainSql(name));
     return statements;
   }
   checkInterval('retainFor', options.retainFor ?? AUDIT_STORAGE_DEFAULTS.retainFor);
@@ -55,6 +56,7 @@ export function auditMigrationSql(options: AuditMigrationSqlOptions): string[] {
   const now = options.now ?? new Date();
   statements.push(auditTableSql(name, true));
   statements.push(...auditIndexesSql(name));
+  statements.push(...auditChainSql(name));
   for (const range of partitionRanges(name.table, interval, addPeriods(periodStart(now, interval), -1, interval), now, ahead)) {
     statements.push(createPartitionSql(name, range, true));
   }
@@ -99,7 +101,7 @@ export async function migrateAudit(db: SqlQueryable, options: MigrateAuditOption
         createdPartitions: [],
       };
     }
-    for (const statement of [...schemaSql(name), auditTableSql(name, true), ...auditIndexesSql(name)]) await client.query(statement);
+    for (const statement of [...schemaSql(name), auditTableSql(name, true), ...auditIndexesSql(name), ...auditChainSql(name)]) await client.query(statement);
     const { created: createdPartitions } = await ensurePartitionsIn(client, name, {
       ...(options.partitionInterval === undefined ? {} : { interval: options.partitionInterval }),
       ...(options.partitionsAhead === undefined ? {} : { ahead: options.partitionsAhead }),

@@ -1,4 +1,5 @@
 import { AUDIT_COLUMNS } from '../../src/audit-entry';
+import { AUDIT_CHAIN_COLUMNS } from '../../src/integrity/chain-content';
 import type { SqlQueryable } from '../../src/storage/sql-client';
 
 /** A row for a plain INSERT in storage and query tests; unset columns get simple defaults. */
@@ -76,10 +77,14 @@ export async function auditTableColumns(
 export function expectedAuditColumns(): { name: string; type: string; nullable: boolean; default: string | null }[] {
   const required = new Set(['id', 'occurred_at', 'actor_kind', 'action', 'subject', 'status', 'duration_ms', 'metadata', 'changes']);
   const typeName: Record<string, string> = { timestamptz: 'timestamp with time zone' };
-  return AUDIT_COLUMNS.map(([name, type]) => ({
-    name,
-    type: typeName[type] ?? type,
-    nullable: !required.has(name),
-    default: type === 'jsonb' ? "'{}'::jsonb" : null,
-  }));
+  return [
+    ...AUDIT_COLUMNS.map(([name, type]) => ({
+      name,
+      type: typeName[type] ?? type,
+      nullable: !required.has(name),
+      default: type === 'jsonb' ? "'{}'::jsonb" : null,
+    })),
+    // The hash chain's columns: nullable, no default (rows written without the chain have none).
+    ...AUDIT_CHAIN_COLUMNS.map(([name, type]) => ({ name, type, nullable: true, default: null })),
+  ];
 }
