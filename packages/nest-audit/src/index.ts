@@ -51,3 +51,5 @@ export { AuditStorageError, type AuditStorageErrorCode } from './storage/audit-s
 export type { SqlQueryable } from './storage/sql-client';
 export { AuditQuery, AUDIT_QUERY_LIMITS, type AuditQueryFilters, type AuditQueryPage, type AuditQueryOptions } from './query/audit-query';
 export { AuditQueryError, InvalidAuditQueryException, type AuditQueryErrorCode } from './query/audit-query.errors';
+export { AuditExport, type AuditExportFilters, type AuditExportOptions } from './export/audit-export';
+export { AUDIT_EXPORT_FIELDS, type AuditExportFormat } from './export/audit-export-format';

@@ -5,8 +5,22 @@ import { AuditQueryError } from './audit-query.errors';
 // match rows the caller never named.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** Every filter that may arrive as text (all of them from a query string). */
-const TEXT_FILTERS = ['workspaceId', 'actorId', 'actorKind', 'subject', 'subjectId', 'action', 'status', 'from', 'to', 'cursor', 'limit'] as const;
+/** Every filter that may arrive as text (all of them from a query string), and the export's `after` and `format`. */
+const TEXT_FILTERS = [
+  'workspaceId',
+  'actorId',
+  'actorKind',
+  'subject',
+  'subjectId',
+  'action',
+  'status',
+  'from',
+  'to',
+  'cursor',
+  'limit',
+  'after',
+  'format',
+] as const;
 
 /**
  * Refuses, with `AUDIT_INVALID_CHARACTERS`, any text filter holding a character no stored

@@ -14,9 +14,11 @@ export type AuditQueryErrorCode =
    */
   | 'AUDIT_INVALID_FILTER'
   /** A text filter (or the cursor) contains a NUL character or an unpaired UTF-16 surrogate; the message names it. */
-  | 'AUDIT_INVALID_CHARACTERS';
+  | 'AUDIT_INVALID_CHARACTERS'
+  /** An export was asked for in a format other than 'ndjson' or 'csv', or with a page's `cursor` or `limit` (an export resumes with `after`). */
+  | 'AUDIT_INVALID_EXPORT_QUERY';
 
-/** Thrown by `AuditQuery.find` for invalid input, before any SQL runs; map it to 400 Bad Request. */
+/** Thrown by `AuditQuery.find` and `AuditExport.stream` for invalid input, before any SQL runs; map it to 400 Bad Request. */
 export class AuditQueryError extends AuditError {
   constructor(
     readonly code: AuditQueryErrorCode,

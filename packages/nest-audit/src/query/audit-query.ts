@@ -108,30 +108,9 @@ export class AuditQuery {
   }
 
   private build(filters: AuditQueryFilters): { text: string; values: unknown[]; limit: number } {
-    if (typeof filters !== 'object' || filters === null) throw workspaceRequired();
-    checkFilterText(filters);
     const values: unknown[] = [];
-    const where: string[] = [];
     const param = (value: unknown, cast = '') => `$${values.push(value)}${cast}`;
-
-    const workspaceId = filters.workspaceId as unknown;
-    if (workspaceId === undefined || workspaceId === null || (typeof workspaceId === 'string' && workspaceId.trim() === '')) throw workspaceRequired();
-    if (!isUuid(workspaceId)) throw invalid('workspaceId', 'a UUID', workspaceId);
-    where.push(`"workspace_id" = ${param(workspaceId, '::uuid')}`);
-
-    for (const [filter, column] of EQUALS) {
-      const value = filters[filter] as unknown;
-      if (value === undefined || value === null || value === '') continue;
-      if (typeof value !== 'string') throw invalid(filter, 'a string', value);
-      if (value.length > AUDIT_QUERY_LIMITS.filterLength) throw invalid(filter, `at most ${AUDIT_QUERY_LIMITS.filterLength} characters`, value);
-      const allowed = ONE_OF[filter];
-      if (allowed && !allowed.includes(value)) throw invalid(filter, `one of ${allowed.map((v) => `'${v}'`).join(', ')}`, value);
-      where.push(`"${column}" = ${param(value)}`);
-    }
-    const from = instant('from', filters.from);
-    if (from) where.push(`"occurred_at" >= ${param(from, '::timestamptz')}`);
-    const to = instant('to', filters.to);
-    if (to) where.push(`"occurred_at" < ${param(to, '::timestamptz')}`);
+    const where = auditFilterConditions(filters, param);
     if (filters.cursor !== undefined && filters.cursor !== null && filters.cursor !== '') {
       const position = decodeAuditCursor(filters.cursor);
       // A row comparison matches the index order (occurred_at DESC, id DESC), so it is an index
@@ -143,7 +122,7 @@ export class AuditQuery {
     const text = [
       // The cursor keeps the database's microseconds: a JS Date would round them to milliseconds
       // and make the next page repeat or skip rows.
-      `SELECT ${AUDIT_SELECT_LIST}, to_char("occurred_at" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "cursor_at"`,
+      `SELECT ${AUDIT_SELECT_LIST}, ${AUDIT_CURSOR_AT}`,
       `FROM ${this.from}`,
       `WHERE ${where.join(' AND ')}`,
       'ORDER BY "occurred_at" DESC, "id" DESC',
@@ -151,6 +130,40 @@ export class AuditQuery {
     ].join('\n');
     return { text, values, limit };
   }
+}
+
+/** The select item `cursor_at`: occurred_at in UTC with microseconds, as cursors hold it. */
+export const AUDIT_CURSOR_AT = `to_char("occurred_at" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "cursor_at"`;
+
+/**
+ * Validates the filters `find` and `export` share (the workspace, the equality filters, `from`
+ * and `to`; not the cursor or the page size) and returns their SQL conditions, adding the values
+ * through `param`.
+ * @throws AuditQueryError before any SQL runs
+ */
+export function auditFilterConditions(filters: Partial<AuditQueryFilters>, param: (value: unknown, cast?: string) => string): string[] {
+  if (typeof filters !== 'object' || filters === null) throw workspaceRequired();
+  checkFilterText(filters);
+  const where: string[] = [];
+  const workspaceId = filters.workspaceId as unknown;
+  if (workspaceId === undefined || workspaceId === null || (typeof workspaceId === 'string' && workspaceId.trim() === '')) throw workspaceRequired();
+  if (!isUuid(workspaceId)) throw invalid('workspaceId', 'a UUID', workspaceId);
+  where.push(`"workspace_id" = ${param(workspaceId, '::uuid')}`);
+
+  for (const [filter, column] of EQUALS) {
+    const value = filters[filter] as unknown;
+    if (value === undefined || value === null || value === '') continue;
+    if (typeof value !== 'string') throw invalid(filter, 'a string', value);
+    if (value.length > AUDIT_QUERY_LIMITS.filterLength) throw invalid(filter, `at most ${AUDIT_QUERY_LIMITS.filterLength} characters`, value);
+    const allowed = ONE_OF[filter];
+    if (allowed && !allowed.includes(value)) throw invalid(filter, `one of ${allowed.map((v) => `'${v}'`).join(', ')}`, value);
+    where.push(`"${column}" = ${param(value)}`);
+  }
+  const from = instant('from', filters.from);
+  if (from) where.push(`"occurred_at" >= ${param(from, '::timestamptz')}`);
+  const to = instant('to', filters.to);
+  if (to) where.push(`"occurred_at" < ${param(to, '::timestamptz')}`);
+  return where;
 }
 
 function pageSize(limit: unknown): number {
@@ -172,7 +185,7 @@ function instant(filter: string, value: unknown): string | undefined {
  * A data exception (SQLSTATE class 22: a value PostgreSQL cannot read) can only come from a
  * filter value the checks above let through: still the caller's input, so a client error.
  */
-function refusedValue(error: unknown): unknown {
+export function refusedValue(error: unknown): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !code.startsWith('22')) return error;
   return new AuditQueryError('AUDIT_INVALID_FILTER', `PostgreSQL refused a filter value (${(error as Error).message}): check the filters' formats.`);
