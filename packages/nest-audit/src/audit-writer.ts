@@ -1,9 +1,11 @@
 import { AUDIT_COLUMNS, type AuditEntry } from './audit-entry';
+import { chainStatements, inChainTransaction, isChainPool, writeChained, type ChainStatements } from './integrity/chain-writer';
+import type { PersonalRules } from './integrity/personal-data';
 import { quoteIdentifier } from './storage/sql-identifier';
 
 /** Anything that runs a parameterized query: a pg Pool, PoolClient or Client. */
 export interface Queryable {
-  query(text: string, params?: unknown[]): Promise<{ rowCount: number | null }>;
+  query(text: string, params?: unknown[]): Promise<{ rowCount: number | null; rows?: any[] }>;
 }
 
 /** `"schema"."table"` (the names were validated with the options at bootstrap). */
@@ -53,17 +55,24 @@ export function insertParameters(entries: readonly AuditEntry[]): unknown[][] {
   return columns;
 }
 
-/** Writes batches of entries; idempotent per entry id. */
+/**
+ * Writes batches of entries; idempotent per entry id. With `chain` (the compiled `personal`
+ * rules of `integrity`), every batch is written into the per-workspace hash chains, in a
+ * transaction of its own or in the caller's (see `writeChained`).
+ */
 export class AuditWriter {
   private readonly statement: string;
   private readonly storedStatement: string;
+  private readonly chainSql: ChainStatements | undefined;
 
   constructor(
     private readonly db: Queryable,
     table: string,
     schema?: string,
+    private readonly chain?: PersonalRules,
   ) {
     this.statement = insertStatement(table, schema);
+    this.chainSql = chain ? chainStatements(table, schema) : undefined;
     // The time range lets partitions and chunks outside it be skipped; (id, occurred_at) is the key.
     this.storedStatement = `SELECT id::text AS id FROM ${qualifiedTable(table, schema)} WHERE id = ANY($1::uuid[]) AND occurred_at BETWEEN $2 AND $3`;
   }
@@ -80,8 +89,17 @@ export class AuditWriter {
     return this.writeColumns(insertParameters(entries), via);
   }
 
-  /** Inserts a batch already in column form (as it travels through the queue). */
+  /**
+   * Inserts a batch already in column form (as it travels through the queue). With the chain on,
+   * `via` other than a pool is a connection inside the caller's transaction (outbox): the heads
+   * of the batch's chains stay locked until that transaction ends.
+   */
   async writeColumns(columns: unknown[][], via: Queryable = this.db): Promise<number> {
+    if (this.chain) {
+      const [sql, rules] = [this.chainSql!, this.chain];
+      if (via === this.db || isChainPool(via)) return inChainTransaction(via, (client) => writeChained(client, sql, rules, columns));
+      return writeChained(via, sql, rules, columns);
+    }
     const result = await via.query(this.statement, columns);
     return result.rowCount ?? 0;
   }

@@ -81,14 +81,16 @@ async function queryableOf(transaction: AuditTransaction): Promise<Queryable> {
     );
   }
   const { sql } = drizzleOrm;
-  const drizzle = transaction as { execute(query: unknown): Promise<{ rowCount?: number | null }> };
+  // node-postgres drivers answer a QueryResult ({ rows, rowCount }); postgres.js an array of rows.
+  const drizzle = transaction as { execute(query: unknown): Promise<{ rows?: unknown[]; rowCount?: number | null } | unknown[]> };
   return {
     async query(text: string, params: unknown[] = []) {
       // $1..$n become drizzle params in order, so the driver binds them as usual.
       const parts = text.split(/\$\d+/);
       const chunks = parts.flatMap((part, i) => (i < params.length ? [sql.raw(part), sql.param(params[i])] : [sql.raw(part)]));
       const result = await drizzle.execute(sql.join(chunks));
-      return { rowCount: result?.rowCount ?? null };
+      if (Array.isArray(result)) return { rows: result, rowCount: result.length };
+      return { rows: result?.rows ?? [], rowCount: result?.rowCount ?? null };
     },
   };
 }
