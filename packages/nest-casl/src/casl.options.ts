@@ -22,6 +22,13 @@ export interface CaslModuleOptions {
    * @default 10000
    */
   cacheSize?: number;
+  /**
+   * Keep, in the request context, which rule decided each check `PoliciesGuard` makes
+   * (nest-context's `AUTHORIZATION_DECISIONS`): @acme/nest-audit copies them into the entries of
+   * that request as `metadata.authorization`. Off, the guard does no extra work.
+   * @default false
+   */
+  decisionLog?: boolean;
 }
 
 export interface CaslModuleExtras {

@@ -7,6 +7,7 @@ import { AccessForbiddenException, InvalidUserException, UnauthenticatedExceptio
 import type { CaslRequest } from './casl.options';
 import { CHECK_ABILITY, SKIP_ABILITY_CHECK, type AbilityRequirement } from './check-ability.decorator';
 import { REQUEST_ABILITY } from './current-ability.decorator';
+import { decideAndLog } from './decision-log';
 import { isUsableUser, UNUSABLE_USER } from './request-user';
 import { RESOLVED_CASL_OPTIONS, type ResolvedCaslOptions } from './resolve-casl-options';
 
@@ -15,7 +16,8 @@ import { RESOLVED_CASL_OPTIONS, type ResolvedCaslOptions } from './resolve-casl-
  * they are `@SkipAbilityCheck()` (fail closed). A user that `resolveUser` returns with an unusable
  * id, role or claim (NUL, control or invisible characters, over 256 characters) is a 401
  * `CASL_USER_INVALID`. Register it globally after authentication and
- * tenancy: `{ provide: APP_GUARD, useClass: PoliciesGuard }`.
+ * tenancy: `{ provide: APP_GUARD, useClass: PoliciesGuard }`. With the `decisionLog` option, each
+ * check also records which rule decided it (nest-context's `AUTHORIZATION_DECISIONS`).
  */
 @Injectable()
 export class PoliciesGuard implements CanActivate {
@@ -55,8 +57,10 @@ export class PoliciesGuard implements CanActivate {
     const ability = this.abilities.forContext(user);
     request[REQUEST_ABILITY] = ability;
     this.abilities.setCurrent(ability, handler);
+    // The option is read once per request: off, the loop is `can` alone.
+    const logDecisions = this.options.decisionLog;
     for (const [action, subject] of requirements) {
-      if (!ability.can(action, subject)) {
+      if (logDecisions ? !decideAndLog(ability, action, subject) : !ability.can(action, subject)) {
         this.deny({ kind: 'Forbidden', action, subject, userId: user.id, handler });
         throw new AccessForbiddenException();
       }

@@ -9,11 +9,11 @@ const abilities = defineAbilities({ Admin: ({ can }) => can('Manage', 'all') });
 describe('resolveCaslOptions', () => {
   it('applies every default once; resolved options come back as they are', () => {
     const resolved = resolveCaslOptions({ abilities });
-    expect(resolved).toEqual({ abilities, resolveUser: userFromClaims, cacheSize: DEFAULT_CACHE_SIZE });
+    expect(resolved).toEqual({ abilities, resolveUser: userFromClaims, cacheSize: DEFAULT_CACHE_SIZE, decisionLog: false });
     expect(Object.isFrozen(resolved)).toBe(true);
     expect(resolveCaslOptions(resolved)).toBe(resolved);
     const resolveUser = () => null;
-    expect(resolveCaslOptions({ abilities, resolveUser, cacheSize: 5 })).toMatchObject({ resolveUser, cacheSize: 5 });
+    expect(resolveCaslOptions({ abilities, resolveUser, cacheSize: 5, decisionLog: true })).toMatchObject({ resolveUser, cacheSize: 5, decisionLog: true });
   });
 
   it('refuses invalid options with a CaslOptionsError that names the option', () => {
@@ -24,6 +24,7 @@ describe('resolveCaslOptions', () => {
       [{ abilities, resolveUser: 'sub' }, /"resolveUser" must be a function/],
       [{ abilities, cacheSize: 0 }, /"cacheSize" must be a positive integer \(default 10000\), got 0/],
       [{ abilities, cacheSize: 1.5 }, /"cacheSize"/],
+      [{ abilities, decisionLog: 'yes' }, /"decisionLog" must be true or false \(default false\), got yes/],
     ];
     for (const [options, message] of refused) {
       expect(() => resolveCaslOptions(options as never)).toThrow(CaslOptionsError);

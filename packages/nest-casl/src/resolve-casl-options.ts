@@ -10,6 +10,7 @@ export interface ResolvedCaslOptions {
   /** The app's `resolveUser`, or the default that reads `request.user` (it may answer "unusable"). */
   readonly resolveUser: (request: CaslRequest) => AbilityUser | null | undefined | typeof UNUSABLE_USER;
   readonly cacheSize: number;
+  readonly decisionLog: boolean;
 }
 
 /** @default of `cacheSize`. */
@@ -31,6 +32,7 @@ export function resolveCaslOptions(options: CaslModuleOptions | ResolvedCaslOpti
     abilities: options.abilities,
     resolveUser: options.resolveUser ?? userFromClaims,
     cacheSize: options.cacheSize ?? DEFAULT_CACHE_SIZE,
+    decisionLog: options.decisionLog ?? false,
   });
   resolved.add(result);
   return result;
@@ -54,5 +56,8 @@ function validateCaslOptions(options: CaslModuleOptions): void {
   }
   if (options.cacheSize !== undefined && (!Number.isInteger(options.cacheSize) || options.cacheSize < 1)) {
     throw new CaslOptionsError(`CaslModule option "cacheSize" must be a positive integer (default ${DEFAULT_CACHE_SIZE}), got ${String(options.cacheSize)}.`);
+  }
+  if (options.decisionLog !== undefined && typeof options.decisionLog !== 'boolean') {
+    throw new CaslOptionsError(`CaslModule option "decisionLog" must be true or false (default false), got ${String(options.decisionLog)}.`);
   }
 }
