@@ -23,7 +23,7 @@ describe('a worker killed mid-batch', () => {
     fixture = await createAuditFixture();
   });
   afterAll(() => fixture.close());
-  beforeEach(() => fixture.pool.query('DELETE FROM audit_log'));
+  beforeEach(() => fixture.clear());
 
   /**
    * One batch of 300 entries; a worker process takes it and is SIGKILLed while its INSERT waits

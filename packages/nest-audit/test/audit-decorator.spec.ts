@@ -117,7 +117,7 @@ describe.each(HTTP_ADAPTERS)('@Audit on provider methods (%s)', (adapter) => {
     await http?.close();
     await fixture?.close();
   });
-  beforeEach(() => fixture.pool.query('DELETE FROM audit_log'));
+  beforeEach(() => fixture.clear());
 
   const flushedRows = async () => {
     await http.app.get(AuditService).flush();

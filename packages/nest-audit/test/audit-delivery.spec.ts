@@ -17,7 +17,7 @@ describe('audit delivery', () => {
     fixture.pool.on('error', () => undefined); // idle sessions ended by the outage test
   });
   afterAll(() => fixture.close());
-  beforeEach(() => fixture.pool.query('DELETE FROM audit_log'));
+  beforeEach(() => fixture.clear());
 
   const countRows = async () => Number((await fixture.pool.query('SELECT count(DISTINCT id) AS n, count(*) AS total FROM audit_log')).rows[0].total);
 

@@ -16,7 +16,7 @@ describe('outbox and denials', () => {
     fixture = await createAuditFixture();
   });
   afterAll(() => fixture.close());
-  beforeEach(() => fixture.pool.query('DELETE FROM audit_log'));
+  beforeEach(() => fixture.clear());
 
   it('outbox: an entry written in the caller’s transaction exists only if the transaction commits', async () => {
     @Module({ imports: [ContextModule.forRoot(), AuditModule.forRoot({ database: { pool: fixture.pool } })] })
@@ -170,13 +170,13 @@ describe('outbox and denials', () => {
         });
 
         // Past that guard, CASL refuses: one entry, CASL's, not a second one for the 403.
-        await fixture.pool.query('DELETE FROM audit_log');
+        await fixture.clear();
         expect((await fetch(`${http.url}/deals/d-1`, { method: 'DELETE', headers: { 'x-staff': 'yes' } })).status).toBe(403);
         const [denied] = await entries(1);
         expect(denied).toMatchObject({ action: 'Delete', subject: 'Deal', error_code: 'CASL_FORBIDDEN' });
 
         // An audited method that throws a 403: one entry, the method's.
-        await fixture.pool.query('DELETE FROM audit_log');
+        await fixture.clear();
         expect((await fetch(`${http.url}/deals/d-1/close`, { method: 'POST', headers: { 'x-staff': 'yes' } })).status).toBe(403);
         const [failed] = await entries(1);
         expect(failed).toMatchObject({ action: 'Close', subject: 'Deal', status: 'Failure', error_code: 'HTTP_403' });

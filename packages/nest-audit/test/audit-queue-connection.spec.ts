@@ -22,7 +22,7 @@ describe('queue.connection takes BullMQ ConnectionOptions: ioredis options or an
     [fixture, volatile] = await Promise.all([createAuditFixture(), startRestartableRedis('none')]);
   });
   afterAll(() => Promise.all([fixture.close(), volatile.close()]));
-  beforeEach(() => fixture.pool.query('DELETE FROM audit_log'));
+  beforeEach(() => fixture.clear());
 
   it('an ioredis instance: entries travel through the queue on copies of it; the app keeps its instance, open, and nothing of ours stays connected', async () => {
     const { url, prefix } = await createRedisNamespace();

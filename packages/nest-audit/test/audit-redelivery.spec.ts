@@ -25,7 +25,7 @@ describe('a Redis that loses the waiting batches', () => {
   });
   afterAll(() => fixture.close());
   beforeEach(async () => {
-    await fixture.pool.query('DELETE FROM audit_log');
+    await fixture.clear();
     redis = await startRestartableRedis('none');
     return () => redis.close();
   });

@@ -51,7 +51,7 @@ describe('the spool and the outages it covers', () => {
     fixture.pool.on('error', () => undefined); // idle sessions ended by the outage test
   });
   afterAll(() => fixture.close());
-  beforeEach(() => fixture.pool.query('DELETE FROM audit_log'));
+  beforeEach(() => fixture.clear());
 
   const stored = async (): Promise<{ total: number; distinct: number }> =>
     (await fixture.pool.query('SELECT count(*)::int AS total, count(DISTINCT subject_id)::int AS distinct FROM audit_log')).rows[0];

@@ -6,6 +6,7 @@ import { AuditQuery, type AuditQueryFilters } from '../src/query/audit-query';
 import { AuditQueryError } from '../src/query/audit-query.errors';
 import { migrateAudit } from '../src/storage/audit-migration';
 import { ensureAuditPartitions } from '../src/storage/audit-partitions';
+import { asAuditMaintenance } from './support/audit-maintenance';
 import { insertAuditRows, testUuid, type StorageTestRow } from './support/storage-rows';
 
 const WS_A = '0190a0b2-0000-7000-8000-0000000000a1';
@@ -194,7 +195,7 @@ describe('AuditQuery (PostgreSQL 17)', () => {
     await insertAuditRows(pool, [{ id: testUuid(9_999), occurredAt: new Date(), workspaceId: WS_B }]);
     const { ids } = await walk({ workspaceId: WS_B, limit: 50, cursor: first.nextCursor! });
     expect([...first.items.map((e) => e.id), ...ids]).toEqual(want);
-    await pool.query('DELETE FROM audit_log WHERE id = $1', [testUuid(9_999)]);
+    await asAuditMaintenance(pool, (client) => client.query('DELETE FROM audit_log WHERE id = $1', [testUuid(9_999)]));
   });
 
   it('defaults to 50 entries a page and caps the page at 500', async () => {

@@ -17,7 +17,11 @@ describe('auditMigrationSql', () => {
     expect(sql).toContain(`create_hypertable('"audit_log"', by_range('occurred_at', INTERVAL '12 hours')`);
     expect(sql).toContain("timescaledb.segmentby = 'workspace_id', timescaledb.orderby = 'occurred_at DESC, id DESC'");
     expect(sql).toContain(`add_columnstore_policy('"audit_log"', after => INTERVAL '3 days', if_not_exists => true)`);
-    expect(sql).toContain(`add_retention_policy('"audit_log"', drop_after => INTERVAL '90 days', if_not_exists => true)`);
+    // Retention: the package's job (records retention boundaries, then drop_chunks) in place of a retention policy.
+    expect(sql).toContain('CREATE OR REPLACE PROCEDURE "audit_log_retention"(job_id integer, config jsonb)');
+    expect(sql).toContain(`PERFORM remove_retention_policy(hypertable, if_exists => true)`);
+    expect(sql).toContain(`jsonb_build_object('drop_after', COALESCE(drop_after, '90 days'))`);
+    expect(sql).not.toContain('add_retention_policy');
     expect(sql).toContain('CREATE MATERIALIZED VIEW IF NOT EXISTS "audit_log_daily" WITH (timescaledb.continuous)');
     expect(sql).not.toContain('PARTITION');
   });
@@ -26,7 +30,7 @@ describe('auditMigrationSql', () => {
     const sql = auditMigrationSql({ timescale: true }).join('\n');
     expect(sql).toContain("INTERVAL '1 day')");
     expect(sql).toContain("after => INTERVAL '7 days'");
-    expect(sql).toContain("drop_after => INTERVAL '365 days'");
+    expect(sql).toContain("COALESCE(drop_after, '365 days')");
   });
 
   it('qualifies every name with the schema when one is given', () => {
@@ -35,7 +39,9 @@ describe('auditMigrationSql', () => {
     expect(sql.join('\n')).toContain('"Audit"."events_daily"');
     expect(sql.join('\n')).not.toMatch(/FROM "events"|ON "events"/);
     const partitioned = auditMigrationSql({ timescale: false, table: 'events', schema: 'Audit' });
-    expect(partitioned.at(-1)).toBe('CREATE TABLE IF NOT EXISTS "Audit"."events_default" PARTITION OF "Audit"."events" DEFAULT');
+    expect(partitioned.filter((s) => s.includes('PARTITION OF')).at(-1)).toBe(
+      'CREATE TABLE IF NOT EXISTS "Audit"."events_default" PARTITION OF "Audit"."events" DEFAULT',
+    );
     expect(partitioned.filter((s) => s.includes('PARTITION OF')).every((s) => s.startsWith('CREATE TABLE IF NOT EXISTS "Audit"."events_'))).toBe(true);
   });
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateAudit } from '../src/storage/audit-migration';
 import { dropExpiredAuditPartitions, ensureAuditPartitions, listAuditPartitions, maintainAuditPartitions } from '../src/storage/audit-partitions';
 import { AuditStorageError } from '../src/storage/audit-storage.errors';
+import { clearAuditTable } from './support/audit-maintenance';
 import { auditTableColumns, expectedAuditColumns, insertAuditRows, testUuid } from './support/storage-rows';
 
 const WS = '0190a0b2-0000-7000-8000-00000000000a';
@@ -92,7 +93,7 @@ describe('audit storage without TimescaleDB (native partitions, PostgreSQL 17)',
     expect(await count(`tableoid = '${farMonth}'::regclass`)).toBe(1);
     expect(await count(`tableoid = 'audit_log_default'::regclass`)).toBe(0);
     expect(await count()).toBe(3);
-    await pool.query('DELETE FROM audit_log');
+    await clearAuditTable(pool);
   });
 
   it('drops only the partitions entirely older than the retention, with their rows', async () => {

@@ -43,6 +43,9 @@ describe('audit storage on TimescaleDB', () => {
       ).job_id,
     );
 
+  const retentionJobId = async (table: string) =>
+    Number((await one('SELECT job_id FROM timescaledb_information.jobs WHERE proc_schema = $1 AND proc_name = $2', [schema, `${table}_retention`])).job_id);
+
   beforeAll(async () => {
     database = await createTestDatabase({ server: 'timescale', prefix: 'audit_ts' });
     pool = new pg.Pool({ connectionString: database.url, max: 1, idleTimeoutMillis: 100 });
@@ -98,18 +101,19 @@ describe('audit storage on TimescaleDB', () => {
   it('schedules compression, retention and the daily aggregate refresh, each once even when migrated again', async () => {
     const again = await migrateAudit(pool, { timescale: true, ...OPTIONS });
     expect(again.mode).toBe('timescale');
+    // Retention is the package's own job (it records retention boundaries before dropping chunks), not a policy.
     const { rows } = await pool.query(
-      `SELECT proc_name, hypertable_name, config FROM timescaledb_information.jobs WHERE hypertable_schema = $1 ORDER BY proc_name`,
+      `SELECT proc_name, hypertable_name, config FROM timescaledb_information.jobs WHERE hypertable_schema = $1 OR proc_schema = $1 ORDER BY proc_name`,
       [schema],
     );
     expect(rows.map((r) => [r.proc_name, r.hypertable_name])).toEqual([
+      ['audit_log_retention', null],
       ['policy_compression', 'audit_log'],
       ['policy_refresh_continuous_aggregate', 'audit_log_daily'],
-      ['policy_retention', 'audit_log'],
     ]);
-    expect(rows[0].config).toMatchObject({ compress_after: '7 days' });
-    expect(rows[1].config).toMatchObject({ start_offset: '3 days', end_offset: '01:00:00' });
-    expect(rows[2].config).toMatchObject({ drop_after: '30 days' });
+    expect(rows[0].config).toEqual({ drop_after: '30 days', hypertable: `${schema}.audit_log`, checkpoints: `${schema}.audit_log_checkpoints` });
+    expect(rows[1].config).toMatchObject({ compress_after: '7 days' });
+    expect(rows[2].config).toMatchObject({ start_offset: '3 days', end_offset: '01:00:00' });
     const aggregate = await one('SELECT * FROM timescaledb_information.continuous_aggregates WHERE view_schema = $1', [schema]);
     expect(aggregate).toMatchObject({ hypertable_name: 'audit_log', view_name: 'audit_log_daily' });
   });
@@ -173,7 +177,7 @@ describe('audit storage on TimescaleDB', () => {
     const recentBefore = await one(`SELECT count(*)::int AS n FROM audit_log WHERE ${recent}`);
     const dailyBefore = await one('SELECT count(*)::int AS n, min(day) AS first FROM audit_log_daily');
 
-    await pool.query(`CALL run_job(${await jobId('policy_retention')})`);
+    await pool.query(`CALL run_job(${await retentionJobId('audit_log')})`);
 
     const left = await one(`SELECT min(occurred_at) AS oldest, count(*)::int AS n FROM audit_log`);
     expect(left.oldest.getTime()).toBeGreaterThan(Date.now() - 31 * 86_400_000);
@@ -214,10 +218,9 @@ describe('audit storage on TimescaleDB', () => {
         `SELECT proc_name, config FROM timescaledb_information.jobs WHERE hypertable_schema = $1 AND hypertable_name = $2 ORDER BY proc_name`,
         [schema, table],
       );
-      expect(rows).toEqual([
-        { proc_name: 'policy_compression', config: expect.objectContaining({ compress_after: '2 days' }) },
-        { proc_name: 'policy_retention', config: expect.objectContaining({ drop_after: '90 days' }) },
-      ]);
+      expect(rows).toEqual([{ proc_name: 'policy_compression', config: expect.objectContaining({ compress_after: '2 days' }) }]);
+      const retention = await one(`SELECT config FROM timescaledb_information.jobs WHERE proc_schema = $1 AND proc_name = $2`, [schema, `${table}_retention`]);
+      expect(retention.config).toMatchObject({ drop_after: '90 days' });
     } finally {
       await app.close();
     }

@@ -4,6 +4,8 @@ import { addPeriods, createDefaultPartitionSql, createPartitionSql, partitionRan
 import { ensurePartitionsIn } from './audit-partitions';
 import { auditChainSql, auditIndexesSql, auditTableSql } from './audit-table.sql';
 import { auditTimescaleSql } from './audit-timescale.sql';
+import { auditCheckpointsTableSql } from './audit-checkpoints.sql';
+import { auditGuardSql, auditPartitionGuardSql } from './audit-guard.sql';
 import { detectAuditStorage } from './audit-storage-detection';
 import { inStorageTransaction, type SqlQueryable } from './sql-client';
 import { auditTableName, checkInterval, quoteIdentifier, type AuditTableName } from './sql-identifier';
@@ -48,6 +50,7 @@ export function auditMigrationSql(options: AuditMigrationSqlOptions): string[] {
     statements.push(...auditTimescaleSql(name, timescaleSettings(options)));
     statements.push(...auditIndexesSql(name));
     statements.push(...auditChainSql(name));
+    statements.push(...auditCheckpointsTableSql(name), ...auditGuardSql(name));
     return statements;
   }
   checkInterval('retainFor', options.retainFor ?? AUDIT_STORAGE_DEFAULTS.retainFor);
@@ -62,6 +65,7 @@ export function auditMigrationSql(options: AuditMigrationSqlOptions): string[] {
   }
   // Last: each range created before it is created without scanning it.
   statements.push(createDefaultPartitionSql(name, true));
+  statements.push(...auditCheckpointsTableSql(name), ...auditGuardSql(name), auditPartitionGuardSql(name));
   return statements;
 }
 
@@ -107,6 +111,7 @@ export async function migrateAudit(db: SqlQueryable, options: MigrateAuditOption
       ...(options.partitionsAhead === undefined ? {} : { ahead: options.partitionsAhead }),
       ...(options.now === undefined ? {} : { now: options.now }),
     });
+    for (const statement of [...auditCheckpointsTableSql(name), ...auditGuardSql(name), auditPartitionGuardSql(name)]) await client.query(statement);
     const reason =
       found.existing === 'partitioned' && found.timescale
         ? 'the table already uses native partitions'

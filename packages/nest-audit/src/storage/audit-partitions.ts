@@ -2,7 +2,9 @@ import { AuditStorageError } from './audit-storage.errors';
 import { AUDIT_STORAGE_DEFAULTS, type AuditPartitionInterval, type AuditTableOptions } from './audit-storage.options';
 import { addPeriods, createDefaultPartitionSql, createPartitionSql, defaultPartitionName, partitionRanges, periodStart } from './audit-partition-range';
 import { assertPartitioned, partitionInterval, readPartitionLayout, type AuditPartition } from './audit-partition-catalog';
-import { defaultPartitionHasRows, deleteExpiredFromDefault, moveRowsOutOfDefault } from './audit-default-partition';
+import { defaultPartitionHasRows, deleteExpiredFromDefault, moveRowsOutOfDefault, qualifiedPartition } from './audit-default-partition';
+import { auditPartitionGuardSql, enterAuditMaintenance } from './audit-guard.sql';
+import { recordRetentionBoundaries } from './audit-retention-boundaries';
 import { inStorageTransaction, type SqlQueryable } from './sql-client';
 import { auditTableName, checkInterval, quoteIdentifier, type AuditTableName } from './sql-identifier';
 
@@ -148,6 +150,8 @@ export async function ensurePartitionsIn(
   // Writers wait until commit: no row reaches DEFAULT between a move and its ATTACH, and every
   // insert after it routes through the new partitions.
   await client.query(`LOCK TABLE ${name.qualified} IN ACCESS EXCLUSIVE MODE`);
+  // Moving rows out of DEFAULT deletes them there (and inserts them unchanged): the guard lets the upkeep.
+  if (crowded) await enterAuditMaintenance(client);
   const move = crowded
     ? await moveRowsOutOfDefault(client, name, defaultPartition, interval, existing, new Set(missing.map((range) => range.from.getTime())))
     : { created: [], moved: 0, left: 0 };
@@ -160,6 +164,8 @@ export async function ensurePartitionsIn(
     await client.query(createDefaultPartitionSql(name, false));
     names.push(defaultPartitionName(name.table));
   }
+  // New partitions get the guard's TRUNCATE trigger (PostgreSQL clones only the row triggers).
+  if (names.length > 0) await client.query(auditPartitionGuardSql(name));
   return { created: names, moved: move.moved, left: move.left };
 }
 
@@ -176,12 +182,21 @@ async function dropExpiredIn(
   const cutoff = (rows[0] as { cutoff: Date }).cutoff;
   const { ranges, defaultPartition } = await readPartitionLayout(client, name);
   const expired = ranges.filter((p) => p.to !== null && p.to <= cutoff);
+  const keptFrom = periodStart(cutoff, partitionInterval(ranges, asked));
+  // What leaves the chains is recorded first (one boundary per workspace), in the same transaction as the drop.
+  await recordRetentionBoundaries(
+    client,
+    name,
+    expired.map((p) => ({ relation: `${quoteIdentifier(p.schema)}.${quoteIdentifier(p.name)}` })),
+    defaultPartition && { relation: qualifiedPartition(defaultPartition), before: keptFrom },
+  );
   for (const partition of expired) {
     await client.query(`DROP TABLE ${quoteIdentifier(partition.schema)}.${quoteIdentifier(partition.name)}`);
   }
   // The DEFAULT partition's rows whose period ended by the cutoff: those a partition of their
-  // own would have taken with it.
-  const deleted = defaultPartition ? await deleteExpiredFromDefault(client, defaultPartition, periodStart(cutoff, partitionInterval(ranges, asked))) : 0;
+  // own would have taken with it. Retention may delete audit rows: the append-only guard lets it.
+  if (defaultPartition) await enterAuditMaintenance(client);
+  const deleted = defaultPartition ? await deleteExpiredFromDefault(client, defaultPartition, keptFrom) : 0;
   return { dropped: expired.map((p) => p.name), deleted };
 }
 

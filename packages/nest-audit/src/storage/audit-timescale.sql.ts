@@ -1,3 +1,5 @@
+import { GLOBAL_CHAIN } from '../integrity/chain-content';
+import { RETENTION_BOUNDARY_KIND } from './audit-checkpoints.sql';
 import { quoteLiteral, type AuditTableName } from './sql-identifier';
 
 /** Validated TimescaleDB settings. */
@@ -9,7 +11,7 @@ export interface AuditTimescaleSettings {
 
 /**
  * Turns the audit table into a hypertable with columnstore compression, compression and
- * retention policies, and a continuous aggregate `<table>_daily` of daily counts per
+ * retention jobs, and a continuous aggregate `<table>_daily` of daily counts per
  * workspace/action/status with its refresh policy. Setting names are TimescaleDB 2.18+
  * (`enable_columnstore`, `segmentby`, `orderby`, `add_columnstore_policy`); every step is
  * idempotent, and none changes the settings of an existing policy.
@@ -26,7 +28,9 @@ export function auditTimescaleSql(name: AuditTableName, settings: AuditTimescale
     // unique keys on compressed batches through orderby min/max metadata (and warns without it).
     `ALTER TABLE ${name.qualified} SET (timescaledb.enable_columnstore = true, timescaledb.segmentby = 'workspace_id', timescaledb.orderby = 'occurred_at DESC, id DESC')`,
     `CALL add_columnstore_policy(${table}, after => INTERVAL ${quoteLiteral(settings.compressAfter)}, if_not_exists => true)`,
-    `SELECT add_retention_policy(${table}, drop_after => INTERVAL ${quoteLiteral(settings.retainFor)}, if_not_exists => true)`,
+    // Retention is a job of the package's own (not add_retention_policy): it records what leaves
+    // each workspace's hash chain before dropping the chunks (see auditRetentionJobSql).
+    ...auditRetentionJobSql(name, settings.retainFor),
     [
       `CREATE MATERIALIZED VIEW IF NOT EXISTS ${daily} WITH (timescaledb.continuous) AS`,
       `SELECT time_bucket(INTERVAL '1 day', "occurred_at") AS "day", "workspace_id", "action", "status", count(*) AS "entries"`,
@@ -38,5 +42,62 @@ export function auditTimescaleSql(name: AuditTableName, settings: AuditTimescale
     // Refreshes the last three days every hour. The window stays far inside retainFor, so the
     // daily counts outlive the raw rows that retention drops.
     `SELECT add_continuous_aggregate_policy(${quoteLiteral(daily)}, start_offset => INTERVAL '3 days', end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '1 hour', if_not_exists => true)`,
+  ];
+}
+
+/**
+ * The retention job of a hypertable: a procedure `<table>_retention(job_id, config)` that, for
+ * the chunks `show_chunks(older_than => now() - drop_after)`, records per workspace the newest
+ * chained entry they hold as a 'Retention Boundary' in `<table>_checkpoints`, then calls
+ * `drop_chunks` with the same cutoff, in one transaction; scheduled daily with `add_job`. It
+ * replaces a retention policy made by an earlier version, keeping that policy's `drop_after`.
+ * Idempotent: an existing job is left as it is (its settings included). The job's config holds
+ * the schema-qualified names, so it runs whatever the search_path of the scheduler.
+ */
+export function auditRetentionJobSql(name: AuditTableName, retainFor: string): string[] {
+  const procedure = name.derived('_retention');
+  return [
+    [
+      `CREATE OR REPLACE PROCEDURE ${procedure}(job_id integer, config jsonb) LANGUAGE plpgsql AS $retention$`,
+      'DECLARE',
+      "  hypertable regclass := (config->>'hypertable')::regclass;",
+      "  cutoff timestamptz := now() - (config->>'drop_after')::interval;",
+      '  dropped text;',
+      'BEGIN',
+      "  SELECT string_agg(format('SELECT workspace_id, chain_seq, chain_hash FROM %s WHERE chain_seq IS NOT NULL', chunk), ' UNION ALL ')",
+      '    INTO dropped FROM show_chunks(hypertable, older_than => cutoff) AS chunk;',
+      '  IF dropped IS NULL THEN RETURN; END IF;',
+      '  EXECUTE format(',
+      "    'INSERT INTO %s (workspace_id, seq, hash, kind, created_at) '",
+      "    'SELECT DISTINCT ON (w) w, chain_seq, chain_hash, %L, now() '",
+      "    'FROM (SELECT COALESCE(workspace_id, %L::uuid) AS w, chain_seq, chain_hash FROM (%s) AS rows) AS d '",
+      "    'ORDER BY w, chain_seq DESC ON CONFLICT DO NOTHING',",
+      `    (config->>'checkpoints')::regclass, ${quoteLiteral(RETENTION_BOUNDARY_KIND)}, ${quoteLiteral(GLOBAL_CHAIN)}, dropped);`,
+      '  PERFORM drop_chunks(hypertable, older_than => cutoff);',
+      'END',
+      '$retention$',
+    ].join('\n'),
+    [
+      'DO $retention$',
+      'DECLARE',
+      `  hypertable regclass := to_regclass(${quoteLiteral(name.qualified)});`,
+      '  procedure regproc := to_regproc(' + quoteLiteral(procedure) + ');',
+      '  names jsonb;',
+      '  drop_after text;',
+      'BEGIN',
+      '  IF EXISTS (SELECT 1 FROM timescaledb_information.jobs j',
+      "             WHERE format('%I.%I', j.proc_schema, j.proc_name)::regproc = procedure) THEN RETURN; END IF;",
+      "  SELECT j.config->>'drop_after' INTO drop_after FROM timescaledb_information.jobs j",
+      '   JOIN pg_class c ON c.oid = hypertable JOIN pg_namespace n ON n.oid = c.relnamespace',
+      "   WHERE j.proc_name = 'policy_retention' AND j.hypertable_schema = n.nspname AND j.hypertable_name = c.relname;",
+      '  PERFORM remove_retention_policy(hypertable, if_exists => true);',
+      "  SELECT jsonb_build_object('hypertable', format('%I.%I', n.nspname, c.relname),",
+      `                           'checkpoints', format('%I.%I', n.nspname, c.relname || '_checkpoints'))`,
+      '    INTO names FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = hypertable;',
+      `  PERFORM add_job(procedure, INTERVAL '1 day',`,
+      `    config => names || jsonb_build_object('drop_after', COALESCE(drop_after, ${quoteLiteral(retainFor)})));`,
+      'END',
+      '$retention$',
+    ].join('\n'),
   ];
 }

@@ -1,12 +1,15 @@
 import { createTestDatabase, type TestDatabase } from '@acme/nest-testing';
 import pg from 'pg';
 import { migrateAudit } from '../../src/storage/audit-migration';
+import { clearAuditTable } from './audit-maintenance';
 
 export interface AuditFixture {
   database: TestDatabase;
   pool: pg.Pool;
   /** Every stored entry, oldest first. */
   rows(): Promise<Record<string, any>[]>;
+  /** Deletes every entry (as maintenance: the append-only guard refuses a plain DELETE). */
+  clear(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -19,6 +22,7 @@ export async function createAuditFixture(): Promise<AuditFixture> {
     database,
     pool,
     rows: async () => (await pool.query('SELECT * FROM audit_log ORDER BY occurred_at, id')).rows,
+    clear: () => clearAuditTable(pool),
     async close() {
       await pool.end();
       await database.drop();

@@ -1,0 +1,56 @@
+import { GLOBAL_CHAIN } from '../integrity/chain-content';
+import { RETENTION_BOUNDARY_KIND } from './audit-checkpoints.sql';
+import type { SqlQueryable } from './sql-client';
+import { quoteLiteral, type AuditTableName } from './sql-identifier';
+
+/** Rows about to be dropped: a whole relation (a partition), or its rows older than `before`. */
+export interface RetentionSource {
+  /** A quoted relation name. */
+  relation: string;
+  before?: Date;
+}
+
+/**
+ * Records, per workspace, the newest chained entry among the rows about to be dropped (its
+ * `chain_seq` and `chain_hash`) as a 'Retention Boundary' in `<table>_checkpoints`: the verifier
+ * starts after it, and any later signed checkpoint proves the links after it. Nothing happens
+ * when the table has no chain columns or no checkpoints table (migrated by an earlier version),
+ * or when no dropped row is chained. Returns how many boundaries were recorded.
+ */
+export async function recordRetentionBoundaries(
+  client: SqlQueryable,
+  name: AuditTableName,
+  sources: readonly RetentionSource[],
+  alsoFrom?: RetentionSource,
+): Promise<number> {
+  const all = alsoFrom ? [...sources, alsoFrom] : [...sources];
+  if (all.length === 0 || !(await hasChainStorage(client, name))) return 0;
+  const params: unknown[] = [];
+  const selects = all.map((source) => {
+    let where = '"chain_seq" IS NOT NULL';
+    if (source.before) {
+      params.push(source.before.toISOString());
+      where += ` AND "occurred_at" < $${params.length}::timestamptz`;
+    }
+    return `SELECT "workspace_id", "chain_seq", "chain_hash" FROM ONLY ${source.relation} WHERE ${where}`;
+  });
+  const result = await client.query(
+    `INSERT INTO ${name.derived('_checkpoints')} ("workspace_id", "seq", "hash", "kind", "created_at")
+     SELECT DISTINCT ON (w) w, "chain_seq", "chain_hash", ${quoteLiteral(RETENTION_BOUNDARY_KIND)}, now()
+       FROM (SELECT COALESCE("workspace_id", ${quoteLiteral(GLOBAL_CHAIN)}::uuid) AS w, "chain_seq", "chain_hash" FROM (${selects.join(' UNION ALL ')}) dropped) d
+      ORDER BY w, "chain_seq" DESC
+     ON CONFLICT DO NOTHING`,
+    params,
+  );
+  return result.rowCount ?? 0;
+}
+
+/** Whether the table has the chain columns and the checkpoints table exists. */
+async function hasChainStorage(client: SqlQueryable, name: AuditTableName): Promise<boolean> {
+  const { rows } = await client.query(
+    `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'chain_seq' AND NOT attisdropped)
+            AND to_regclass($2) IS NOT NULL AS found`,
+    [name.qualified, name.derived('_checkpoints')],
+  );
+  return (rows[0] as { found: boolean }).found;
+}
