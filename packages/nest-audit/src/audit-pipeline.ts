@@ -11,6 +11,7 @@ import { connectRedis, createAuditConsumer, createAuditProducer, type PostureCli
 import { AuditSpool } from './audit-spool';
 import { defaultSpoolDir } from './audit-spool-dir';
 import { AuditWriter, type Queryable } from './audit-writer';
+import { personalRules } from './integrity/personal-data';
 import { RESOLVED_AUDIT_OPTIONS } from './audit.module-definition';
 import type { ResolvedAuditOptions, ResolvedAuditQueue } from './resolve-audit-options';
 import { prepareAuditStorage } from './audit-storage-setup';
@@ -61,7 +62,8 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
       this.pool.on('error', (error) => this.logger.warn(`Audit database connection lost: ${error.message}`));
     }
     const { table, schema } = this.options;
-    this.writer = new AuditWriter(this.pool, table, schema);
+    const { integrity } = this.options;
+    this.writer = new AuditWriter(this.pool, table, schema, integrity.chain ? personalRules(integrity.personal) : undefined);
     try {
       this.metrics = await createAuditMetrics(this.options.metrics);
       if (this.options.migrate) {

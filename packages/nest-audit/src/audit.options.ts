@@ -1,4 +1,6 @@
 import type { ConnectionOptions } from 'bullmq';
+import type { KeyObject } from 'node:crypto';
+import type { AuditCheckpoint } from './integrity/checkpoint';
 import type { AuditControllerOptions } from './audit.controller';
 import type { Pool } from 'pg';
 import type { MigrateAuditOptions } from './storage/audit-storage.options';
@@ -128,6 +130,50 @@ export interface AuditModuleOptions {
    * @default true when prom-client is installed, else off
    */
   metrics?: boolean | AuditMetricsOptions;
+  /**
+   * Tamper evidence: a hash chain per workspace, signed checkpoints kept off the database. See
+   * the README's "Integrity" section.
+   */
+  integrity?: AuditIntegrityOptions;
+}
+
+/** `integrity` of `AuditModuleOptions`. */
+export interface AuditIntegrityOptions {
+  /**
+   * Hash-chain every entry per workspace: the writer gives each new entry the next position of
+   * its workspace's chain and a SHA-256 hash over its content and the previous entry's hash, so
+   * an edited, deleted, inserted or reordered row is detected by verification. Rows written
+   * with the chain off have no position.
+   * @default false
+   */
+  chain: boolean;
+  /**
+   * Field names (any depth, case-insensitive, like `redact`) or dotted paths whose values are
+   * personal data: the chain commits to them through a salted digest, so they can be erased
+   * without breaking it.
+   * @default ['email', 'name', 'phone', 'firstName', 'lastName', 'fullName', 'address']
+   */
+  personal?: string[];
+  /** Signed checkpoints of the chain heads. */
+  checkpoints?: AuditCheckpointOptions;
+}
+
+/** `integrity.checkpoints` of `AuditModuleOptions`. */
+export interface AuditCheckpointOptions {
+  /** Ed25519 private key: a node:crypto KeyObject or PEM (PKCS#8) string. Without it, checkpoints are not written. */
+  signingKey: KeyObject | string;
+  /**
+   * Published with each checkpoint so verifiers pick the right public key.
+   * @default the first 16 hex characters of sha256(public key, SPKI DER)
+   */
+  keyId?: string;
+  /** @default 60000 */
+  everyMs?: number;
+  /**
+   * Receives each batch of new checkpoints, to keep them OFF the database (a bucket, another
+   * database, a SIEM). Awaited; a throw is logged and retried next round.
+   */
+  publish?: (checkpoints: AuditCheckpoint[]) => Promise<void> | void;
 }
 
 /**

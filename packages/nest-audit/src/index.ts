@@ -1,7 +1,9 @@
 export { AuditModule } from './audit.module';
 export { AUDIT_MODULE_OPTIONS } from './audit.module-definition';
 export type {
+  AuditCheckpointOptions,
   AuditDatabase,
+  AuditIntegrityOptions,
   AuditMetricsOptions,
   AuditMetricsRegistry,
   AuditMigrateOptions,
@@ -27,7 +29,7 @@ export {
   AuditTimeoutError,
 } from './audit.errors';
 export { AuditConfigurationError } from './audit-explorer';
-export { AuditOptionsError } from './resolve-audit-options';
+export { AuditOptionsError, type AuditOptionsErrorCode } from './resolve-audit-options';
 export { Redactor } from './redactor';
 export { auditMigrationSql, migrateAudit, type AuditMigrationResult, type AuditStorageMode } from './storage/audit-migration';
 export {

@@ -1,14 +1,29 @@
 import { isSqlIdentifier } from '@acme/nest-context';
 import type { ConnectionOptions } from 'bullmq';
 import type { Pool } from 'pg';
+import type { KeyObject } from 'node:crypto';
 import { DEFAULT_AUDIT_TABLE } from './audit-entry';
 import { AuditError } from './audit.errors';
-import { DEFAULT_REDACT, type AuditMetricsRegistry, type AuditMigrateOptions, type AuditModuleOptions } from './audit.options';
+import { DEFAULT_REDACT, type AuditCheckpointOptions, type AuditMetricsRegistry, type AuditMigrateOptions, type AuditModuleOptions } from './audit.options';
+import { checkpointKeyId, parseSigningKey, type AuditCheckpoint } from './integrity/checkpoint';
+import { DEFAULT_PERSONAL } from './integrity/personal-data';
 import { checkInterval } from './storage/sql-identifier';
+
+/** Stable codes of {@link AuditOptionsError}. */
+export type AuditOptionsErrorCode =
+  /** An option is invalid; the message names it. */
+  | 'AUDIT_INVALID_OPTIONS'
+  /** `integrity.checkpoints.signingKey` is not an Ed25519 private key (KeyObject or PEM). */
+  | 'AUDIT_INVALID_SIGNING_KEY';
 
 /** Thrown at bootstrap when `AuditModule` options are invalid; the message names the option. */
 export class AuditOptionsError extends AuditError {
-  readonly code = 'AUDIT_INVALID_OPTIONS';
+  constructor(
+    message: string,
+    readonly code: AuditOptionsErrorCode = 'AUDIT_INVALID_OPTIONS',
+  ) {
+    super(message);
+  }
 }
 
 /** The queue settings once defaulted. */
@@ -50,6 +65,23 @@ export interface ResolvedAuditOptions {
   spoolDir: string | undefined;
   spoolOrphanAfterMs: number;
   metrics: ResolvedAuditMetrics | false;
+  integrity: ResolvedAuditIntegrity;
+}
+
+/** `integrity` once validated and defaulted. */
+export interface ResolvedAuditIntegrity {
+  chain: boolean;
+  personal: string[];
+  /** Undefined: no checkpoints are written. */
+  checkpoints: ResolvedAuditCheckpoints | undefined;
+}
+
+/** `integrity.checkpoints` once validated: the key parsed, its id known. */
+export interface ResolvedAuditCheckpoints {
+  signingKey: KeyObject;
+  keyId: string;
+  everyMs: number;
+  publish: ((checkpoints: AuditCheckpoint[]) => Promise<void> | void) | undefined;
 }
 
 /** The defaults, in one place (the options' JSDoc and the README state the same). */
@@ -61,6 +93,7 @@ export const AUDIT_DEFAULTS = Object.freeze({
   recordForbiddenResponses: true,
   spoolOrphanAfterMs: 30_000,
   metricsPrefix: 'acme_audit_',
+  checkpointEveryMs: 60_000,
   queue: Object.freeze({
     name: 'audit-write',
     prefix: 'bull',
@@ -126,6 +159,50 @@ export function resolveAuditOptions(options: AuditModuleOptions): ResolvedAuditO
     spoolDir: options.spoolDir,
     spoolOrphanAfterMs: options.spoolOrphanAfterMs ?? AUDIT_DEFAULTS.spoolOrphanAfterMs,
     metrics: resolveMetrics(options.metrics),
+    integrity: resolveIntegrity(options.integrity),
+  };
+}
+
+function resolveIntegrity(integrity: AuditModuleOptions['integrity']): ResolvedAuditIntegrity {
+  if (integrity === undefined) return { chain: false, personal: [...DEFAULT_PERSONAL], checkpoints: undefined };
+  if (typeof integrity !== 'object' || integrity === null || Array.isArray(integrity)) {
+    throw new AuditOptionsError('AuditModule option "integrity" must be { chain: true, personal?, checkpoints? }, or left out.');
+  }
+  const chain = flag('integrity.chain', integrity.chain, false);
+  const { personal } = integrity;
+  if (personal !== undefined && (!Array.isArray(personal) || personal.some((p) => typeof p !== 'string' || p === ''))) {
+    throw new AuditOptionsError('AuditModule option "integrity.personal" must be a list of field names or dotted paths (as "redact" takes them).');
+  }
+  const checkpoints = resolveCheckpoints(integrity.checkpoints);
+  if (checkpoints && !chain) {
+    throw new AuditOptionsError('AuditModule option "integrity.checkpoints" signs the heads of the hash chains: set "integrity.chain: true" as well.');
+  }
+  return { chain, personal: personal ? [...personal] : [...DEFAULT_PERSONAL], checkpoints };
+}
+
+function resolveCheckpoints(checkpoints: AuditCheckpointOptions | undefined): ResolvedAuditCheckpoints | undefined {
+  if (checkpoints === undefined) return undefined;
+  if (typeof checkpoints !== 'object' || checkpoints === null || Array.isArray(checkpoints)) {
+    throw new AuditOptionsError('AuditModule option "integrity.checkpoints" must be { signingKey, keyId?, everyMs?, publish? }, or left out.');
+  }
+  let signingKey: KeyObject;
+  try {
+    signingKey = parseSigningKey(checkpoints.signingKey, 'integrity.checkpoints.signingKey');
+  } catch (error) {
+    throw new AuditOptionsError(`AuditModule option ${error instanceof Error ? error.message : String(error)}`, 'AUDIT_INVALID_SIGNING_KEY');
+  }
+  const { keyId, publish } = checkpoints;
+  if (keyId !== undefined && (typeof keyId !== 'string' || keyId.trim() === '' || keyId.length > 200 || /[\u0000-\u001f]/.test(keyId))) {
+    throw new AuditOptionsError(`AuditModule option "integrity.checkpoints.keyId" must be a non-empty name of at most 200 characters, got ${JSON.stringify(keyId)}.`);
+  }
+  if (publish !== undefined && typeof publish !== 'function') {
+    throw new AuditOptionsError('AuditModule option "integrity.checkpoints.publish" must be a function receiving each batch of new checkpoints.');
+  }
+  return {
+    signingKey,
+    keyId: keyId ?? checkpointKeyId(signingKey),
+    everyMs: integer('integrity.checkpoints.everyMs', checkpoints.everyMs, 1_000) ?? AUDIT_DEFAULTS.checkpointEveryMs,
+    publish,
   };
 }
 
