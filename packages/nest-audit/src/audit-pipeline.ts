@@ -7,7 +7,7 @@ import { auditBatchJob, type AuditBatchJob } from './audit-batch';
 import { AuditDelivery } from './audit-delivery';
 import type { AuditEntry } from './audit-entry';
 import { createAuditMetrics, type AuditMetrics } from './audit-metrics';
-import { connectRedis, createAuditConsumer, createAuditProducer, type PostureClient, type RedisInstance } from './audit-queue';
+import { auditTaskJobName, connectRedis, createAuditConsumer, createAuditProducer, type PostureClient, type RedisInstance } from './audit-queue';
 import { AuditSpool } from './audit-spool';
 import { defaultSpoolDir } from './audit-spool-dir';
 import { AuditWriter, type Queryable } from './audit-writer';
@@ -46,6 +46,8 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
   private delivery!: AuditDelivery;
   private readonly buffer: AuditBuffer;
   private timers: NodeJS.Timeout[] = [];
+  /** Periodic work the consumer runs for job schedulers on the queue (see scheduleTask), by job name. */
+  private readonly tasks = new Map<string, () => Promise<unknown>>();
 
   constructor(@Inject(RESOLVED_AUDIT_OPTIONS) private readonly options: ResolvedAuditOptions) {
     this.buffer = new AuditBuffer((batch) => this.deliver(batch), options.batch.maxSize, options.batch.maxWaitMs);
@@ -82,7 +84,7 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
       if (producer.owned) this.ownedConnections.push(producer.owned);
       this.producer.on('error', () => undefined); // connection errors surface per add() and fall back there
       if (queue.consumer) {
-        const consumer = await createAuditConsumer(queue, (job) => this.write(job));
+        const consumer = await createAuditConsumer(queue, (job) => this.write(job), this.tasks);
         this.consumer = consumer.worker;
         if (consumer.owned) this.ownedConnections.push(consumer.owned);
         this.consumer.on('error', (error) => this.logger.warn(`Audit consumer: ${error.message}`));
@@ -125,6 +127,31 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
   async writeWithin(via: Queryable, entries: AuditEntry[]): Promise<void> {
     for (const entry of entries) this.metrics.recorded(entry.status);
     await this.writer.write(entries, via);
+  }
+
+  /**
+   * Runs `run` every `everyMs` as a BullMQ job scheduler on the audit queue: once per interval
+   * across all the queue's consumers, by whichever takes the job. Only in a process that consumes
+   * the queue (call it after module init); resolves false otherwise, or when Redis refused the
+   * scheduler, so the caller runs its own timer instead.
+   */
+  async scheduleTask(name: string, everyMs: number, run: () => Promise<unknown>): Promise<boolean> {
+    if (!this.producer || !this.consumer) return false;
+    const jobName = auditTaskJobName(name);
+    this.tasks.set(jobName, run);
+    try {
+      await this.producer.upsertJobScheduler(
+        `acme-audit:${name}`,
+        { every: everyMs },
+        // A missed or failed round is simply the next one: no retries, nothing kept.
+        { name: jobName, data: {}, opts: { attempts: 1, removeOnComplete: true, removeOnFail: true } },
+      );
+      return true;
+    } catch (error) {
+      this.tasks.delete(jobName);
+      this.logger.warn(`Audit task "${name}" could not be scheduled on the queue (${String(error)}); this process runs it on a timer.`);
+      return false;
+    }
   }
 
   /** Sends everything buffered and waits until it reached the queue, the table or the spool. */

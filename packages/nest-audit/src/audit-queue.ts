@@ -100,6 +100,17 @@ export async function createAuditProducer(options: ResolvedAuditQueue): Promise<
   return { queue, owned };
 }
 
+/**
+ * Periodic work of the package that runs on the audit queue's consumer (the jobs of a job
+ * scheduler), by job name (`task:<name>`); batch jobs are named 'batch'.
+ */
+export type AuditQueueTasks = ReadonlyMap<string, () => Promise<unknown>>;
+
+/** The job name of a task: never 'batch'. */
+export function auditTaskJobName(task: string): string {
+  return `task:${task}`;
+}
+
 /** What a batch job returns: how many of its rows were new, and which consumer wrote them. */
 export interface AuditBatchResult {
   inserted: number;
@@ -110,6 +121,7 @@ export interface AuditBatchResult {
 export async function createAuditConsumer(
   options: ResolvedAuditQueue,
   write: (job: AuditBatchJob) => Promise<number>,
+  tasks: AuditQueueTasks = new Map(),
 ): Promise<{ worker: Worker; owned?: RedisInstance }> {
   const { Worker } = await loadBullmq();
   const writer = `${hostname()}:${process.pid}`;
@@ -118,6 +130,11 @@ export async function createAuditConsumer(
   const worker = new Worker<AuditBatchJob, AuditBatchResult>(
     options.name,
     async (job) => {
+      if (job.name.startsWith('task:')) {
+        // A task this process does not run (its option is off here) is left to the processes that do.
+        await tasks.get(job.name)?.();
+        return { inserted: 0, writer };
+      }
       if (job.data.v !== 1) throw new AuditBatchFormatError(job.data.v);
       return { inserted: await write(job.data), writer };
     },

@@ -11,6 +11,7 @@ import { createAuditController, type AuditControllerOptions } from './audit.cont
 import { AuditService } from './audit.service';
 import { AuditQueryService } from './audit-query.service';
 import { AuditWrites } from './audited-writes';
+import { AuditCheckpointer } from './integrity/audit-checkpointer';
 import { resolveAuditOptions } from './resolve-audit-options';
 
 /**
@@ -32,6 +33,7 @@ import { resolveAuditOptions } from './resolve-audit-options';
     AuditService,
     AuditExplorer,
     AuditDenials,
+    AuditCheckpointer,
     AuditQueryService,
   ],
   exports: [AuditService, AuditQueryService, AUDIT_MODULE_OPTIONS, AUDITED_WRITES],

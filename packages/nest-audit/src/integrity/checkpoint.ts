@@ -72,7 +72,7 @@ export function parsePublicKey(key: unknown, option = 'publicKeys'): KeyObject {
   let parsed: KeyObject;
   try {
     if (!isKeyObject(key) && typeof key !== 'string') throw new TypeError();
-    parsed = createPublicKey(key as KeyObject | string);
+    parsed = isKeyObject(key) && key.type === 'public' ? key : createPublicKey(key as KeyObject | string);
   } catch {
     throw invalid(option, 'a PEM string or a KeyObject');
   }
