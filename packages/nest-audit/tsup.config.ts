@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.base';
 
-export default defineConfig(packageBuild({ index: 'src/index.ts' }));
+// `cli` is the acme-audit bin (package.json "bin"): ESM, its shebang kept from the source.
+export default defineConfig(packageBuild({ index: 'src/index.ts', cli: 'src/cli/acme-audit.ts' }));
