@@ -1,11 +1,20 @@
 import { importOptional } from '@acme/nest-context';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { currentAuditCall, type AuditDescription } from './audit-call';
 import { AuditPipeline } from './audit-pipeline';
 import { AuditRecorder } from './audit-recorder';
 import type { Queryable } from './audit-writer';
 import { AuditMissingDependencyError } from './audit.errors';
+import { RESOLVED_AUDIT_OPTIONS } from './audit.module-definition';
 import type { AuditRecord } from './build-entry';
+import { eraseEntries } from './integrity/erase';
+import { validateEraseOptions, type AuditEraseOptions, type AuditErasure } from './integrity/erase-options';
+import { personalRules, type PersonalRules } from './integrity/personal-data';
+import type { ResolvedAuditOptions } from './resolve-audit-options';
+import { enterAuditMaintenance } from './storage/audit-guard.sql';
+import { inStorageTransaction } from './storage/sql-client';
+import { auditTableName, type AuditTableName } from './storage/sql-identifier';
 
 /** A Drizzle transaction (`tx.execute(sql)`) or a pg client (`client.query(text, params)`). */
 export type AuditTransaction = Queryable | { execute(query: unknown): Promise<unknown> };
@@ -13,10 +22,17 @@ export type AuditTransaction = Queryable | { execute(query: unknown): Promise<un
 /** Records audit entries: `@Audit` uses it, and code can call it for anything else. */
 @Injectable()
 export class AuditService {
+  private readonly table: AuditTableName;
+  private readonly personal: PersonalRules;
+
   constructor(
     private readonly pipeline: AuditPipeline,
     private readonly recorder: AuditRecorder,
-  ) {}
+    @Inject(RESOLVED_AUDIT_OPTIONS) options: ResolvedAuditOptions,
+  ) {
+    this.table = auditTableName(options.table, options.schema);
+    this.personal = personalRules(options.integrity.personal);
+  }
 
   /**
    * Records one entry. It is batched and written shortly after; it never throws into the
@@ -63,6 +79,41 @@ export class AuditService {
     if (description.before !== undefined) call.before = description.before;
     if (description.after !== undefined) call.after = description.after;
     if (description.metadata) call.metadata = { ...call.metadata, ...description.metadata };
+  }
+
+  /**
+   * Erases the personal data the audit log holds about one actor (`{ workspaceId, actorId }`: the
+   * entries they recorded) or one subject (`{ workspaceId, subject?, subjectId }`: the entries
+   * about it), keeping the hash chain verifiable. In one transaction: each matching entry's `ip`
+   * and `user_agent` become null, every personal value in `metadata` and `changes` (the paths the
+   * chain committed to; for entries without a chain, the `integrity.personal` fields) becomes
+   * '[erased]', and for an actor `actor_id` becomes the returned pseudonym; then an entry
+   * 'Erase' 'Personal Data' (subject id: the pseudonym, metadata `{ erased, by, subject }`) records
+   * the erasure without the erased id. Entries recorded after the call are not erased: call it
+   * again. Ids in `subject_id` stay (the chain commits to them).
+   *
+   * @throws AuditEraseError `AUDIT_ERASE_INVALID` (a client error) for bad options, before any SQL
+   */
+  async erase(options: AuditEraseOptions): Promise<AuditErasure> {
+    const erasure = validateEraseOptions(options);
+    const pseudonym = `erased:${randomUUID()}`;
+    // Built before the transaction, in the caller's context; never with the erased actor's identity.
+    const entry = this.recorder.build({
+      action: 'Erase',
+      subject: 'Personal Data',
+      subjectId: pseudonym,
+      workspaceId: erasure.workspaceId,
+      metadata: { erased: 0, by: erasure.by, subject: erasure.by === 'subject' ? erasure.subject : null },
+    });
+    if (erasure.by === 'actor' && entry.actorId === erasure.actorId) Object.assign(entry, { actorId: pseudonym, ip: null, userAgent: null });
+    const erased = await inStorageTransaction(this.pipeline.database, async (client) => {
+      await enterAuditMaintenance(client);
+      const count = await eraseEntries(client, this.table, this.personal, erasure, pseudonym);
+      entry.metadata = { ...entry.metadata, erased: count };
+      await this.pipeline.writeWithin(client as Queryable, [entry]);
+      return count;
+    });
+    return { erased, pseudonym };
   }
 
   /** Waits until every entry recorded so far reached the queue, the table or the spool. */

@@ -18,6 +18,17 @@ export type { AuditRecord } from './build-entry';
 export type { AuditDescription } from './audit-call';
 export { AUDIT_COLUMNS, DEFAULT_AUDIT_TABLE, type AuditEntry, type AuditStatus, type FieldChange } from './audit-entry';
 export { AUDIT_CHAIN_COLUMNS, GLOBAL_CHAIN } from './integrity/chain-content';
+export { AuditIntegrityService } from './integrity/audit-integrity.service';
+export {
+  AUDIT_VERIFY_MAX_PROBLEMS,
+  type AuditIntegrityProblem,
+  type AuditIntegrityProblemKind,
+  type AuditVerification,
+  type AuditVerifyOptions,
+} from './integrity/verify-result';
+export { AuditVerifyError, type AuditVerifyErrorCode } from './integrity/verify.errors';
+export type { AuditEraseActor, AuditEraseOptions, AuditEraseSubject, AuditErasure } from './integrity/erase-options';
+export { AuditEraseError } from './integrity/erase.errors';
 export { AuditQueryService } from './audit-query.service';
 export { createAuditController, type AuditControllerOptions } from './audit.controller';
 export {

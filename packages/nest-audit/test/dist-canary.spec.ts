@@ -33,6 +33,7 @@ describeBuiltDist(
       expect(Reflect.getMetadata('design:paramtypes', dist.AuditService)?.map((type: { name: string }) => type.name)).toEqual([
         'AuditPipeline',
         'AuditRecorder',
+        'Object', // the resolved options, injected by token
       ]);
 
       @Injectable()
