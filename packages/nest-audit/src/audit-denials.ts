@@ -6,7 +6,9 @@ import { AuditService } from './audit.service';
 
 /**
  * When @acme/nest-casl is in the app, records each authorization denial as a 'Failure' entry
- * (the guarded method never ran, so @Audit could not).
+ * (the guarded method never ran, so @Audit could not). Listeners run in the refused request's
+ * context, so with casl's `decisionLog` the entry carries the decision that refused it (and any
+ * before it) in `metadata.authorization`, as every entry of the request does.
  */
 @Injectable()
 export class AuditDenials implements OnModuleInit {

@@ -4,6 +4,7 @@ import type { AuditEntry } from './audit-entry';
 import { AuditPipeline } from './audit-pipeline';
 import { RESOLVED_AUDIT_OPTIONS } from './audit.module-definition';
 import { auditedWriteOf, AuditWrites, isSuccess } from './audited-writes';
+import { currentAuthorizationDecisions } from './authorization-decisions';
 import { buildEntry, type AuditRecord } from './build-entry';
 import { Redactor } from './redactor';
 import { currentRequestInfo, noteFailureRecorded } from './request-info';
@@ -28,9 +29,12 @@ export class AuditRecorder {
     this.redactor = new Redactor(options.redact);
   }
 
-  /** The entry of `record` in the current context (actor, workspace, request, redacted changes). */
+  /**
+   * The entry of `record` in the current context (actor, workspace, request, redacted changes, and
+   * the request's authorization decisions as `metadata.authorization` when it has any).
+   */
   build(record: AuditRecord): AuditEntry {
-    const entry = buildEntry(record, this.context.get(), currentRequestInfo(), this.redactor);
+    const entry = buildEntry(record, this.context.get(), currentRequestInfo(), this.redactor, currentAuthorizationDecisions());
     if (entry.status === 'Failure') noteFailureRecorded();
     return entry;
   }

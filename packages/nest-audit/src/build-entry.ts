@@ -1,4 +1,4 @@
-import { uuidv7, type Actor, type RequestContext } from '@acme/nest-context';
+import { uuidv7, type Actor, type AuthorizationDecision, type RequestContext } from '@acme/nest-context';
 import { HttpException } from '@nestjs/common';
 import type { AuditEntry, AuditStatus } from './audit-entry';
 import { EMPTY, type Redactor } from './redactor';
@@ -30,9 +30,21 @@ export interface AuditRecord {
 
 const MAX_MESSAGE = 1_000;
 
-export function buildEntry(record: AuditRecord, context: RequestContext | undefined, request: RequestInfo | undefined, redactor: Redactor): AuditEntry {
+/**
+ * The entry of `record` in `context`. `authorization`, the request's authorization decisions, goes
+ * into `metadata.authorization` as it is (after redaction: it names rules and fields, never values),
+ * in place of any `authorization` the record's metadata had.
+ */
+export function buildEntry(
+  record: AuditRecord,
+  context: RequestContext | undefined,
+  request: RequestInfo | undefined,
+  redactor: Redactor,
+  authorization?: AuthorizationDecision[],
+): AuditEntry {
   const actor = record.actor ?? context?.actor ?? { kind: 'System', id: null };
   const failed = record.status === 'Failure' || (record.status === undefined && record.error !== undefined);
+  const metadata = redactor.redact(record.metadata ?? EMPTY) as Record<string, unknown>;
   return {
     id: uuidv7(),
     occurredAt: record.occurredAt ?? new Date(),
@@ -49,7 +61,7 @@ export function buildEntry(record: AuditRecord, context: RequestContext | undefi
     ip: request?.ip ?? null,
     userAgent: request?.userAgent ?? null,
     durationMs: Math.max(0, Math.round(record.durationMs ?? 0)),
-    metadata: redactor.redact(record.metadata ?? EMPTY) as Record<string, unknown>,
+    metadata: authorization ? { ...metadata, authorization } : metadata,
     changes: redactor.diff(record.before, record.after),
   };
 }
