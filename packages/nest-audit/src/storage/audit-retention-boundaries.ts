@@ -14,8 +14,9 @@ export interface RetentionSource {
  * Records, per workspace, the newest chained entry among the rows about to be dropped (its
  * `chain_seq` and `chain_hash`) as a 'Retention Boundary' in `<table>_checkpoints`: the verifier
  * starts after it, and any later signed checkpoint proves the links after it. Nothing happens
- * when the table has no chain columns or no checkpoints table (migrated by an earlier version),
- * or when no dropped row is chained. Returns how many boundaries were recorded.
+ * when the table has no chain columns (migrated by an earlier version) or no dropped row is
+ * chained. A failure (the checkpoints table missing, say) fails the caller's transaction: no row
+ * leaves a chain unrecorded. Returns how many boundaries were recorded.
  */
 export async function recordRetentionBoundaries(
   client: SqlQueryable,
@@ -24,7 +25,7 @@ export async function recordRetentionBoundaries(
   alsoFrom?: RetentionSource,
 ): Promise<number> {
   const all = alsoFrom ? [...sources, alsoFrom] : [...sources];
-  if (all.length === 0 || !(await hasChainStorage(client, name))) return 0;
+  if (all.length === 0 || !(await hasChainColumns(client, name))) return 0;
   const params: unknown[] = [];
   const selects = all.map((source) => {
     let where = '"chain_seq" IS NOT NULL';
@@ -45,12 +46,11 @@ export async function recordRetentionBoundaries(
   return result.rowCount ?? 0;
 }
 
-/** Whether the table has the chain columns and the checkpoints table exists. */
-async function hasChainStorage(client: SqlQueryable, name: AuditTableName): Promise<boolean> {
+/** Whether the table has the chain columns. */
+async function hasChainColumns(client: SqlQueryable, name: AuditTableName): Promise<boolean> {
   const { rows } = await client.query(
-    `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'chain_seq' AND NOT attisdropped)
-            AND to_regclass($2) IS NOT NULL AS found`,
-    [name.qualified, name.derived('_checkpoints')],
+    `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'chain_seq' AND NOT attisdropped) AS found`,
+    [name.qualified],
   );
   return (rows[0] as { found: boolean }).found;
 }
