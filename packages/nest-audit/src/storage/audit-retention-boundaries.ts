@@ -35,13 +35,21 @@ export async function recordRetentionBoundaries(
     }
     return `SELECT "workspace_id", "chain_seq", "chain_hash" FROM ONLY ${source.relation} WHERE ${where}`;
   });
+  // Read first, write only when a dropped row is chained: a table without chained rows needs no
+  // privilege on the checkpoints table (e.g. a role that only owns the partitions).
+  const { rows } = await client.query(
+    `SELECT DISTINCT ON (w) w::text AS w, "chain_seq"::text AS seq, encode("chain_hash", 'hex') AS hash
+       FROM (SELECT COALESCE("workspace_id", ${quoteLiteral(GLOBAL_CHAIN)}::uuid) AS w, "chain_seq", "chain_hash" FROM (${selects.join(' UNION ALL ')}) dropped) d
+      ORDER BY w, "chain_seq" DESC`,
+    params,
+  );
+  if (rows.length === 0) return 0;
+  const found = rows as { w: string; seq: string; hash: string }[];
   const result = await client.query(
     `INSERT INTO ${name.derived('_checkpoints')} ("workspace_id", "seq", "hash", "kind", "created_at")
-     SELECT DISTINCT ON (w) w, "chain_seq", "chain_hash", ${quoteLiteral(RETENTION_BOUNDARY_KIND)}, now()
-       FROM (SELECT COALESCE("workspace_id", ${quoteLiteral(GLOBAL_CHAIN)}::uuid) AS w, "chain_seq", "chain_hash" FROM (${selects.join(' UNION ALL ')}) dropped) d
-      ORDER BY w, "chain_seq" DESC
+     SELECT w, s, decode(h, 'hex'), ${quoteLiteral(RETENTION_BOUNDARY_KIND)}, now() FROM unnest($1::uuid[], $2::bigint[], $3::text[]) AS t(w, s, h)
      ON CONFLICT DO NOTHING`,
-    params,
+    [found.map((r) => r.w), found.map((r) => r.seq), found.map((r) => r.hash)],
   );
   return result.rowCount ?? 0;
 }
