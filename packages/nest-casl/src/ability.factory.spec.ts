@@ -51,6 +51,25 @@ describe('AbilityFactory', () => {
     expect(factory.invalidate({ userId: 'a' })).toBe(1);
   });
 
+  it("the user's roles give the same answers in any order: rules apply in the roles' declared order", () => {
+    const abilities = defineAbilities<'Deal', 'Seller' | 'Auditor'>({
+      Seller: ({ can }) => can('Update', 'Deal'),
+      // Declared after Seller: its cannot wins over Seller's can (a later rule wins in CASL).
+      Auditor: ({ cannot }) => cannot('Update', 'Deal'),
+    });
+    for (const order of [
+      ['Seller', 'Auditor'],
+      ['Auditor', 'Seller'],
+    ]) {
+      // A fresh factory, and one that cached the other order first: same answer.
+      const fresh = new AbilityFactory({ abilities }, new ContextService());
+      expect(fresh.createFor({ id: 'u1', roles: order }, 'ws-1').can('Update', 'Deal')).toBe(false);
+      const warmed = new AbilityFactory({ abilities }, new ContextService());
+      warmed.createFor({ id: 'u1', roles: [...order].reverse() }, 'ws-1');
+      expect(warmed.createFor({ id: 'u1', roles: order }, 'ws-1').can('Update', 'Deal')).toBe(false);
+    }
+  });
+
   it('the workspace reaches the rules, so an ability never spans workspaces', () => {
     const { factory } = factoryCounting();
     const ability = factory.createFor(editor, 'ws-1');

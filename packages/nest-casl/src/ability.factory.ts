@@ -117,9 +117,12 @@ export class AbilityFactory {
   private build(user: AbilityUser, workspaceId: string): AppAbility {
     const builder = new AbilityBuilder<AppAbility>(createMongoAbility);
     const roles = this.options.abilities.roles as Record<string, (b: typeof builder, c: object) => void>;
-    for (const role of user.roles) {
-      // An unknown role grants nothing (fail closed), it does not fail the request.
-      if (Object.hasOwn(roles, role)) roles[role]!(builder, { user, workspaceId });
+    // In the order defineAbilities declares the roles, not the order the user's list has: a later
+    // rule wins in CASL, so two users with the same roles get the same answers (and share the
+    // cached ability, whose key sorts the roles). An unknown role grants nothing (fail closed).
+    const held = new Set(user.roles);
+    for (const role of Object.keys(roles)) {
+      if (held.has(role)) roles[role]!(builder, { user, workspaceId });
     }
     for (const rule of builder.rules) assertDefinedValues(rule.conditions, `${String(rule.action)} ${String(rule.subject)}`);
     return builder.build(ABILITY_OPTIONS);
