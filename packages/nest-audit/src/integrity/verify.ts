@@ -187,7 +187,7 @@ async function verifyIn(db: SqlQueryable, target: VerifyTarget, input: VerifyInp
   const pageSize = target.pageSize ?? 2_000;
   const page = [
     `SELECT ${COLUMNS} FROM ${name.qualified}`,
-    `WHERE ${scope} AND "chain_seq" >= ${at(1)}${end === undefined ? '' : ` AND "chain_seq" <= ${at(4)}`} AND ("chain_seq", "id") > (${at(2)}::bigint, ${at(3)}::uuid)`,
+    `WHERE ${scope} AND "chain_seq" >= ${at(1)}${end === undefined ? '' : ` AND "chain_seq" <= ${at(4)}`} AND "chain_seq" >= ${at(2)}::bigint AND ("chain_seq", "id") > (${at(2)}::bigint, ${at(3)}::uuid)`,
     `ORDER BY "chain_seq", "id" LIMIT ${pageSize}`,
   ].join('\n');
   let after: [string, string] = [String(start - 1), '00000000-0000-0000-0000-000000000000'];
