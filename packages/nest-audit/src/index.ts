@@ -20,6 +20,15 @@ export { AUDIT_COLUMNS, DEFAULT_AUDIT_TABLE, type AuditEntry, type AuditStatus, 
 export { AUDIT_CHAIN_COLUMNS, GLOBAL_CHAIN } from './integrity/chain-content';
 export { AuditIntegrityService } from './integrity/audit-integrity.service';
 export {
+  AuditCheckpointError,
+  checkpointKeyId,
+  signCheckpoint,
+  verifyCheckpointSignature,
+  type AuditCheckpoint,
+  type AuditCheckpointErrorCode,
+  type AuditCheckpointFields,
+} from './integrity/checkpoint';
+export {
   AUDIT_VERIFY_MAX_PROBLEMS,
   type AuditIntegrityProblem,
   type AuditIntegrityProblemKind,

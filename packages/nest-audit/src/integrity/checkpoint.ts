@@ -17,7 +17,7 @@ export interface AuditCheckpoint {
   createdAt: string;
   /** Which key signed it (see {@link checkpointKeyId}). */
   keyId: string;
-  /** Ed25519 signature of {@link checkpointSignedBytes}, base64. */
+  /** Ed25519 signature, base64, of the UTF-8 bytes `acme-audit-checkpoint/1\n<workspaceId>\n<seq>\n<hash>\n<createdAt>`. */
   signature: string;
 }
 
