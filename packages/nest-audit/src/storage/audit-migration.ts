@@ -6,6 +6,7 @@ import { auditChainSql, auditIndexesSql, auditTableSql } from './audit-table.sql
 import { auditTimescaleSql } from './audit-timescale.sql';
 import { auditCheckpointsTableSql } from './audit-checkpoints.sql';
 import { auditGuardSql, auditPartitionGuardSql } from './audit-guard.sql';
+import { auditSinksTableSql } from './audit-sinks.sql';
 import { detectAuditStorage } from './audit-storage-detection';
 import { inStorageTransaction, type SqlQueryable } from './sql-client';
 import { auditTableName, checkInterval, quoteIdentifier, type AuditTableName } from './sql-identifier';
@@ -32,10 +33,16 @@ export interface AuditMigrationResult {
  * The ordered SQL statements that create the audit table, for a migration file or your own
  * runner. Every statement is idempotent: the whole list may run again.
  *
+ * Both layouts get the hash chain's storage, `<table>_checkpoints` (signed heads and retention
+ * boundaries) and the append-only guard: UPDATE, DELETE and TRUNCATE of audit rows are refused
+ * unless the transaction set `acme_audit.maintenance` to 'on' (the package's retention, upkeep
+ * and erasure do).
+ *
  * - `timescale: true`: a hypertable on `occurred_at` (chunk `chunkInterval`), columnstore with
  *   `segmentby workspace_id, orderby occurred_at DESC, id DESC`, compression after `compressAfter`,
- *   retention `retainFor`, and the continuous aggregate `<table>_daily` (day, workspace_id,
- *   action, status, entries) refreshed hourly.
+ *   the retention job `<table>_retention` (`retainFor`: it records retention boundaries, then
+ *   drops the chunks), and the continuous aggregate `<table>_daily` (day, workspace_id, action,
+ *   status, entries) refreshed hourly.
  * - `timescale: false`: `PARTITION BY RANGE (occurred_at)`, the partitions from the previous
  *   period to `partitionsAhead` periods after `now`, and the DEFAULT partition `<table>_default`
  *   that takes any row outside them (so an insert never fails for lack of a partition). Those
@@ -50,7 +57,7 @@ export function auditMigrationSql(options: AuditMigrationSqlOptions): string[] {
     statements.push(...auditTimescaleSql(name, timescaleSettings(options)));
     statements.push(...auditIndexesSql(name));
     statements.push(...auditChainSql(name));
-    statements.push(...auditCheckpointsTableSql(name), ...auditGuardSql(name));
+    statements.push(...auditCheckpointsTableSql(name), ...auditGuardSql(name), ...auditSinksTableSql(name));
     return statements;
   }
   checkInterval('retainFor', options.retainFor ?? AUDIT_STORAGE_DEFAULTS.retainFor);
@@ -65,7 +72,7 @@ export function auditMigrationSql(options: AuditMigrationSqlOptions): string[] {
   }
   // Last: each range created before it is created without scanning it.
   statements.push(createDefaultPartitionSql(name, true));
-  statements.push(...auditCheckpointsTableSql(name), ...auditGuardSql(name), auditPartitionGuardSql(name));
+  statements.push(...auditCheckpointsTableSql(name), ...auditGuardSql(name), auditPartitionGuardSql(name), ...auditSinksTableSql(name));
   return statements;
 }
 
@@ -111,7 +118,9 @@ export async function migrateAudit(db: SqlQueryable, options: MigrateAuditOption
       ...(options.partitionsAhead === undefined ? {} : { ahead: options.partitionsAhead }),
       ...(options.now === undefined ? {} : { now: options.now }),
     });
-    for (const statement of [...auditCheckpointsTableSql(name), ...auditGuardSql(name), auditPartitionGuardSql(name)]) await client.query(statement);
+    for (const statement of [...auditCheckpointsTableSql(name), ...auditGuardSql(name), auditPartitionGuardSql(name), ...auditSinksTableSql(name)]) {
+      await client.query(statement);
+    }
     const reason =
       found.existing === 'partitioned' && found.timescale
         ? 'the table already uses native partitions'
