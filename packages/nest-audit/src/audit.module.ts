@@ -12,6 +12,7 @@ import { AuditService } from './audit.service';
 import { AuditQueryService } from './audit-query.service';
 import { AuditWrites } from './audited-writes';
 import { AuditCheckpointer } from './integrity/audit-checkpointer';
+import { AuditStreamService } from './integrity/audit-stream.service';
 import { AuditIntegrityService } from './integrity/audit-integrity.service';
 import { resolveAuditOptions } from './resolve-audit-options';
 
@@ -35,10 +36,11 @@ import { resolveAuditOptions } from './resolve-audit-options';
     AuditExplorer,
     AuditDenials,
     AuditCheckpointer,
+    AuditStreamService,
     AuditQueryService,
     AuditIntegrityService,
   ],
-  exports: [AuditService, AuditQueryService, AuditIntegrityService, AUDIT_MODULE_OPTIONS, AUDITED_WRITES],
+  exports: [AuditService, AuditQueryService, AuditStreamService, AuditIntegrityService, AUDIT_MODULE_OPTIONS, AUDITED_WRITES],
 })
 export class AuditModule extends ConfigurableAuditModule implements NestModule {
   static override forRoot(options: typeof AUDIT_OPTIONS_TYPE): DynamicModule {

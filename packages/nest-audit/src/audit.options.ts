@@ -1,6 +1,8 @@
 import type { ConnectionOptions } from 'bullmq';
 import type { KeyObject } from 'node:crypto';
 import type { AuditCheckpoint } from './integrity/checkpoint';
+import type { AuditSink } from './sinks/audit-sink';
+import type { AuditSinkDeliveryOptions } from './sinks/resolve-sink-options';
 import type { AuditControllerOptions } from './audit.controller';
 import type { Pool } from 'pg';
 import type { MigrateAuditOptions } from './storage/audit-storage.options';
@@ -156,6 +158,13 @@ export interface AuditIntegrityOptions {
   personal?: string[];
   /** Signed checkpoints of the chain heads. */
   checkpoints?: AuditCheckpointOptions;
+  /**
+   * Where `AuditStreamService.pump()` sends every workspace's entries in chain order (a SIEM
+   * webhook, a bucket): `WebhookAuditSink`, `FileAuditSink` or your own `AuditSink`. Needs `chain`.
+   */
+  sinks?: AuditSink[];
+  /** How the sinks are fed: schedule, batch size, retries. */
+  sinkDelivery?: AuditSinkDeliveryOptions;
 }
 
 /** `integrity.checkpoints` of `AuditModuleOptions`. */

@@ -75,3 +75,15 @@ export { AuditQuery, AUDIT_QUERY_LIMITS, type AuditQueryFilters, type AuditQuery
 export { AuditQueryError, InvalidAuditQueryException, type AuditQueryErrorCode } from './query/audit-query.errors';
 export { AuditExport, type AuditExportFilters, type AuditExportOptions } from './export/audit-export';
 export { AUDIT_EXPORT_FIELDS, type AuditExportFormat } from './export/audit-export-format';
+export { AuditStreamService } from './integrity/audit-stream.service';
+export { AuditSinkError, type AuditSink, type AuditSinkBatch } from './sinks/audit-sink';
+export {
+  WebhookAuditSink,
+  AUDIT_IDEMPOTENCY_HEADER,
+  AUDIT_SIGNATURE_HEADER,
+  signAuditWebhook,
+  verifyAuditWebhookSignature,
+  type WebhookAuditSinkOptions,
+} from './sinks/webhook-audit-sink';
+export { FileAuditSink, directoryObjectStore, type AuditObjectStore, type FileAuditSinkOptions } from './sinks/file-audit-sink';
+export type { AuditSinkDeliveryOptions } from './sinks/resolve-sink-options';

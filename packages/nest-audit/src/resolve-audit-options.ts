@@ -7,6 +7,7 @@ import { AuditError } from './audit.errors';
 import { DEFAULT_REDACT, type AuditCheckpointOptions, type AuditMetricsRegistry, type AuditMigrateOptions, type AuditModuleOptions } from './audit.options';
 import { checkpointKeyId, parseSigningKey, type AuditCheckpoint } from './integrity/checkpoint';
 import { DEFAULT_PERSONAL } from './integrity/personal-data';
+import { resolveAuditSinks, type ResolvedAuditSinks } from './sinks/resolve-sink-options';
 import { checkInterval } from './storage/sql-identifier';
 
 /** Stable codes of {@link AuditOptionsError}. */
@@ -14,7 +15,9 @@ export type AuditOptionsErrorCode =
   /** An option is invalid; the message names it. */
   | 'AUDIT_INVALID_OPTIONS'
   /** `integrity.checkpoints.signingKey` is not an Ed25519 private key (KeyObject or PEM). */
-  | 'AUDIT_INVALID_SIGNING_KEY';
+  | 'AUDIT_INVALID_SIGNING_KEY'
+  /** `integrity.sinks` is set without `integrity.chain: true` (sinks follow the chain). */
+  | 'AUDIT_SINKS_NEED_CHAIN';
 
 /** Thrown at bootstrap when `AuditModule` options are invalid; the message names the option. */
 export class AuditOptionsError extends AuditError {
@@ -74,6 +77,8 @@ export interface ResolvedAuditIntegrity {
   personal: string[];
   /** Undefined: no checkpoints are written. */
   checkpoints: ResolvedAuditCheckpoints | undefined;
+  /** Undefined: no sinks. */
+  sinks: ResolvedAuditSinks | undefined;
 }
 
 /** `integrity.checkpoints` once validated: the key parsed, its id known. */
@@ -164,7 +169,7 @@ export function resolveAuditOptions(options: AuditModuleOptions): ResolvedAuditO
 }
 
 function resolveIntegrity(integrity: AuditModuleOptions['integrity']): ResolvedAuditIntegrity {
-  if (integrity === undefined) return { chain: false, personal: [...DEFAULT_PERSONAL], checkpoints: undefined };
+  if (integrity === undefined) return { chain: false, personal: [...DEFAULT_PERSONAL], checkpoints: undefined, sinks: undefined };
   if (typeof integrity !== 'object' || integrity === null || Array.isArray(integrity)) {
     throw new AuditOptionsError('AuditModule option "integrity" must be { chain: true, personal?, checkpoints? }, or left out.');
   }
@@ -177,7 +182,8 @@ function resolveIntegrity(integrity: AuditModuleOptions['integrity']): ResolvedA
   if (checkpoints && !chain) {
     throw new AuditOptionsError('AuditModule option "integrity.checkpoints" signs the heads of the hash chains: set "integrity.chain: true" as well.');
   }
-  return { chain, personal: personal ? [...personal] : [...DEFAULT_PERSONAL], checkpoints };
+  const sinks = resolveAuditSinks(integrity.sinks, integrity.sinkDelivery, chain);
+  return { chain, personal: personal ? [...personal] : [...DEFAULT_PERSONAL], checkpoints, sinks };
 }
 
 function resolveCheckpoints(checkpoints: AuditCheckpointOptions | undefined): ResolvedAuditCheckpoints | undefined {
@@ -193,7 +199,9 @@ function resolveCheckpoints(checkpoints: AuditCheckpointOptions | undefined): Re
   }
   const { keyId, publish } = checkpoints;
   if (keyId !== undefined && (typeof keyId !== 'string' || keyId.trim() === '' || keyId.length > 200 || /[\u0000-\u001f]/.test(keyId))) {
-    throw new AuditOptionsError(`AuditModule option "integrity.checkpoints.keyId" must be a non-empty name of at most 200 characters, got ${JSON.stringify(keyId)}.`);
+    throw new AuditOptionsError(
+      `AuditModule option "integrity.checkpoints.keyId" must be a non-empty name of at most 200 characters, got ${JSON.stringify(keyId)}.`,
+    );
   }
   if (publish !== undefined && typeof publish !== 'function') {
     throw new AuditOptionsError('AuditModule option "integrity.checkpoints.publish" must be a function receiving each batch of new checkpoints.');
