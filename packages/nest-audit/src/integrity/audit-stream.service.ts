@@ -10,7 +10,7 @@ import { auditTableName, type AuditTableName } from '../storage/sql-identifier';
  * Feeds `integrity.sinks`: every workspace's entries, in chain order, from each sink's stored
  * position (`<table>_sink_positions`), which moves only after the sink accepted the batch. Runs
  * every `sinkDelivery.everyMs` as a job scheduler on the audit queue in a process that consumes
- * it (else on a timer), and on demand with {@link pump}.
+ * it (else on a timer), and on demand with `pump()`.
  */
 @Injectable()
 export class AuditStreamService implements OnApplicationBootstrap, OnApplicationShutdown {
