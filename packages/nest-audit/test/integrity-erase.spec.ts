@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditIntegrityService, AuditModule, AuditService } from '@acme/nest-audit';
 import { AuditWriter } from '../src/audit-writer';
 import { ERASED } from '../src/integrity/erase';
+import { asAuditMaintenance } from './support/audit-maintenance';
 import { createAuditFixture, type AuditFixture } from './support/audit-fixture';
 import { chainWriter, personEntry } from './support/chain-fixture';
 
@@ -93,6 +94,14 @@ describe('AuditService.erase (PostgreSQL, native partitions)', () => {
     });
     // Nothing left: a second call erases nothing (and is recorded too).
     expect(await audit.erase({ workspaceId: WS, actorId: GONE.id })).toMatchObject({ erased: 0 });
+
+    // What an erasure that forgot one column would leave: the scan finds it, and so does verify.
+    const left = erased.find((row) => row.subject_id === 'deal-5')!;
+    await asAuditMaintenance(fixture.pool, (client) => client.query(`UPDATE audit_log SET user_agent = $1 WHERE id = $2`, [GONE.name, left.id]));
+    expect(await traces(GONE)).toEqual([GONE.name]);
+    expect((await integrity.verify({ workspaceId: WS })).problems).toEqual([
+      expect.objectContaining({ kind: 'Personal Data Altered', entryIds: [left.id], message: expect.stringContaining('erased, yet holds values') }),
+    ]);
   });
 
   it('erases a subject: the personal values of the entries about it, whoever recorded them', async () => {

@@ -44,6 +44,7 @@ export type AuditIntegrityProblemKind =
 
 /** One problem found by verification. */
 export interface AuditIntegrityProblem {
+  /** What kind of problem (see {@link AuditIntegrityProblemKind}). */
   kind: AuditIntegrityProblemKind;
   /** What is wrong, naming positions and entries. */
   message: string;
