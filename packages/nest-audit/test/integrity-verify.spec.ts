@@ -254,6 +254,23 @@ describe('AuditIntegrityService verification (PostgreSQL, native partitions)', (
     expect((await verify({ workspaceId: null })).problems).toEqual([expect.objectContaining({ kind: 'Broken Link', seq: 2 })]);
   });
 
+  it('a row rewritten into nonsense (chain columns of the wrong shape) is reported, never a crash', async () => {
+    const ids = await chainIds(pool, WS);
+    await tamper(`UPDATE audit_log SET personal_paths = '"not a list"' WHERE id = $1`, [ids[1]]);
+    await tamper(`UPDATE audit_log SET personal_paths = '[7, null, {"a": 1}]' WHERE id = $1`, [ids[3]]);
+    await tamper(`UPDATE audit_log SET chain_hash = NULL, personal_digest = NULL WHERE id = $1`, [ids[5]]);
+    await tamper(`UPDATE audit_log SET chain_hash = '\\x00', personal_salt = '\\x' WHERE id = $1`, [ids[7]]);
+    await tamper(`UPDATE audit_log SET chain_seq = -1 WHERE id = $1`, [ids[9]]);
+    const result = await verify();
+    expect(result.ok).toBe(false);
+    for (const id of [ids[1], ids[3], ids[5], ids[7]])
+      expect(
+        result.problems.some((p) => p.entryIds.includes(id!)),
+        id,
+      ).toBe(true);
+    expect(result.problems).toContainEqual(expect.objectContaining({ kind: 'Missing Range', seq: 10, toSeq: 10 }));
+  });
+
   it('refuses bad options with AUDIT_VERIFY_INVALID before reading anything', async () => {
     const refused = (options: unknown) => verifyAuditChain(pool, { name: NAME }, options as AuditVerifyOptions).catch((error) => error);
     for (const options of [

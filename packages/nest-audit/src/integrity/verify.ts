@@ -156,7 +156,7 @@ async function verifyIn(db: SqlQueryable, target: VerifyTarget, input: VerifyInp
       });
       link = false;
     }
-    const linked = group.filter((row) => Buffer.isBuffer(row.chain_hash) && chainHash(prev, entryContent(chainRowOfStored(row)!)).equals(row.chain_hash));
+    const linked = group.filter((row) => links(prev, row));
     if (group.length > 1) {
       problems.add({
         kind: 'Duplicate Position',
@@ -223,17 +223,32 @@ async function verifyIn(db: SqlQueryable, target: VerifyTarget, input: VerifyInp
   return { ok: problems.items.length === 0, workspaceId: input.workspaceId, checked, beforeBoundary, firstSeq, lastSeq, problems: problems.items };
 }
 
+/** Whether the row's stored hash follows from `prev` and its content (false when a tampered row cannot even be read). */
+function links(prev: Buffer, row: Record<string, any>): boolean {
+  if (!Buffer.isBuffer(row.chain_hash)) return false;
+  try {
+    return chainHash(prev, entryContent(chainRowOfStored(row)!)).equals(row.chain_hash);
+  } catch {
+    return false; // e.g. personal_paths rewritten into something that is not a list of paths
+  }
+}
+
 /**
  * The personal data of a row against its digest. An erased row (salt null) keeps the digest of
  * what it held: its IP and user agent must be gone and its personal values '[erased]'.
  */
 function personalCheck(row: Record<string, any>, problems: ProblemList): void {
-  const paths: PersonalPath[] = Array.isArray(row.personal_paths) ? row.personal_paths : [];
-  const values = valuesAt({ metadata: row.metadata, changes: row.changes }, paths);
-  const altered =
-    row.personal_salt === null
-      ? row.ip !== null || row.user_agent !== null || values.some((value) => value !== ERASED && value !== null)
-      : !personalDigest(row.personal_salt, row.actor_id, row.ip, row.user_agent, values).equals(row.personal_digest ?? Buffer.alloc(0));
+  let altered: boolean;
+  try {
+    const paths: PersonalPath[] = Array.isArray(row.personal_paths) ? row.personal_paths : [];
+    const values = valuesAt({ metadata: row.metadata, changes: row.changes }, paths);
+    altered =
+      row.personal_salt === null
+        ? row.ip !== null || row.user_agent !== null || values.some((value) => value !== ERASED && value !== null)
+        : !personalDigest(row.personal_salt, row.actor_id, row.ip, row.user_agent, values).equals(row.personal_digest ?? Buffer.alloc(0));
+  } catch {
+    altered = true; // its personal paths were rewritten into something unreadable
+  }
   if (!altered) return;
   problems.add({
     kind: 'Personal Data Altered',
