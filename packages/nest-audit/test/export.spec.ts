@@ -182,6 +182,7 @@ describe('AuditExport (PostgreSQL 17)', () => {
         return error instanceof AuditQueryError ? error.code : `not an AuditQueryError: ${String(error)}`;
       }
     };
+    expect(() => new AuditExport(fixture.pool, { pageSize: 0 })).toThrow(expect.objectContaining({ code: 'AUDIT_INVALID_EXPORT_QUERY' }));
     expect(code({ format: 'ndjson' })).toBe('AUDIT_WORKSPACE_REQUIRED');
     expect(code(null)).toBe('AUDIT_WORKSPACE_REQUIRED');
     expect(code({ workspaceId: WS_A })).toBe('AUDIT_INVALID_EXPORT_QUERY');

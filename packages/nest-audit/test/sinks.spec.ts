@@ -19,6 +19,7 @@ import { GLOBAL_CHAIN } from '../src/integrity/chain-content';
 import { AuditSinkPump, type AuditSinkDeliverySettings } from '../src/sinks/audit-sink-pump';
 import { auditTableName } from '../src/storage/sql-identifier';
 import { createAuditFixture, type AuditFixture } from './support/audit-fixture';
+import { asAuditMaintenance } from './support/audit-maintenance';
 import { chainWriter, personEntry } from './support/chain-fixture';
 import { receiver } from './support/webhook-receiver';
 
@@ -150,9 +151,11 @@ describe('sinks (PostgreSQL)', () => {
       [1, total - 2],
       [1, total - 2],
     ]);
+    expect(await position('flaky', WS_A)).toMatchObject({ seq: String(total - 2), attempts: 0, retry_to_seq: null });
     failing = false;
     await pump.round();
-    expect(calls.at(-1)).toMatchObject({ firstSeq: total - 1, lastSeq: total });
+    // Only the rest: the dead-lettered batch is not sent again.
+    expect(calls.slice(3).map((c) => [c.firstSeq, c.lastSeq])).toEqual([[total - 1, total]]);
     expect(await position('flaky', WS_A)).toMatchObject({ seq: String(total), attempts: 0, retry_to_seq: null });
   });
 
@@ -205,6 +208,32 @@ describe('sinks (PostgreSQL)', () => {
       if ([...stored].every(([chain, ids]) => (delivered.get(chain) ?? []).length === ids.length)) break;
     }
     expect(deliveredIds(batches)).toEqual(stored);
+  });
+
+  it('moves past entries retention dropped (a gap in the chain, or everything after the position)', async () => {
+    await writeEntries(fixture, 5_000, 20, [WS_A]);
+    const batches: AuditSinkBatch[] = [];
+    const sink: AuditSink = { name: 'archive', send: async (batch) => void batches.push(batch) };
+    const pump = new AuditSinkPump(fixture.pool, name, [sink], settings({ batchSize: 5 }), quiet);
+    const drop = (from: number, to: number) =>
+      asAuditMaintenance(fixture.pool, (client) =>
+        client.query('DELETE FROM audit_log WHERE workspace_id = $1 AND chain_seq BETWEEN $2 AND $3', [WS_A, from, to]),
+      );
+    await drop(1, 7); // the oldest entries, before the sink ever saw them
+    await pump.round();
+    expect(batches.map((b) => [b.firstSeq, b.lastSeq])).toEqual([
+      [8, 12],
+      [13, 17],
+      [18, 20],
+    ]);
+    await writeEntries(fixture, 5_100, 4, [WS_A]);
+    await drop(21, 24); // everything after the position
+    await pump.round();
+    expect(await position('archive', WS_A)).toMatchObject({ seq: '24' });
+    await writeEntries(fixture, 5_200, 2, [WS_A]);
+    await pump.round();
+    expect(batches.at(-1)).toMatchObject({ firstSeq: 25, lastSeq: 26 });
+    expect(batches).toHaveLength(4);
   });
 
   it('FileAuditSink writes each batch as NDJSON under <workspace>/<firstSeq>-<lastSeq>.ndjson in a directory store', async () => {

@@ -52,7 +52,14 @@ export class AuditExport {
     options: AuditExportOptions = {},
   ) {
     this.from = auditTableName(options.table ?? DEFAULT_AUDIT_TABLE, options.schema).qualified;
-    this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10_000) {
+      throw new AuditQueryError(
+        'AUDIT_INVALID_EXPORT_QUERY',
+        `AuditExport option "pageSize" must be an integer from 1 to 10000, got ${JSON.stringify(pageSize)}.`,
+      );
+    }
+    this.pageSize = pageSize;
   }
 
   /**

@@ -129,6 +129,10 @@ export class AuditSinkPump {
     );
     const position = held[0] as { seq: string; retry_to_seq: string | null; attempts: number; due: boolean } | undefined;
     if (!position || !position.due) return 'done';
+    // The head before the entries: every entry up to it is committed (the writer moves the head in
+    // the transaction that inserts them), so the query below sees them all.
+    const { rows: heads } = await db.query(`SELECT "seq"::text AS "seq" FROM ${this.heads} WHERE "workspace_id" = $1::uuid`, [workspaceId]);
+    const head = (heads[0] as { seq: string } | undefined)?.seq ?? '0';
     // A failed batch is retried as the same range, so every attempt carries the same idempotency key.
     const { rows } = await db.query(workspaceId === GLOBAL_CHAIN ? this.entriesOf.global : this.entriesOf.workspace, [
       workspaceId,
@@ -137,8 +141,10 @@ export class AuditSinkPump {
       this.settings.batchSize,
     ]);
     if (rows.length === 0) {
-      // The range being retried is gone (retention dropped it): move past it.
-      if (position.retry_to_seq !== null) await this.advance(db, sink, workspaceId, position.retry_to_seq);
+      // Nothing stored after the position although the head is further: retention dropped those
+      // entries (or the range being retried). Move past them, or every round would look again.
+      const past = position.retry_to_seq ?? (BigInt(head) > BigInt(position.seq) ? head : null);
+      if (past !== null) await this.advance(db, sink, workspaceId, past);
       return 'done';
     }
     const batch: AuditSinkBatch = {
