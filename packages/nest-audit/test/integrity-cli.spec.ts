@@ -71,6 +71,17 @@ describe('acme-audit verify', () => {
     await writeFile(otherKey, ed25519().publicKey.export({ type: 'spki', format: 'pem' }) as string);
 
     expect(await cli(...base(), '--checkpoints', checkpoints, '--public-key', keyFile)).toMatchObject({ code: 0, stderr: '' });
+    // The same checkpoint as one JSON array (what one publish call received), pretty-printed or one batch per line.
+    const asArray = join(dir, 'checkpoints.json');
+    await writeFile(asArray, JSON.stringify([checkpoint], null, 2));
+    const batches = join(dir, 'batches.ndjson');
+    await writeFile(batches, `${JSON.stringify([checkpoint])}\n${JSON.stringify([])}\n`);
+    for (const file of [asArray, batches]) {
+      expect(await cli(...base(), '--checkpoints', file, '--public-key', otherKey), file).toMatchObject({
+        code: 1,
+        stdout: expect.stringContaining('Bad Signature'),
+      });
+    }
     // Signed by a key that is not the one given: under its own key id, or claimed under ours.
     const foreign = await cli(...base(), '--checkpoints', checkpoints, '--public-key', otherKey);
     expect(foreign).toMatchObject({ code: 1, stdout: expect.stringContaining('Bad Signature at position 6') });

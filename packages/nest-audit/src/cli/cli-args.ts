@@ -14,7 +14,8 @@ Options:
   --schema NAME          schema of the table (default: the search_path)
   --from ISO             verify only entries at or after this instant
   --to ISO               verify only entries before this instant
-  --checkpoints FILE     published checkpoints, one JSON object per line (repeatable)
+  --checkpoints FILE     published checkpoints: a JSON array, or one checkpoint (or one
+                         array of them) per line (repeatable)
   --public-key FILE      Ed25519 public key PEM to check signatures with (repeatable);
                          KEYID=FILE when the checkpoints use a key id of your own
   --json                 print the result as JSON

@@ -89,13 +89,19 @@ async function readCheckpoints(files: readonly string[]): Promise<AuditCheckpoin
     const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
       throw new CliUsageError(`cannot read --checkpoints ${file}: ${error.code ?? error.message}.`);
     });
+    // A JSON document (an array, as one publish call received them) or NDJSON (one checkpoint, or one batch, per line).
+    const whole = parseJson(text);
+    if (whole !== undefined) {
+      for (const checkpoint of Array.isArray(whole) ? whole : [whole]) checkpoints.push(checkpoint as AuditCheckpoint);
+      continue;
+    }
     text.split('\n').forEach((line, index) => {
       if (line.trim() === '') return;
-      try {
-        checkpoints.push(JSON.parse(line) as AuditCheckpoint);
-      } catch {
-        throw new CliUsageError(`--checkpoints ${file} line ${index + 1} is not JSON: each line must be one checkpoint object as publish received it.`);
+      const parsed = parseJson(line);
+      if (parsed === undefined) {
+        throw new CliUsageError(`--checkpoints ${file} line ${index + 1} is not JSON: give one checkpoint (or one array of them) per line, or one JSON array.`);
       }
+      for (const checkpoint of Array.isArray(parsed) ? parsed : [parsed]) checkpoints.push(checkpoint as AuditCheckpoint);
     });
   }
   return checkpoints;
@@ -117,6 +123,14 @@ async function readPublicKeys(specs: readonly string[]): Promise<Record<string, 
     keys[path === spec ? checkpointKeyId(key) : named![1]!] = key;
   }
   return keys;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 /** One line for the user: our errors say what to fix; anything else (a pg error) by its message. */
