@@ -60,6 +60,11 @@ describe('append-only guard on a TimescaleDB hypertable', () => {
     expect(await refusal(pool.query(`DELETE FROM audit_log WHERE id = $1`, [testUuid(1)]))).toEqual(REFUSED('DELETE'));
     expect(await refusal(pool.query(`TRUNCATE audit_log`))).toEqual(REFUSED('TRUNCATE'));
     expect(await refusal(pool.query(`DELETE FROM ${chunk}`))).toEqual(REFUSED('DELETE'));
+    // TimescaleDB copies only row triggers onto new chunks: the daily retention job (and the
+    // migration) give each chunk the TRUNCATE trigger.
+    const retention = (await one(`SELECT job_id FROM timescaledb_information.jobs WHERE proc_name = 'audit_log_retention'`)).job_id;
+    await pool.query(`CALL run_job(${retention})`);
+    expect(await refusal(pool.query(`TRUNCATE ${chunk}`))).toEqual(REFUSED('TRUNCATE'));
     expect(await count()).toBe(30);
   });
 
@@ -71,6 +76,16 @@ describe('append-only guard on a TimescaleDB hypertable', () => {
     const old = testUuid(25);
     expect(await refusal(pool.query(`UPDATE audit_log SET action = 'Forged' WHERE id = $1`, [old]))).toEqual(REFUSED('UPDATE'));
     expect(await refusal(pool.query(`DELETE FROM audit_log WHERE id = $1`, [old]))).toEqual(REFUSED('DELETE'));
+    // A filter on the segmentby column alone lets TimescaleDB delete whole compressed batches without decompressing them: still refused.
+    expect(await refusal(pool.query(`DELETE FROM audit_log WHERE workspace_id = $1`, [WS]))).toEqual(REFUSED('DELETE'));
+    const compressedChunk = (
+      await one(
+        `SELECT format('%I.%I', chunk_schema, chunk_name) AS name FROM timescaledb_information.chunks WHERE hypertable_name = 'audit_log' AND is_compressed LIMIT 1`,
+      )
+    ).name;
+    // Deleting all of a compressed chunk's rows drops its compressed batches without firing row
+    // triggers: the chunk's statement trigger (given by the retention job above) refuses it.
+    expect(await refusal(pool.query(`DELETE FROM ${compressedChunk}`))).toEqual(REFUSED('DELETE'));
     expect(await count()).toBe(30);
   });
 

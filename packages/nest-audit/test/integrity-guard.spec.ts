@@ -101,7 +101,7 @@ describe('append-only guard on native partitions (PostgreSQL)', () => {
       );
       expect(triggers.rows).toEqual([
         { rel: 'audit_log', tgname: 'audit_log_append_only_rows' },
-        { rel: 'audit_log', tgname: 'audit_log_append_only_truncate' },
+        { rel: 'audit_log', tgname: 'audit_log_append_only_statements' },
       ]);
       await insertAuditRows(client, [{ id: testUuid(1), occurredAt: new Date(), workspaceId: WS }]);
       expect(await refusal(client.query(`DELETE FROM audit_log`))).toEqual(REFUSED('DELETE'));

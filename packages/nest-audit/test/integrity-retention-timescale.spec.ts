@@ -64,6 +64,8 @@ describe('retention boundaries on TimescaleDB (the retention job)', () => {
       drop_after: '30 days',
       hypertable: `${schema}.audit_log`,
       checkpoints: `${schema}.audit_log_checkpoints`,
+      guard: `${schema}.audit_log_append_only`,
+      guard_trigger: 'audit_log_append_only_statements',
     });
     expect(
       await one(`SELECT count(*)::int AS n FROM timescaledb_information.jobs WHERE proc_name = 'policy_retention' AND hypertable_schema = $1`, [schema]),

@@ -111,7 +111,13 @@ describe('audit storage on TimescaleDB', () => {
       ['policy_compression', 'audit_log'],
       ['policy_refresh_continuous_aggregate', 'audit_log_daily'],
     ]);
-    expect(rows[0].config).toEqual({ drop_after: '30 days', hypertable: `${schema}.audit_log`, checkpoints: `${schema}.audit_log_checkpoints` });
+    expect(rows[0].config).toEqual({
+      drop_after: '30 days',
+      hypertable: `${schema}.audit_log`,
+      checkpoints: `${schema}.audit_log_checkpoints`,
+      guard: `${schema}.audit_log_append_only`,
+      guard_trigger: 'audit_log_append_only_statements',
+    });
     expect(rows[1].config).toMatchObject({ compress_after: '7 days' });
     expect(rows[2].config).toMatchObject({ start_offset: '3 days', end_offset: '01:00:00' });
     const aggregate = await one('SELECT * FROM timescaledb_information.continuous_aggregates WHERE view_schema = $1', [schema]);

@@ -22,6 +22,12 @@ export async function enterAuditMaintenance(client: SqlQueryable): Promise<void>
   await client.query(`SELECT set_config(${quoteLiteral(AUDIT_MAINTENANCE_SETTING)}, 'on', true)`);
 }
 
+/**
+ * What the statement-level trigger refuses. Row triggers alone are not enough: TimescaleDB deletes
+ * whole compressed batches without firing them, and TRUNCATE has no rows.
+ */
+const STATEMENT_EVENTS = 'BEFORE UPDATE OR DELETE OR TRUNCATE';
+
 /** `<table>_append_only`: the guard's trigger function (and the prefix of its trigger names). */
 function guardName(name: AuditTableName): string {
   return `${name.table}_append_only`;
@@ -30,9 +36,9 @@ function guardName(name: AuditTableName): string {
 /**
  * The append-only guard: a trigger function `<table>_append_only()`, a BEFORE UPDATE OR DELETE
  * row trigger (PostgreSQL clones it onto every partition and TimescaleDB onto every chunk) and a
- * BEFORE TRUNCATE statement trigger, all refusing unless the transaction set
- * `acme_audit.maintenance` to 'on'. Inserts are not touched. Idempotent: the function is
- * replaced, the triggers are created when missing.
+ * BEFORE UPDATE OR DELETE OR TRUNCATE statement trigger on the table, all refusing unless the
+ * transaction set `acme_audit.maintenance` to 'on'. Inserts are not touched. Idempotent: the
+ * function is replaced, the triggers are created when missing.
  */
 export function auditGuardSql(name: AuditTableName): string[] {
   const fn = name.derived('_append_only');
@@ -58,17 +64,18 @@ export function auditGuardSql(name: AuditTableName): string[] {
       '$guard$',
     ].join('\n'),
     triggerSql(name, name.qualified, `${guardName(name)}_rows`, 'BEFORE UPDATE OR DELETE', 'ROW'),
-    triggerSql(name, name.qualified, `${guardName(name)}_truncate`, 'BEFORE TRUNCATE', 'STATEMENT'),
+    triggerSql(name, name.qualified, `${guardName(name)}_statements`, STATEMENT_EVENTS, 'STATEMENT'),
   ];
 }
 
 /**
- * A TRUNCATE trigger on every native partition that lacks one: row triggers are cloned onto
- * partitions, statement triggers are not, and `TRUNCATE <partition>` fires only the partition's
- * own. Run after partitions are created (the migration and the upkeep do).
+ * The guard's statement trigger on every native partition that lacks it: row triggers are cloned
+ * onto partitions, statement triggers are not, and a statement on a partition (`TRUNCATE
+ * <partition>`) fires only the partition's own. Run after partitions are created (the migration
+ * and the upkeep do).
  */
 export function auditPartitionGuardSql(name: AuditTableName): string {
-  const trigger = quoteLiteral(`${guardName(name)}_truncate`);
+  const trigger = quoteLiteral(`${guardName(name)}_statements`);
   return [
     'DO $guard$',
     'DECLARE part regclass;',
@@ -81,7 +88,34 @@ export function auditPartitionGuardSql(name: AuditTableName): string {
     '      UNION ALL SELECT i.inhrelid FROM pg_inherits i JOIN tree t ON i.inhparent = t.inhrelid)',
     `    SELECT inhrelid::regclass FROM tree WHERE NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = tree.inhrelid AND tgname = ${trigger})`,
     '  LOOP',
-    `    EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION ${name.derived('_append_only').replaceAll("'", "''")}()', ${trigger}, part);`,
+    `    EXECUTE format('CREATE TRIGGER %I ${STATEMENT_EVENTS} ON %s FOR EACH STATEMENT EXECUTE FUNCTION ${name.derived('_append_only').replaceAll("'", "''")}()', ${trigger}, part);`,
+    '  END LOOP;',
+    'END',
+    '$guard$',
+  ].join('\n');
+}
+
+/**
+ * The guard's statement trigger on every chunk of a hypertable that lacks it: TimescaleDB copies
+ * only row triggers onto the chunks it creates, and deletes whole compressed batches of a chunk
+ * without firing row triggers. The migration runs it, and so does the daily retention job (a
+ * chunk created since its last run gets it from the next; until then its row trigger guards it,
+ * except TRUNCATE and batch deletes of its compressed rows, which take the owner's privileges).
+ */
+export function auditChunkGuardSql(name: AuditTableName): string {
+  const trigger = quoteLiteral(`${guardName(name)}_statements`);
+  const fn = quoteLiteral(name.derived('_append_only'));
+  return [
+    'DO $guard$',
+    'DECLARE',
+    '  chunk regclass;',
+    "  ts text := (SELECT extnamespace::regnamespace::text FROM pg_catalog.pg_extension WHERE extname = 'timescaledb');",
+    'BEGIN',
+    `  IF ts IS NULL OR to_regproc(${fn}) IS NULL THEN RETURN; END IF;`,
+    `  FOR chunk IN EXECUTE format('SELECT c FROM %s.show_chunks($1) AS c', ts) USING to_regclass(${quoteLiteral(name.qualified)}) LOOP`,
+    `    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = chunk AND tgname = ${trigger}) THEN`,
+    `      EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE OR TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %s()', ${trigger}, chunk, to_regproc(${fn}));`,
+    '    END IF;',
     '  END LOOP;',
     'END',
     '$guard$',

@@ -5,7 +5,7 @@ import { ensurePartitionsIn } from './audit-partitions';
 import { auditChainSql, auditIndexesSql, auditTableSql } from './audit-table.sql';
 import { auditTimescaleSql } from './audit-timescale.sql';
 import { auditCheckpointsTableSql } from './audit-checkpoints.sql';
-import { auditGuardSql, auditPartitionGuardSql } from './audit-guard.sql';
+import { auditChunkGuardSql, auditGuardSql, auditPartitionGuardSql } from './audit-guard.sql';
 import { auditSinksTableSql } from './audit-sinks.sql';
 import { detectAuditStorage } from './audit-storage-detection';
 import { inStorageTransaction, type SqlQueryable } from './sql-client';
@@ -57,7 +57,7 @@ export function auditMigrationSql(options: AuditMigrationSqlOptions): string[] {
     statements.push(...auditTimescaleSql(name, timescaleSettings(options)));
     statements.push(...auditIndexesSql(name));
     statements.push(...auditChainSql(name));
-    statements.push(...auditCheckpointsTableSql(name), ...auditGuardSql(name), ...auditSinksTableSql(name));
+    statements.push(...auditCheckpointsTableSql(name), ...auditGuardSql(name), auditChunkGuardSql(name), ...auditSinksTableSql(name));
     return statements;
   }
   checkInterval('retainFor', options.retainFor ?? AUDIT_STORAGE_DEFAULTS.retainFor);
