@@ -5,7 +5,9 @@
  *  - audit-ingest: sustained entries/s from `record` to rows in the table (in-process batches,
  *    BullMQ, the batch writer in its own worker process, as deployed) vs a raw COPY of the same
  *    rows into the same table;
- *  - and one INSERT per entry, the naive writer, for scale.
+ *  - and one INSERT per entry, the naive writer, for scale;
+ *  - audit-ingest-chained: the same path with integrity.chain on (the worker hash-chains every
+ *    entry per workspace) vs off, in alternating rounds of the same run.
  */
 import 'reflect-metadata';
 import { Audit, AuditModule, AuditService } from '@acme/nest-audit';
@@ -19,8 +21,9 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { compareInterleaved, report } from './lib/measure.ts';
+import { compareInterleaved, median, report } from './lib/measure.ts';
 
 const WS = '0190a0b2-0000-7000-8000-00000000000a';
 const postgres = await startPostgres();
@@ -65,18 +68,20 @@ class DealsController {
 })
 class BenchModule {}
 
-const worker = spawn(
-  process.execPath,
-  [...process.execArgv, fileURLToPath(new URL('./lib/audit-worker.ts', import.meta.url)), postgres.url, redis.url, 'bench'],
-  {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-);
+const startWorker = async (prefix: string, chain = false) => {
+  const worker = spawn(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(new URL('./lib/audit-worker.ts', import.meta.url)), postgres.url, redis.url, prefix, ...(chain ? ['chain'] : [])],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    worker.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+    worker.once('exit', (code) => reject(new Error(`audit worker exited with ${code}`)));
+  });
+  return worker;
+};
 const app = await NestFactory.create<NestFastifyApplication>(BenchModule, new FastifyAdapter(), { logger: false, abortOnError: false });
-await new Promise<void>((resolve, reject) => {
-  worker.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
-  worker.once('exit', (code) => reject(new Error(`audit worker exited with ${code}`)));
-});
+const worker = await startWorker('bench');
 await app.init();
 await app.getHttpAdapter().getInstance().ready();
 const audit = app.get(AuditService);
@@ -129,9 +134,59 @@ for (const row of sample.slice(0, SINGLE) as Record<string, unknown>[]) {
 }
 const singlePerSecond = SINGLE / ((performance.now() - singleStart) / 1000);
 
+// Chain on vs off: the same path (producer, queue, worker process), one worker of each kind on a
+// queue of its own, rounds alternating which goes first; entries/s per round, median of each side.
+@Module({
+  imports: [
+    ContextModule.forRoot(),
+    AuditModule.forRoot({ database: { pool }, queue: { connection: { url: redis.url }, prefix: 'bench-chain', consumer: false } }),
+  ],
+})
+class ChainedProducerModule {}
+const chainedApp = await NestFactory.createApplicationContext(ChainedProducerModule, { logger: false, abortOnError: false });
+const chainedWorker = await startWorker('bench-chain', true);
+const ROUND = 20_000;
+// Each round writes to a workspace of its own and counts it through the workspace index: no
+// TRUNCATE between rounds, which would make producers re-send batches they had not yet confirmed.
+const ingestRound = async (producer: AuditService): Promise<number> => {
+  const workspaceId = randomUUID();
+  const start = performance.now();
+  await context.run({ workspaceId, actor: { kind: 'User', id: 'bench' } }, async () => {
+    for (let i = 0; i < ROUND; i++) {
+      producer.recordNow({ action: 'Update', subject: 'Deal', subjectId: `deal-${i}`, metadata: { i }, before: { stage: 'New' }, after: { stage: 'Won' } });
+      if (i % 5_000 === 4_999) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await producer.flush();
+  });
+  const stored = async () => Number((await pool.query('SELECT count(*) AS n FROM audit_log WHERE workspace_id = $1', [workspaceId])).rows[0].n);
+  while ((await stored()) < ROUND) await new Promise((resolve) => setTimeout(resolve, 10));
+  return ROUND / ((performance.now() - start) / 1000);
+};
+// Batches of the sections above that were emptied before they were confirmed are re-sent after
+// redeliverAfterMs (10 s): let that happen before measuring.
+await new Promise((resolve) => setTimeout(resolve, 11_000));
+const chainedAudit = chainedApp.get(AuditService);
+await ingestRound(chainedAudit); // warm-up of both sides
+await ingestRound(audit);
+const chainRounds = { ours: [] as number[], baseline: [] as number[] };
+for (let round = 0; round < 8; round++) {
+  if (round % 2 === 0) {
+    chainRounds.ours.push(await ingestRound(chainedAudit));
+    chainRounds.baseline.push(await ingestRound(audit));
+  } else {
+    chainRounds.baseline.push(await ingestRound(audit));
+    chainRounds.ours.push(await ingestRound(chainedAudit));
+  }
+}
+const { rows: chained } = await pool.query('SELECT count(DISTINCT workspace_id)::int AS chains, count(*)::int AS rows FROM audit_log WHERE chain_seq IS NOT NULL');
+console.log(`(chained: ${chained[0].rows} rows in ${chained[0].chains} chains)`);
+
+await chainedApp.close();
 await app.close();
-worker.kill('SIGTERM');
-await new Promise((resolve) => worker.once('exit', resolve));
+for (const child of [worker, chainedWorker]) {
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+}
 await pool.end();
 await Promise.all([postgres.stop(), redis.stop()]);
 
@@ -142,3 +197,4 @@ console.log(
 report('audit-latency', latency.ours.nsPerOp / 1000, latency.baseline.nsPerOp / 1000, 'us/request', 'lower');
 report('audit-ingest', oursPerSecond, copyPerSecond, 'entries/s', 'higher');
 report('audit-insert-per-entry', singlePerSecond, copyPerSecond, 'rows/s', 'higher');
+report('audit-ingest-chained', median(chainRounds.ours), median(chainRounds.baseline), 'entries/s', 'higher', chainRounds);

@@ -1,5 +1,15 @@
 import { AUDIT_COLUMNS, type AuditEntry } from './audit-entry';
-import { chainStatements, inChainTransaction, isChainPool, writeChained, type ChainStatements } from './integrity/chain-writer';
+import {
+  AuditChainConflictError,
+  chainStatements,
+  inChainTransaction,
+  isChainPool,
+  mergeChainBatches,
+  prepareChainBatch,
+  writePreparedChain,
+  type ChainStatements,
+  type PreparedChainBatch,
+} from './integrity/chain-writer';
 import type { PersonalRules } from './integrity/personal-data';
 import { quoteIdentifier } from './storage/sql-identifier';
 
@@ -55,6 +65,16 @@ export function insertParameters(entries: readonly AuditEntry[]): unknown[][] {
   return columns;
 }
 
+/** Most entries chained in one transaction when batches wait for each other (a few default batches). */
+const MAX_GROUP_ENTRIES = 5_000;
+
+interface WaitingBatch {
+  db: Queryable;
+  batch: PreparedChainBatch;
+  resolve(inserted: number): void;
+  reject(error: unknown): void;
+}
+
 /**
  * Writes batches of entries; idempotent per entry id. With `chain` (the compiled `personal`
  * rules of `integrity`), every batch is written into the per-workspace hash chains, in a
@@ -64,6 +84,8 @@ export class AuditWriter {
   private readonly statement: string;
   private readonly storedStatement: string;
   private readonly chainSql: ChainStatements | undefined;
+  private readonly waiting: WaitingBatch[] = [];
+  private draining = false;
 
   constructor(
     private readonly db: Queryable,
@@ -75,6 +97,67 @@ export class AuditWriter {
     this.chainSql = chain ? chainStatements(table, schema) : undefined;
     // The time range lets partitions and chunks outside it be skipped; (id, occurred_at) is the key.
     this.storedStatement = `SELECT id::text AS id FROM ${qualifiedTable(table, schema)} WHERE id = ANY($1::uuid[]) AND occurred_at BETWEEN $2 AND $3`;
+  }
+
+  /**
+   * Batches chained in transactions of their own go one transaction at a time per writer: they
+   * would wait for each other on the heads' locks anyway. The batches that arrive meanwhile are
+   * chained together in the next transaction (up to MAX_GROUP_ENTRIES entries): one lock, one
+   * insert, one commit for all of them.
+   */
+  private chainInGroup(db: Queryable, batch: PreparedChainBatch): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ db, batch, resolve, reject });
+      if (!this.draining) void this.drainGroups();
+    });
+  }
+
+  private async drainGroups(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.waiting.length > 0) {
+        const db = this.waiting[0]!.db;
+        const group: WaitingBatch[] = [];
+        let entries = 0;
+        for (let i = 0; i < this.waiting.length && (group.length === 0 || entries + this.waiting[i]!.batch.ids.length <= MAX_GROUP_ENTRIES); ) {
+          const next = this.waiting[i]!;
+          if (next.db !== db) {
+            i++;
+            continue;
+          }
+          this.waiting.splice(i, 1);
+          group.push(next);
+          entries += next.batch.ids.length;
+        }
+        try {
+          const written = await this.chainOwn(db, mergeChainBatches(group.map((item) => item.batch)));
+          for (const item of group) item.resolve(item.batch.ids.filter((id) => written.delete(id)).length);
+        } catch (error) {
+          if (group.length === 1) {
+            group[0]!.reject(error);
+            continue;
+          }
+          // One bad batch must not hold back the others: each is written on its own.
+          for (const item of group) await this.chainOwn(db, item.batch).then((written) => item.resolve(written.size), item.reject);
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /**
+   * A batch is almost always new: written without looking up stored entries first, and, when it
+   * meets one (a retried batch), rolled back and written again skipping them.
+   */
+  private async chainOwn(db: Queryable, batch: PreparedChainBatch): Promise<Set<string>> {
+    const sql = this.chainSql!;
+    try {
+      return await inChainTransaction(db, (client) => writePreparedChain(client, sql, batch, { skipStored: false }));
+    } catch (error) {
+      if (!(error instanceof AuditChainConflictError)) throw error;
+      return inChainTransaction(db, (client) => writePreparedChain(client, sql, batch, { skipStored: true }));
+    }
   }
 
   /** Which of these entries (ids, and the time range they happened in) the table has. */
@@ -96,9 +179,11 @@ export class AuditWriter {
    */
   async writeColumns(columns: unknown[][], via: Queryable = this.db): Promise<number> {
     if (this.chain) {
-      const [sql, rules] = [this.chainSql!, this.chain];
-      if (via === this.db || isChainPool(via)) return inChainTransaction(via, (client) => writeChained(client, sql, rules, columns));
-      return writeChained(via, sql, rules, columns);
+      const sql = this.chainSql!;
+      // Hashing inputs, digests and salts are computed before the heads are locked: the lock covers only the chaining and the insert.
+      const batch = prepareChainBatch(this.chain, columns);
+      if (via !== this.db && !isChainPool(via)) return (await writePreparedChain(via, sql, batch, { skipStored: true })).size;
+      return this.chainInGroup(via, batch);
     }
     const result = await via.query(this.statement, columns);
     return result.rowCount ?? 0;

@@ -173,6 +173,21 @@ describe('the chain writer (PostgreSQL)', () => {
     expect(await checkChain(pool, WS_A)).toMatchObject({ seqs: [1, 2], broken: [], head: { seq: 2 } });
   });
 
+  it('chains batches that arrive together in one transaction, and one bad batch fails alone', async () => {
+    await clear();
+    const bad = [entry(WS_A, { durationMs: 2 ** 40 })]; // out of the integer column's range: the insert fails
+    const results = await Promise.allSettled([
+      writer.write([entry(WS_A), entry(WS_A)]),
+      writer.write(bad),
+      writer.write([entry(WS_A)]),
+      writer.write([entry(WS_B)]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : undefined))).toEqual([2, undefined, 1, 1]);
+    expect(await checkChain(pool, WS_A)).toMatchObject({ seqs: [1, 2, 3], broken: [], head: { seq: 3 } });
+    expect(await checkChain(pool, WS_B)).toMatchObject({ seqs: [1], broken: [], head: { seq: 1 } });
+  });
+
   it('stores NUL, unpaired surrogates and emoji as the table can hold them, and the hash computed on write matches the row read back', async () => {
     await clear();
     const hostile = 'a\u0000b \uD800 c \uDFFF d 😀🇫🇷 \u2028 é';

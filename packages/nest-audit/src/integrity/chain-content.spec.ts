@@ -39,6 +39,16 @@ describe('canonicalJson', () => {
 });
 
 describe('entryContent and chainHash', () => {
+  it('is canonicalJson of the documented array', () => {
+    const r = row({ seq: 7 });
+    expect(entryContent(r)).toBe(
+      canonicalJson([
+        'acme-audit/1', '7', r.id, '2026-12-03T10:00:00.123Z', r.workspaceId, 'User', 'Update', 'Deal', 'd1', 'Success', null, null, 'r1', 12,
+        { b: 1, a: { d: [1, 'x'], c: null } }, { email: '[personal]' }, [['changes', 'email']], '07'.repeat(32),
+      ]),
+    );
+  });
+
   it('masks personal values, so erasing them leaves the content as it was', () => {
     const content = entryContent(row());
     expect(content).toContain('{"email":"[personal]"}');

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { maskPersonal, type PersonalPath } from './personal-data';
 
 /** The version tag that starts every hashed content (changing the content means a new tag). */
@@ -56,30 +56,40 @@ export function canonicalJson(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   switch (typeof value) {
     case 'string':
-    case 'number':
-    case 'boolean':
       return JSON.stringify(value);
+    case 'number':
+      // What JSON.stringify writes: the shortest round-trip form; NaN and Infinity as null.
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
     case 'bigint':
       return JSON.stringify(value.toString());
     case 'object': {
       if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalJson((value as { toJSON(): unknown }).toJSON());
-      if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
+        return `${out}]`;
+      }
       const record = value as Record<string, unknown>;
-      const fields: string[] = [];
+      let out = '{';
       for (const key of Object.keys(record).sort()) {
         const field = record[key];
         if (field === undefined || typeof field === 'function' || typeof field === 'symbol') continue;
-        fields.push(`${JSON.stringify(key)}:${canonicalJson(field)}`);
+        out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(field)}`;
       }
-      return `{${fields.join(',')}}`;
+      return `${out}}`;
     }
     default:
       return 'null';
   }
 }
 
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** A UUID as PostgreSQL prints it (lowercase, hyphenated), whatever form it was given in. */
 export function canonicalUuid(value: string): string {
+  if (CANONICAL_UUID.test(value)) return value;
   const hex = value.replace(/[{}-]/g, '').toLowerCase();
   if (!/^[0-9a-f]{32}$/.test(hex)) return value;
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
@@ -92,10 +102,16 @@ export function chainOf(workspaceId: string | null): string {
 
 /** The hashed content of one entry (version 1): see the README's Integrity section. */
 export function entryContent(row: ChainRow): string {
+  return entryContentAt(row.seq, entryContentTail(row));
+}
+
+/**
+ * The content of an entry without its position: everything after `seq` in the content array,
+ * canonical, comma-separated. The writer computes it before it knows the position.
+ */
+export function entryContentTail(row: Omit<ChainRow, 'seq'>): string {
   const masked = maskPersonal({ metadata: row.metadata, changes: row.changes }, row.personalPaths);
-  return canonicalJson([
-    CHAIN_CONTENT_VERSION,
-    String(row.seq),
+  return [
     canonicalUuid(row.id),
     new Date(row.occurredAt).toISOString(),
     row.workspaceId === null ? null : canonicalUuid(row.workspaceId),
@@ -112,12 +128,19 @@ export function entryContent(row: ChainRow): string {
     masked.changes,
     row.personalPaths,
     Buffer.from(row.personalDigest).toString('hex'),
-  ]);
+  ]
+    .map(canonicalJson)
+    .join(',');
+}
+
+/** The content of the entry at `seq` from its tail (`canonicalJson` of the whole content array). */
+export function entryContentAt(seq: number | string | bigint, tail: string): string {
+  return `[${JSON.stringify(CHAIN_CONTENT_VERSION)},${JSON.stringify(String(seq))},${tail}]`;
 }
 
 /** `sha256(prev ‖ utf8(content))`: the link of an entry to the one before it. */
 export function chainHash(prev: Uint8Array, content: string): Buffer {
-  return createHash('sha256').update(prev).update(content, 'utf8').digest();
+  return hash('sha256', Buffer.concat([prev, Buffer.from(content, 'utf8')]), 'buffer');
 }
 
 /**

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AUDIT_COLUMNS } from '../audit-entry';
 import { AuditError } from '../audit.errors';
 import { quoteIdentifier } from '../storage/sql-identifier';
-import { AUDIT_CHAIN_COLUMNS, chainHash, chainOf, entryContent, GENESIS_HASH } from './chain-content';
+import { AUDIT_CHAIN_COLUMNS, canonicalUuid, chainHash, chainOf, entryContentAt, entryContentTail, GENESIS_HASH } from './chain-content';
 import { storableJson, storableText } from './chain-text';
 import { personalDigest, personalPathsOf, valuesAt, type PersonalRules } from './personal-data';
 
@@ -76,82 +76,174 @@ interface Head {
   hash: Buffer;
 }
 
+/** A batch made ready for the chain: everything that does not depend on the chain's head. */
+export interface PreparedChainBatch {
+  /** The entries' column arrays as they will be stored (text made storable, JSON as inserted). */
+  readonly columns: unknown[][];
+  /** Per entry, in chain order (chain, occurred_at, id): its row in `columns`. */
+  readonly order: readonly number[];
+  readonly ids: readonly string[];
+  readonly chains: readonly string[];
+  /** Per entry: the content without its position (see entryContentTail), digest, salt and paths (hex / JSON). */
+  readonly tails: readonly string[];
+  readonly digests: readonly string[];
+  readonly salts: readonly string[];
+  readonly paths: readonly string[];
+  /** Per entry: occurred_at in ms. */
+  readonly times: readonly number[];
+  readonly from: Date;
+  readonly to: Date;
+}
+
 /**
- * Writes one batch (in column form, as it travels) into the hash chains of its workspaces, on a
- * connection already inside a transaction: locks the heads of the batch's chains (sorted), skips
- * entries the table has, gives the others the next positions in (occurred_at, id) order,
- * commits to their personal data, hashes each to the one before, then inserts them and moves the
- * heads in one statement. Returns how many entries were new.
+ * Everything about a batch that does not need the chain's head, computed before any lock is
+ * taken: storable text and JSON, personal paths, salts and digests, the content of each entry
+ * without its position, and the chain order. Duplicate ids in the batch are kept once.
  */
-export async function writeChained(db: ChainQueryable, sql: ChainStatements, rules: PersonalRules, columns: unknown[][]): Promise<number> {
+export function prepareChainBatch(rules: PersonalRules, columns: unknown[][]): PreparedChainBatch {
   const size = columns[ID]!.length;
-  if (size === 0) return 0;
-  const chains = [...new Set(columns[WORKSPACE]!.map((w) => chainOf((w as string | null) ?? null)))].sort();
-  const heads = await lockHeads(db, sql, chains);
-
-  const occurred = columns[OCCURRED_AT]!.map((at) => new Date(at as Date | string));
-  const times = occurred.map((at) => at.getTime());
-  const stored = new Set(
-    ((await db.query(sql.stored, [columns[ID], new Date(Math.min(...times)), new Date(Math.max(...times))])).rows ?? []).map((row: { id: string }) => row.id),
-  );
-  const fresh: number[] = [];
   const seen = new Set<string>();
+  const rows: number[] = [];
   for (let row = 0; row < size; row++) {
-    const id = String(columns[ID]![row]).toLowerCase();
-    if (stored.has(id) || seen.has(id)) continue; // already in the table (a retried batch): never chained twice
+    const id = canonicalUuid(String(columns[ID]![row]));
+    if (seen.has(id)) continue;
     seen.add(id);
-    fresh.push(row);
+    rows.push(row);
   }
-  if (fresh.length === 0) return 0;
-  const chainOfRow = (row: number) => chainOf((columns[WORKSPACE]![row] as string | null) ?? null);
-  fresh.sort((a, b) => compare(chainOfRow(a), chainOfRow(b)) || times[a]! - times[b]! || compare(String(columns[ID]![a]), String(columns[ID]![b])));
-
-  const out: unknown[][] = [...AUDIT_COLUMNS, ...AUDIT_CHAIN_COLUMNS].map(() => new Array(fresh.length));
-  const salts = randomBytes(SALT_BYTES * fresh.length);
-  const touched = new Set<string>();
-  fresh.forEach((row, i) => {
-    for (let column = 0; column < AUDIT_COLUMNS.length; column++) out[column]![i] = columns[column]![row];
-    for (const column of TEXT_COLUMNS) out[column]![i] = storableText(out[column]![i] ?? null);
-    out[OCCURRED_AT]![i] = occurred[row];
+  const out: unknown[][] = AUDIT_COLUMNS.map(() => new Array(rows.length));
+  const ids: string[] = [];
+  const chains: string[] = [];
+  const times: number[] = [];
+  const tails: string[] = [];
+  const digests: string[] = [];
+  const saltsHex: string[] = [];
+  const pathsJson: string[] = [];
+  const salts = randomBytes(SALT_BYTES * rows.length);
+  rows.forEach((row, i) => {
+    for (let column = 0; column < AUDIT_COLUMNS.length; column++) out[column]![i] = columns[column]![row] ?? null;
+    for (const column of TEXT_COLUMNS) out[column]![i] = storableText(out[column]![i]);
+    const occurredAt = new Date(columns[OCCURRED_AT]![row] as Date | string);
+    out[OCCURRED_AT]![i] = occurredAt;
     const metadata = storableJson(jsonText(columns[METADATA]![row]));
     const changes = storableJson(jsonText(columns[CHANGES]![row]));
     out[METADATA]![i] = metadata.text;
     out[CHANGES]![i] = changes.text;
+    const text = (column: number) => (out[column]![i] as string | null) ?? null;
+    const paths = personalPathsOf(rules, metadata.value, changes.value);
+    const salt = salts.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES);
+    const digest = personalDigest(salt, text(ACTOR_ID), text(IP), text(USER_AGENT), valuesAt({ metadata: metadata.value, changes: changes.value }, paths));
+    ids.push(canonicalUuid(String(out[ID]![i])));
+    chains.push(chainOf(text(WORKSPACE)));
+    times.push(occurredAt.getTime());
+    tails.push(
+      entryContentTail({
+        id: String(out[ID]![i]),
+        occurredAt,
+        workspaceId: text(WORKSPACE),
+        actorKind: text(ACTOR_KIND)!,
+        action: text(ACTION)!,
+        subject: text(SUBJECT)!,
+        subjectId: text(SUBJECT_ID),
+        status: text(STATUS)!,
+        errorCode: text(ERROR_CODE),
+        errorMessage: text(ERROR_MESSAGE),
+        requestId: text(REQUEST_ID),
+        durationMs: Number(out[DURATION]![i]),
+        metadata: metadata.value,
+        changes: changes.value,
+        personalPaths: paths,
+        personalDigest: digest,
+      }),
+    );
+    digests.push(digest.toString('hex'));
+    saltsHex.push(Buffer.from(salt).toString('hex'));
+    pathsJson.push(JSON.stringify(paths));
+  });
+  return finish({ columns: out, ids, chains, times, tails, digests, salts: saltsHex, paths: pathsJson });
+}
 
-    const chain = chainOfRow(row);
+type BatchParts = Pick<PreparedChainBatch, 'columns' | 'ids' | 'chains' | 'tails' | 'digests' | 'salts' | 'paths'> & { times: readonly number[] };
+
+function finish(parts: BatchParts): PreparedChainBatch {
+  const { ids, chains, times } = parts;
+  const order = ids.map((_, i) => i);
+  order.sort((a, b) => compare(chains[a]!, chains[b]!) || times[a]! - times[b]! || compare(ids[a]!, ids[b]!));
+  let from = Infinity;
+  let to = -Infinity;
+  for (const time of times) {
+    if (time < from) from = time;
+    if (time > to) to = time;
+  }
+  return { ...parts, order, times, from: new Date(Number.isFinite(from) ? from : 0), to: new Date(Number.isFinite(to) ? to : 0) };
+}
+
+/** Several prepared batches as one (an entry in more than one is kept once), chained in one transaction. */
+export function mergeChainBatches(batches: readonly PreparedChainBatch[]): PreparedChainBatch {
+  if (batches.length === 1) return batches[0]!;
+  const parts: { [K in keyof BatchParts]: unknown[] } = { columns: [], ids: [], chains: [], times: [], tails: [], digests: [], salts: [], paths: [] };
+  const columns: unknown[][] = AUDIT_COLUMNS.map(() => []);
+  const seen = new Set<string>();
+  for (const batch of batches) {
+    batch.ids.forEach((id, i) => {
+      if (seen.has(id)) return;
+      seen.add(id);
+      for (let column = 0; column < columns.length; column++) columns[column]!.push(batch.columns[column]![i]);
+      for (const key of ['ids', 'chains', 'times', 'tails', 'digests', 'salts', 'paths'] as const) parts[key].push(batch[key][i]);
+    });
+  }
+  return finish({ ...(parts as unknown as BatchParts), columns });
+}
+
+/**
+ * Writes one batch (in column form, as it travels) into the hash chains of its workspaces, on a
+ * connection already inside a transaction: see `writePreparedChain`.
+ */
+export async function writeChained(db: ChainQueryable, sql: ChainStatements, rules: PersonalRules, columns: unknown[][]): Promise<number> {
+  return (await writePreparedChain(db, sql, prepareChainBatch(rules, columns), { skipStored: true })).size;
+}
+
+/**
+ * Writes a prepared batch on a connection inside a transaction: locks the heads of the batch's
+ * chains (sorted), skips entries the table has (`skipStored`), gives the others the next
+ * positions in (occurred_at, id) order, hashes each to the one before, then inserts them and
+ * moves the heads in one statement. Returns the ids of the entries that were new.
+ *
+ * Without `skipStored` the stored entries are not looked up first (one round trip less): when
+ * the batch meets one, fewer rows insert than were chained and `AuditChainConflictError` is
+ * thrown, so the caller rolls back and writes the batch again with `skipStored`.
+ */
+export async function writePreparedChain(
+  db: ChainQueryable,
+  sql: ChainStatements,
+  batch: PreparedChainBatch,
+  { skipStored }: { skipStored: boolean },
+): Promise<Set<string>> {
+  if (batch.order.length === 0) return new Set();
+  const chains = [...new Set(batch.chains)].sort();
+  const heads = await lockHeads(db, sql, chains);
+  let fresh = batch.order;
+  if (skipStored) {
+    const stored = new Set(((await db.query(sql.stored, [batch.ids, batch.from, batch.to])).rows ?? []).map((row: { id: string }) => row.id));
+    // Already in the table (a retried batch): never chained twice.
+    if (stored.size > 0) fresh = fresh.filter((i) => !stored.has(batch.ids[i]!));
+  }
+  if (fresh.length === 0) return new Set();
+
+  const out: unknown[][] = [...AUDIT_COLUMNS, ...AUDIT_CHAIN_COLUMNS].map(() => new Array(fresh.length));
+  const touched = new Set<string>();
+  const n = AUDIT_COLUMNS.length;
+  fresh.forEach((i, at) => {
+    for (let column = 0; column < n; column++) out[column]![at] = batch.columns[column]![i];
+    const chain = batch.chains[i]!;
     const head = heads.get(chain)!;
     touched.add(chain);
     head.seq += 1n;
-    const paths = personalPathsOf(rules, metadata.value, changes.value);
-    const salt = salts.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES);
-    const text = (column: number) => (out[column]![i] as string | null) ?? null;
-    const digest = personalDigest(salt, text(ACTOR_ID), text(IP), text(USER_AGENT), valuesAt({ metadata: metadata.value, changes: changes.value }, paths));
-    const content = entryContent({
-      seq: head.seq,
-      id: String(out[ID]![i]),
-      occurredAt: occurred[row]!,
-      workspaceId: (out[WORKSPACE]![i] as string | null) ?? null,
-      actorKind: text(ACTOR_KIND)!,
-      action: text(ACTION)!,
-      subject: text(SUBJECT)!,
-      subjectId: text(SUBJECT_ID),
-      status: text(STATUS)!,
-      errorCode: text(ERROR_CODE),
-      errorMessage: text(ERROR_MESSAGE),
-      requestId: text(REQUEST_ID),
-      durationMs: Number(out[DURATION]![i]),
-      metadata: metadata.value,
-      changes: changes.value,
-      personalPaths: paths,
-      personalDigest: digest,
-    });
-    head.hash = chainHash(head.hash, content);
-    const n = AUDIT_COLUMNS.length;
-    out[n]![i] = head.seq.toString();
-    out[n + 1]![i] = head.hash.toString('hex');
-    out[n + 2]![i] = digest.toString('hex');
-    out[n + 3]![i] = Buffer.from(salt).toString('hex');
-    out[n + 4]![i] = JSON.stringify(paths);
+    head.hash = chainHash(head.hash, entryContentAt(head.seq, batch.tails[i]!));
+    out[n]![at] = head.seq.toString();
+    out[n + 1]![at] = head.hash.toString('hex');
+    out[n + 2]![at] = batch.digests[i];
+    out[n + 3]![at] = batch.salts[i];
+    out[n + 4]![at] = batch.paths[i];
   });
 
   const moved = [...touched];
@@ -163,7 +255,7 @@ export async function writeChained(db: ChainQueryable, sql: ChainStatements, rul
   ]);
   const inserted = Number(result.rows?.[0]?.inserted ?? result.rowCount ?? 0);
   if (inserted !== fresh.length) throw new AuditChainConflictError(fresh.length, inserted);
-  return inserted;
+  return new Set(fresh.map((i) => batch.ids[i]!));
 }
 
 /** Locks the heads of `chains` (sorted), creating the missing ones at position 0. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson } from './chain-content';
 
 /** Field names (any depth, case-insensitive) whose values are personal data by default. */
@@ -48,16 +48,17 @@ function walk(rules: PersonalRules, root: 'metadata' | 'changes', value: unknown
     value.forEach((item, index) => walk(rules, root, item, [...at, index], dotted, found));
     return;
   }
+  const byPath = rules.paths.size > 0;
   for (const key of Object.keys(value).sort()) {
-    const path = [...at, key];
     // In changes, `{ field: { from, to } }`: the from/to level is not part of a dotted path.
     const skip = root === 'changes' && at.length === 2 && (key === 'from' || key === 'to');
     const next = skip ? dotted : dotted ? `${dotted}.${key}` : key;
-    if (!skip && (rules.names.has(key.toLowerCase()) || rules.paths.has(next) || rules.paths.has(`${root}.${next}`))) {
-      found.push(path);
+    if (!skip && (rules.names.has(key.toLowerCase()) || (byPath && (rules.paths.has(next) || rules.paths.has(`${root}.${next}`))))) {
+      found.push([...at, key]);
       continue;
     }
-    walk(rules, root, (value as Record<string, unknown>)[key], path, next, found);
+    const field = (value as Record<string, unknown>)[key];
+    if (field !== null && typeof field === 'object') walk(rules, root, field, [...at, key], next, found);
   }
 }
 
@@ -115,8 +116,5 @@ function setAt(value: unknown, path: PersonalPath, depth: number, replacement: u
  * verifies (through this stored digest).
  */
 export function personalDigest(salt: Uint8Array, actorId: string | null, ip: string | null, userAgent: string | null, values: readonly unknown[]): Buffer {
-  return createHash('sha256')
-    .update(salt)
-    .update(canonicalJson([actorId, ip, userAgent, values]), 'utf8')
-    .digest();
+  return hash('sha256', Buffer.concat([salt, Buffer.from(canonicalJson([actorId, ip, userAgent, values]), 'utf8')]), 'buffer');
 }
