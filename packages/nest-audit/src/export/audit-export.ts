@@ -74,27 +74,30 @@ export class AuditExport {
     const values: unknown[] = [];
     const param = (value: unknown, cast = '') => `$${values.push(value)}${cast}`;
     const where = auditFilterConditions(filters, param);
-    // Parameters past the filters: the position and the page size, set anew for every page.
-    const positionAt = values.length + 1;
-    const text = [
-      `SELECT ${AUDIT_SELECT_LIST}, ${AUDIT_CURSOR_AT}`,
-      `FROM ${this.from}`,
-      `WHERE ${[...where, `("occurred_at", "id") > ($${positionAt}::timestamptz, $${positionAt + 1}::uuid)`].join(' AND ')}`,
-      // Ascending on the index (workspace_id, occurred_at DESC, id DESC), read backwards.
-      'ORDER BY "occurred_at", "id"',
-      `LIMIT $${positionAt + 2}`,
-    ].join('\n');
+    // Parameters past the filters: the page size, then the position (from the second page, or with `after`).
+    const limitAt = values.length + 1;
+    const query = (from: boolean) =>
+      [
+        `SELECT ${AUDIT_SELECT_LIST}, ${AUDIT_CURSOR_AT}`,
+        `FROM ${this.from}`,
+        `WHERE ${[...where, ...(from ? [`("occurred_at", "id") > ($${limitAt + 1}::timestamptz, $${limitAt + 2}::uuid)`] : [])].join(' AND ')}`,
+        // Ascending on the index (workspace_id, occurred_at DESC, id DESC), read backwards.
+        'ORDER BY "occurred_at", "id"',
+        `LIMIT $${limitAt}`,
+      ].join('\n');
+    const first = query(false);
+    const next = query(true);
     const encode = format === 'csv' ? csvRow : ndjsonLine;
     const pageSize = this.pageSize;
     const db = this.db;
 
     async function* pages(): AsyncGenerator<string> {
-      // Before the first entry: the smallest instant PostgreSQL has, and the nil UUID.
-      let position: AuditCursorPosition = after ?? { occurredAt: '-infinity', id: '00000000-0000-0000-0000-000000000000' };
+      let position: AuditCursorPosition | undefined = after;
       // The header goes out with the first page: the first chunk says the first query succeeded.
       let chunk = format === 'csv' ? csvHeader() : '';
       for (;;) {
-        const { rows } = await db.query(text, [...values, position.occurredAt, position.id, pageSize]).catch((error: unknown) => {
+        const page = position ? db.query(next, [...values, pageSize, position.occurredAt, position.id]) : db.query(first, [...values, pageSize]);
+        const { rows } = await page.catch((error: unknown) => {
           throw refusedValue(error);
         });
         if (rows.length === 0) {
