@@ -4,6 +4,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { mkdtemp, readdir, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditService, type AuditModuleOptions } from '@acme/nest-audit';
@@ -123,5 +124,27 @@ describe('the module with integrity.chain (every write path chains)', () => {
     expect(await checkChain(pool, WS_A)).toMatchObject({ broken: [], digestMismatch: [], head: { seq: 21 } });
     const { rows } = await pool.query(`SELECT subject_id, personal_paths FROM audit_log WHERE subject = 'Deal'`);
     expect(rows).toEqual([{ subject_id: 'in-tx', personal_paths: [['metadata', 'phone']] }]);
+  });
+
+  it('outbox through a Drizzle transaction: chained on commit, no trace on rollback', async () => {
+    const app = await boot({});
+    const audit = app.get(AuditService);
+    const db = drizzle(pool);
+    await context.run({ workspaceId: WS_B, actor: { kind: 'User', id: 'tx' } }, async () => {
+      await db
+        .transaction(async (tx) => {
+          await audit.record({ action: 'Close', subject: 'Deal', subjectId: 'rolled-back' }, { transaction: tx });
+          tx.rollback();
+        })
+        .catch(() => undefined);
+      for (const subjectId of ['first', 'second']) {
+        await db.transaction(async (tx) => {
+          await audit.record({ action: 'Close', subject: 'Deal', subjectId, metadata: { email: 'x@y.io' } }, { transaction: tx });
+        });
+      }
+    });
+    expect(await checkChain(pool, WS_B)).toMatchObject({ seqs: [1, 2], broken: [], digestMismatch: [], head: { seq: 2 } });
+    const { rows } = await pool.query('SELECT subject_id FROM audit_log WHERE workspace_id = $1 ORDER BY chain_seq', [WS_B]);
+    expect(rows.map((r) => r.subject_id)).toEqual(['first', 'second']);
   });
 });

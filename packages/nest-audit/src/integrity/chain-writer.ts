@@ -22,6 +22,16 @@ export class AuditChainConflictError extends AuditError {
   }
 }
 
+/** The chain heads could not be read back: the connection answered without rows. */
+export class AuditChainHeadError extends AuditError {
+  readonly code = 'AUDIT_CHAIN_HEAD_UNREADABLE';
+  constructor() {
+    super(
+      'Audit chain heads could not be read on this connection (its query() answered no rows): pass a pg client, or a Drizzle transaction of the node-postgres or postgres.js driver, to record(..., { transaction }).',
+    );
+  }
+}
+
 const SALT_BYTES = 16;
 // AUDIT_COLUMNS positions of the columns the chain reads.
 const [ID, OCCURRED_AT, WORKSPACE, ACTOR_KIND, ACTOR_ID, ACTION, SUBJECT, SUBJECT_ID, STATUS, ERROR_CODE, ERROR_MESSAGE, REQUEST_ID, IP, USER_AGENT, DURATION, METADATA, CHANGES] =
@@ -271,6 +281,7 @@ async function lockHeads(db: ChainQueryable, sql: ChainStatements, chains: strin
     await db.query(sql.createHeads, [missing]);
     read((await db.query(sql.lock, [missing])).rows);
   }
+  if (heads.size < chains.length) throw new AuditChainHeadError();
   // Until they commit, the heads of this batch's chains are ours, so positions are handed out once.
   return heads;
 }
