@@ -18,6 +18,7 @@ export type { AuditRecord } from './build-entry';
 export type { AuditDescription } from './audit-call';
 export { AUDIT_COLUMNS, DEFAULT_AUDIT_TABLE, type AuditEntry, type AuditStatus, type FieldChange } from './audit-entry';
 export { AUDIT_CHAIN_COLUMNS, GLOBAL_CHAIN } from './integrity/chain-content';
+export { AuditChainConflictError, AuditChainHeadError } from './integrity/chain-writer';
 export { AuditIntegrityService } from './integrity/audit-integrity.service';
 export {
   AuditCheckpointError,
