@@ -1,7 +1,7 @@
 import type { SqlQueryable } from '../storage/sql-client';
 import type { AuditTableName } from '../storage/sql-identifier';
 import { verifyCheckpointSignature, type AuditCheckpoint } from './checkpoint';
-import type { ProblemList } from './verify';
+import type { ProblemList } from './verify-rows';
 
 /** What the walk found, and where the checkpoints are checked against it. */
 export interface CheckpointScope {
