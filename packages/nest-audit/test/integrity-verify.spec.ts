@@ -114,6 +114,17 @@ describe('AuditIntegrityService verification (PostgreSQL, native partitions)', (
     expect(result.checked).toBe(13);
   });
 
+  it('a row inserted before the start of the chain (position 0 or below) is reported', async () => {
+    const forged = testUuid(997);
+    await pool.query(
+      `INSERT INTO audit_log SELECT $1::uuid, occurred_at, workspace_id, actor_kind, actor_id, action, subject, subject_id, status, error_code, error_message,
+         request_id, ip, user_agent, duration_ms, metadata, changes, 0, chain_hash, personal_digest, personal_salt, personal_paths
+         FROM audit_log WHERE workspace_id = $2 AND chain_seq = 1`,
+      [forged, WS],
+    );
+    expect((await verify()).problems).toEqual([expect.objectContaining({ kind: 'Duplicate Position', seq: 0, entryIds: [forged] })]);
+  });
+
   it('a row inserted past the head is a Checkpoint Mismatch against the head', async () => {
     const forged = testUuid(998);
     await pool.query(

@@ -173,6 +173,20 @@ async function verifyIn(db: SqlQueryable, target: VerifyTarget, input: VerifyInp
   }
   if (group.length > 0) finish(group);
 
+  // No writer gives a position below 1: a row there was put in by hand, where the walk never looks.
+  const below = await db.query(
+    `SELECT "id"::text AS "id", "chain_seq"::text AS "seq" FROM ${name.qualified} WHERE ${scope} AND "chain_seq" < 1 ORDER BY "chain_seq", "id" LIMIT 100`,
+    scopeParams,
+  );
+  if (below.rows.length > 0) {
+    problems.add({
+      kind: 'Duplicate Position',
+      message: `${below.rows.length === 100 ? 'At least 100 entries' : `${below.rows.length} entr${below.rows.length === 1 ? 'y' : 'ies'}`} at chain positions below 1, where no writer puts one: inserted by hand.`,
+      entryIds: below.rows.map((row) => row.id),
+      seq: Number(below.rows[0].seq),
+    });
+  }
+
   // The head and the checkpoints name hashes at positions: compare them with the stored entries.
   await checkCheckpoints(db, {
     name,
