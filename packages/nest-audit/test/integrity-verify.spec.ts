@@ -52,6 +52,26 @@ describe('AuditIntegrityService verification (PostgreSQL, native partitions)', (
     expect(await verify({ workspaceId: OTHER })).toMatchObject({ ok: true, checked: 3, lastSeq: 3 });
   });
 
+  it('verifies while writers go on: the walk, the head and the checkpoints are read in one snapshot', async () => {
+    const writer = chainWriter(pool);
+    let writing = true;
+    const writes = (async () => {
+      for (let batch = 0; writing && batch < 200; batch++) {
+        await writer.write(Array.from({ length: 5 }, (_, i) => personEntry(1_000 + batch * 5 + i, WS, new Date(T0 + 100_000 + batch * 5_000 + i))));
+      }
+    })();
+    try {
+      for (let round = 0; round < 15; round++) {
+        const result = await verify({}, 3);
+        expect(result.problems, `round ${round}`).toEqual([]);
+      }
+    } finally {
+      writing = false;
+      await writes;
+    }
+    expect(await verify()).toMatchObject({ ok: true });
+  });
+
   it('a retried batch (same ids) is not chained twice: verification still passes', async () => {
     const writer = chainWriter(pool);
     const again = Array.from({ length: 4 }, (_, i) => personEntry(4 + i + 1, WS, new Date(T0 + (4 + i) * 1000)));
