@@ -176,4 +176,21 @@ describe('AuditStreamService in the module (PostgreSQL)', () => {
     const { rows } = await pool.query(`SELECT count(*)::int AS n FROM audit_log WHERE workspace_id = $1`, [WS]);
     await eventually(async () => expect(hook.received.flatMap((r) => r.batch.entries)).toHaveLength(rows[0].n));
   });
+
+  it('a process with queue.consumer: false (an API process) leaves the pump to the worker, unless called', async () => {
+    const { url, prefix } = await createRedisNamespace();
+    const hook = await receiver(() => 200);
+    closers.push(hook.close);
+    const app = await boot({
+      queue: { connection: { url }, prefix, allowVolatileRedis: true, consumer: false },
+      integrity: { chain: true, sinks: [new WebhookAuditSink({ name: 'api-only', url: hook.url, secret: SECRET })], sinkDelivery: { everyMs: 100 } },
+    });
+    const queue = new Queue('audit-write', { connection: { url }, prefix });
+    closers.push(() => queue.close());
+    expect(await queue.getJobSchedulers()).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(hook.attempts).toEqual([]);
+    await app.get(AuditStreamService).pump();
+    expect(hook.received.length).toBeGreaterThan(0);
+  });
 });

@@ -10,12 +10,14 @@ import { auditTableName, type AuditTableName } from '../storage/sql-identifier';
  * Feeds `integrity.sinks`: every workspace's entries, in chain order, from each sink's stored
  * position (`<table>_sink_positions`), which moves only after the sink accepted the batch. Runs
  * every `sinkDelivery.everyMs` as a job scheduler on the audit queue in a process that consumes
- * it (else on a timer), and on demand with `pump()`.
+ * it, on a timer without a queue, never on its own in a process with `queue.consumer: false`;
+ * and on demand with `pump()`.
  */
 @Injectable()
 export class AuditStreamService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Audit');
   private readonly settings: ResolvedAuditSinks | undefined;
+  private readonly queue: ResolvedAuditOptions['queue'];
   private readonly name: AuditTableName;
   private pumper: AuditSinkPump | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -26,6 +28,7 @@ export class AuditStreamService implements OnApplicationBootstrap, OnApplication
     private readonly pipeline: AuditPipeline,
   ) {
     this.settings = options.integrity.sinks;
+    this.queue = options.queue;
     this.name = auditTableName(options.table, options.schema);
   }
 
@@ -33,6 +36,9 @@ export class AuditStreamService implements OnApplicationBootstrap, OnApplication
     const settings = this.settings;
     if (!settings) return;
     if (await this.pipeline.scheduleTask('sinks', settings.everyMs, () => this.scheduledRound())) return;
+    // A process that leaves the queue to a worker (an API process) leaves the sinks to it as well:
+    // their outbound calls belong with the consumer. pump() still runs here when called.
+    if (this.queue && !this.queue.consumer) return;
     this.timer = setInterval(() => void this.scheduledRound(), settings.everyMs).unref();
   }
 
