@@ -65,6 +65,9 @@ export function insertParameters(entries: readonly AuditEntry[]): unknown[][] {
   return columns;
 }
 
+/** SQLSTATE of a transaction PostgreSQL rolled back to break a deadlock. */
+const DEADLOCK_DETECTED = '40P01';
+
 /** Most entries chained in one transaction when batches wait for each other (a few default batches). */
 const MAX_GROUP_ENTRIES = 5_000;
 
@@ -155,7 +158,9 @@ export class AuditWriter {
     try {
       return await inChainTransaction(db, (client) => writePreparedChain(client, sql, batch, { skipStored: false }));
     } catch (error) {
-      if (!(error instanceof AuditChainConflictError)) throw error;
+      // A conflict (a stored entry in the batch) is retried skipping stored entries; so is a
+      // deadlock PostgreSQL broke (two writers creating the heads of new workspaces at once).
+      if (!(error instanceof AuditChainConflictError) && (error as { code?: unknown }).code !== DEADLOCK_DETECTED) throw error;
       return inChainTransaction(db, (client) => writePreparedChain(client, sql, batch, { skipStored: true }));
     }
   }
