@@ -126,6 +126,14 @@ describe('AuditService.erase (PostgreSQL, native partitions)', () => {
     expect((await fixture.rows()).find((r) => r.action === 'Erase')).toMatchObject({ actor_id: result.pseudonym, actor_kind: 'User' });
   });
 
+  it('erases entries recorded without a workspace (workspaceId null), leaving the workspace ones alone', async () => {
+    await chainWriter(fixture.pool).write([byGone(20, { workspaceId: null }), byGone(21, { workspaceId: null })]);
+    expect(await audit.erase({ workspaceId: null, actorId: GONE.id })).toMatchObject({ erased: 2 });
+    expect((await fixture.rows()).filter((r) => r.actor_id === GONE.id).map((r) => r.workspace_id)).toEqual([WS, WS, WS, WS]);
+    expect(await integrity.verify({ workspaceId: null })).toMatchObject({ ok: true, checked: 3 });
+    expect(await integrity.verify({ workspaceId: WS })).toMatchObject({ ok: true });
+  });
+
   it('refuses bad options with AUDIT_ERASE_INVALID before any SQL', async () => {
     for (const options of [
       undefined,
