@@ -127,7 +127,7 @@ export function entryContentTail(row: Omit<ChainRow, 'seq'>): string {
     masked.metadata,
     masked.changes,
     row.personalPaths,
-    Buffer.from(row.personalDigest).toString('hex'),
+    hex(row.personalDigest),
   ]
     .map(canonicalJson)
     .join(',');
@@ -136,6 +136,10 @@ export function entryContentTail(row: Omit<ChainRow, 'seq'>): string {
 /** The content of the entry at `seq` from its tail (`canonicalJson` of the whole content array). */
 export function entryContentAt(seq: number | string | bigint, tail: string): string {
   return `[${JSON.stringify(CHAIN_CONTENT_VERSION)},${JSON.stringify(String(seq))},${tail}]`;
+}
+
+function hex(bytes: Uint8Array): string {
+  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('hex');
 }
 
 /** `sha256(prev ‖ utf8(content))`: the link of an entry to the one before it. */

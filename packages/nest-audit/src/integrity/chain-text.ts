@@ -6,12 +6,15 @@
  */
 // eslint-disable-next-line no-control-regex -- NUL is what this looks for
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+// eslint-disable-next-line no-control-regex -- NUL is what this looks for
+const FIND_UNSTORABLE = /\u0000|[\uD800-\uDFFF]/;
 /** In JSON text: a `\u0000` escape or any escaped surrogate (JSON.stringify escapes only unpaired ones). */
 const UNSTORABLE_ESCAPE = /\\u0000|\\u[dD][89a-fA-F]/;
 
 /** `value` with NUL characters and unpaired surrogates replaced by U+FFFD; other values as they are. */
 export function storableText<T>(value: T): T {
-  return (typeof value === 'string' ? value.replace(UNSTORABLE, '\uFFFD') : value) as T;
+  if (typeof value !== 'string' || !FIND_UNSTORABLE.test(value)) return value;
+  return value.replace(UNSTORABLE, '\uFFFD') as T;
 }
 
 /**

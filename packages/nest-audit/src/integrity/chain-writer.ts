@@ -166,7 +166,7 @@ export function prepareChainBatch(rules: PersonalRules, columns: unknown[][]): P
       }),
     );
     digests.push(digest.toString('hex'));
-    saltsHex.push(Buffer.from(salt).toString('hex'));
+    saltsHex.push(salts.toString('hex', i * SALT_BYTES, (i + 1) * SALT_BYTES));
     pathsJson.push(JSON.stringify(paths));
   });
   return finish({ columns: out, ids, chains, times, tails, digests, salts: saltsHex, paths: pathsJson });
