@@ -324,3 +324,75 @@ describe('AuditExport on a TimescaleDB hypertable', () => {
     expect(rest).toHaveLength(301);
   });
 });
+
+describe.each(HTTP_ADAPTERS)('GET /audit/export when the database fails (%s)', (adapter) => {
+  let fixture: AuditFixture;
+  let http: HttpTestApp;
+  /** Which export page query fails (1 = the first), and how. */
+  let failing: { page: number; error: Error & { code?: string } } | undefined;
+  let pages = 0;
+  const asA = bearer({ sub: 'u-a', workspace: WS_A });
+
+  beforeAll(async () => {
+    fixture = await createAuditFixture();
+    const rows: StorageTestRow[] = [];
+    for (let n = 0; n < 2_500; n++) rows.push({ id: testUuid(n), occurredAt: new Date(BASE + n * 1000), workspaceId: WS_A });
+    await insertAuditRows(fixture.pool, rows);
+    const pool = new Proxy(fixture.pool, {
+      get(target, property, receiver) {
+        if (property !== 'query') return Reflect.get(target, property, receiver);
+        return (text: unknown, ...rest: unknown[]) => {
+          if (typeof text === 'string' && text.includes('ORDER BY "occurred_at", "id"') && failing && ++pages === failing.page) {
+            return Promise.reject(failing.error);
+          }
+          return (target.query as (...args: unknown[]) => unknown)(text, ...rest);
+        };
+      },
+    });
+    @Module({
+      imports: [ContextModule.forRoot(), AuditModule.forRoot({ database: { pool }, controller: {} })],
+      providers: [{ provide: APP_GUARD, useClass: ClaimsGuard }],
+    })
+    class AppModule {}
+    http = await startHttpApp(AppModule, adapter);
+  });
+  afterAll(async () => {
+    await http?.close();
+    await fixture?.close();
+  });
+  const failOn = (page: number, error: Error & { code?: string }) => {
+    failing = { page, error };
+    pages = 0;
+  };
+
+  it('a failure after the first page cuts the response short: the client sees an error, never a complete-looking end', async () => {
+    failOn(2, new Error('connection terminated'));
+    const response = await fetch(`${http.url}/audit/export`, { headers: asA });
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    let received = '';
+    const outcome = await (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return 'ended';
+        received += Buffer.from(value).toString('utf8');
+      }
+    })().catch(() => 'errored');
+    expect(outcome).toBe('errored');
+    // What arrived is whole lines up to the failure, and resumable from the last cursor.
+    const lines = received.split('\n').filter((line) => line.endsWith('}'));
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    failing = undefined;
+    const rest = await fetch(`${http.url}/audit/export?after=${JSON.parse(lines.at(-1)!).cursor}`, { headers: asA });
+    expect((await rest.text()).trim().split('\n')).toHaveLength(2_500 - lines.length);
+  });
+
+  it('a first page PostgreSQL refuses as a bad value is a 400; another failure there is a 500, before any 200', async () => {
+    failOn(1, Object.assign(new Error('invalid input syntax for type timestamp with time zone'), { code: '22007' }));
+    const refused = await http.request('GET', '/audit/export?format=csv', { headers: asA });
+    expect({ status: refused.status, code: refused.body?.code }).toEqual({ status: 400, code: 'AUDIT_INVALID_FILTER' });
+    failOn(1, new Error('connection terminated'));
+    expect((await http.request('GET', '/audit/export', { headers: asA })).status).toBe(500);
+    failing = undefined;
+  });
+});
