@@ -3,6 +3,7 @@ import { createRedisNamespace, createTestDatabase, type TestDatabase } from '@ac
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Queue } from 'bullmq';
+import { createHmac } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import {
   AuditStreamService,
   FileAuditSink,
   directoryObjectStore,
+  signAuditWebhook,
   verifyAuditWebhookSignature,
   WebhookAuditSink,
   AUDIT_SIGNATURE_HEADER,
@@ -85,6 +87,32 @@ describe('sink options', () => {
     expect(code(() => new WebhookAuditSink({ url: 'https://example.com/x', secret: SECRET, timeoutMs: 0 }))).toBe('AUDIT_SINK_FAILED');
     expect(code(() => new FileAuditSink({ store: {} as never }))).toBe('AUDIT_SINK_FAILED');
     expect(new WebhookAuditSink({ url: 'https://siem.example.com/in?token=x', secret: SECRET }).name).toBe('webhook:siem.example.com/in');
+  });
+});
+
+describe('webhook signatures', () => {
+  const body = JSON.stringify({ workspaceId: WS, firstSeq: 1, lastSeq: 1, entries: [] });
+  const now = () => Math.floor(Date.now() / 1000);
+
+  it('verify with the secret on the raw body, within the tolerance only; anything else is false, never a throw', () => {
+    expect(verifyAuditWebhookSignature(SECRET, signAuditWebhook(SECRET, now(), body), body)).toBe(true);
+    expect(signAuditWebhook(SECRET, 1_700_000_000, body)).toBe(`t=1700000000,v1=${createHmac('sha256', SECRET).update(`1700000000.${body}`).digest('hex')}`);
+    expect(verifyAuditWebhookSignature(SECRET, signAuditWebhook(SECRET, now() - 301, body), body)).toBe(false); // a replay
+    expect(verifyAuditWebhookSignature(SECRET, signAuditWebhook(SECRET, now() - 301, body), body, 600)).toBe(true);
+    expect(verifyAuditWebhookSignature(SECRET, signAuditWebhook(SECRET, now(), body), `${body} `)).toBe(false);
+    expect(verifyAuditWebhookSignature(`${SECRET}x`, signAuditWebhook(SECRET, now(), body), body)).toBe(false);
+    for (const header of [
+      undefined,
+      null,
+      '',
+      'v1=abc',
+      `t=${now()},v1=${'g'.repeat(64)}`,
+      `t=${now()},v1=${'a'.repeat(63)}`,
+      'x'.repeat(100_000),
+      't=1\u0000',
+    ]) {
+      expect(verifyAuditWebhookSignature(SECRET, header as string, body)).toBe(false);
+    }
   });
 });
 
