@@ -65,6 +65,9 @@ export function insertParameters(entries: readonly AuditEntry[]): unknown[][] {
   return columns;
 }
 
+/** Chained transactions a writer has open at once: the next one waits on the heads' lock, so it goes as soon as the one before commits. */
+const GROUPS_IN_FLIGHT = 2;
+
 /** SQLSTATE of a transaction PostgreSQL rolled back to break a deadlock. */
 const DEADLOCK_DETECTED = '40P01';
 
@@ -88,7 +91,7 @@ export class AuditWriter {
   private readonly storedStatement: string;
   private readonly chainSql: ChainStatements | undefined;
   private readonly waiting: WaitingBatch[] = [];
-  private draining = false;
+  private draining = 0;
 
   constructor(
     private readonly db: Queryable,
@@ -111,12 +114,12 @@ export class AuditWriter {
   private chainInGroup(db: Queryable, batch: PreparedChainBatch): Promise<number> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ db, batch, resolve, reject });
-      if (!this.draining) void this.drainGroups();
+      if (this.draining < GROUPS_IN_FLIGHT) void this.drainGroups();
     });
   }
 
   private async drainGroups(): Promise<void> {
-    this.draining = true;
+    this.draining++;
     try {
       while (this.waiting.length > 0) {
         const db = this.waiting[0]!.db;
@@ -145,7 +148,7 @@ export class AuditWriter {
         }
       }
     } finally {
-      this.draining = false;
+      this.draining--;
     }
   }
 
