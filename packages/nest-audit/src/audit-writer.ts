@@ -106,10 +106,10 @@ export class AuditWriter {
   }
 
   /**
-   * Batches chained in transactions of their own go one transaction at a time per writer: they
-   * would wait for each other on the heads' locks anyway. The batches that arrive meanwhile are
-   * chained together in the next transaction (up to MAX_GROUP_ENTRIES entries): one lock, one
-   * insert, one commit for all of them.
+   * Batches chained in transactions of their own go at most GROUPS_IN_FLIGHT transactions at a
+   * time per writer: they would wait for each other on the heads' locks anyway. The batches that
+   * arrive meanwhile are chained together in the next transaction (up to MAX_GROUP_ENTRIES
+   * entries): one lock, one insert, one commit for all of them.
    */
   private chainInGroup(db: Queryable, batch: PreparedChainBatch): Promise<number> {
     return new Promise((resolve, reject) => {
