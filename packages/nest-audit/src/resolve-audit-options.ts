@@ -198,6 +198,7 @@ function resolveCheckpoints(checkpoints: AuditCheckpointOptions | undefined): Re
     throw new AuditOptionsError(`AuditModule option ${error instanceof Error ? error.message : String(error)}`, 'AUDIT_INVALID_SIGNING_KEY');
   }
   const { keyId, publish } = checkpoints;
+  // eslint-disable-next-line no-control-regex -- a key id is one line of printable text
   if (keyId !== undefined && (typeof keyId !== 'string' || keyId.trim() === '' || keyId.length > 200 || /[\u0000-\u001f]/.test(keyId))) {
     throw new AuditOptionsError(
       `AuditModule option "integrity.checkpoints.keyId" must be a non-empty name of at most 200 characters, got ${JSON.stringify(keyId)}.`,
