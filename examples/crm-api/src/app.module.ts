@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { CaslModule, PoliciesGuard } from '@acme/nest-casl';
 import { AuditModule } from '@acme/nest-audit';
+import { auditIntegrity } from './audit/audit-integrity';
 import { TenantThrottlerGuard } from '@acme/nest-cache';
 import { ContextModule } from '@acme/nest-context';
 import { ConfigService } from '@nestjs/config';
@@ -84,6 +85,14 @@ export class AppModule {
               // REDIS_ALLOW_VOLATILE: the same switch as the queues' (src/jobs/queues.module.ts).
               allowVolatileRedis: config.get('REDIS_ALLOW_VOLATILE'),
             },
+            // Hash chain, signed checkpoints kept off the database, and the SIEM webhook (src/audit/audit-integrity.ts).
+            integrity: auditIntegrity({
+              AUDIT_CHAIN: config.get('AUDIT_CHAIN'),
+              AUDIT_CHECKPOINT_KEY: config.get('AUDIT_CHECKPOINT_KEY'),
+              AUDIT_CHECKPOINT_FILE: config.get('AUDIT_CHECKPOINT_FILE'),
+              AUDIT_WEBHOOK_URL: config.get('AUDIT_WEBHOOK_URL'),
+              AUDIT_WEBHOOK_SECRET: config.get('AUDIT_WEBHOOK_SECRET'),
+            }),
           }),
         }),
         // Producers only: workers run in src/worker.ts.

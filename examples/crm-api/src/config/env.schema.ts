@@ -42,6 +42,25 @@ export const EnvSchema = z.object({
    * process (src/worker.ts) always runs it; turn this on only where no worker runs (tests).
    */
   AUDIT_WRITER_IN_API: z.stringbool().default(false),
+  /**
+   * Hash-chain the audit trail per workspace (tamper evidence; `acme-audit verify` checks it). Every
+   * process that writes audit entries must agree: the API and the worker read the same variable.
+   */
+  AUDIT_CHAIN: z.stringbool().default(true),
+  /**
+   * Ed25519 private key (PKCS#8 PEM; `\n` escapes allowed) that signs the chain heads every
+   * minute. '' writes no checkpoints. Keep its public key where verifiers can find it.
+   */
+  AUDIT_CHECKPOINT_KEY: z.string().default(''),
+  /**
+   * File the signed checkpoints are appended to (NDJSON), off the database: a deletion of the
+   * newest entries is only detectable against a copy the database cannot reach. '' = not published.
+   */
+  AUDIT_CHECKPOINT_FILE: z.string().default(''),
+  /** A SIEM webhook that receives every workspace's entries in chain order (signed POSTs). '' = none. */
+  AUDIT_WEBHOOK_URL: z.union([z.literal(''), url(['http:', 'https:'])]).default(''),
+  /** HMAC-SHA256 secret of the webhook's `acme-audit-signature` header. */
+  AUDIT_WEBHOOK_SECRET: z.string().default(''),
   /** Worker: enqueue the nightly maintenance (stale-deal check) once at startup too (the demo does). */
   RUN_MAINTENANCE_ON_START: z.stringbool().default(false),
   /** HS256 signing key of access tokens. */
@@ -136,7 +155,19 @@ export function parseEnv(raw: Record<string, unknown>, schema: z.ZodType = EnvSc
 
 /** Settings that tests and the demo may lower, but production may not. */
 function productionProblems(env: Record<string, unknown>): string[] {
-  if (env.NODE_ENV !== 'production') return [];
+  const problems = webhookProblems(env);
+  if (env.NODE_ENV !== 'production') return problems;
+  return [...problems, ...productionOnlyProblems(env)];
+}
+
+/** A webhook needs its secret (any environment): an unsigned stream could be forged on the way. */
+function webhookProblems(env: Record<string, unknown>): string[] {
+  if (!env.AUDIT_WEBHOOK_URL) return [];
+  const secret = typeof env.AUDIT_WEBHOOK_SECRET === 'string' ? env.AUDIT_WEBHOOK_SECRET : '';
+  return secret.length >= 32 ? [] : ['AUDIT_WEBHOOK_SECRET: must be at least 32 characters when AUDIT_WEBHOOK_URL is set'];
+}
+
+function productionOnlyProblems(env: Record<string, unknown>): string[] {
   const memory = env.ARGON2_MEMORY_KIB;
   return typeof memory === 'number' && memory < OWASP_ARGON2_MEMORY_KIB
     ? [`ARGON2_MEMORY_KIB: must be at least ${OWASP_ARGON2_MEMORY_KIB} in production (OWASP's minimum for argon2id, t=2, p=1)`]

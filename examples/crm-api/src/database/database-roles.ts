@@ -73,6 +73,8 @@ export async function handOverAuditTable(client: pg.ClientBase, table: string): 
   for (const schema of new Set(rows.map((row) => row.schema))) {
     await client.query(`GRANT USAGE, CREATE ON SCHEMA ${client.escapeIdentifier(schema)} TO ${AUDIT_OWNER_ROLE}`);
   }
+  // Retention records where it cut each workspace's hash chain (a 'Retention Boundary') before it drops a partition.
+  await client.query(`GRANT SELECT, INSERT, UPDATE ON ${client.escapeIdentifier(`${table}_checkpoints`)} TO ${AUDIT_OWNER_ROLE}`);
 }
 
 /** Table privileges for both roles; run after every migration so new tables are covered. */

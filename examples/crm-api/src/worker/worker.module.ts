@@ -1,4 +1,5 @@
 import { AuditModule } from '@acme/nest-audit';
+import { auditIntegrity } from '../audit/audit-integrity';
 import { ContextModule, pinoContextMixin } from '@acme/nest-context';
 import { TenancyModule } from '@acme/nest-tenancy';
 import { Module, type DynamicModule } from '@nestjs/common';
@@ -53,6 +54,14 @@ export class WorkerModule {
               // REDIS_ALLOW_VOLATILE: the same switch as the queues' (src/jobs/queues.module.ts).
               allowVolatileRedis: config.get('REDIS_ALLOW_VOLATILE'),
             },
+            // Hash chain, signed checkpoints kept off the database, and the SIEM webhook (src/audit/audit-integrity.ts).
+            integrity: auditIntegrity({
+              AUDIT_CHAIN: config.get('AUDIT_CHAIN'),
+              AUDIT_CHECKPOINT_KEY: config.get('AUDIT_CHECKPOINT_KEY'),
+              AUDIT_CHECKPOINT_FILE: config.get('AUDIT_CHECKPOINT_FILE'),
+              AUDIT_WEBHOOK_URL: config.get('AUDIT_WEBHOOK_URL'),
+              AUDIT_WEBHOOK_SECRET: config.get('AUDIT_WEBHOOK_SECRET'),
+            }),
           }),
         }),
         queuesRootModule(),
