@@ -63,7 +63,7 @@ async function verifyCli(
     return { code: 0, report: JSON.parse(stdout) };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
-    if (failed.code !== 1) throw new Error(`acme-audit exited ${failed.code}: ${failed.stderr}`);
+    if (failed.code !== 1) throw new Error(`acme-audit exited ${failed.code}: ${failed.stderr}`, { cause: error });
     return { code: 1, report: JSON.parse(failed.stdout!) };
   }
 }
