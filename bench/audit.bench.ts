@@ -178,7 +178,9 @@ for (let round = 0; round < 8; round++) {
     chainRounds.ours.push(await ingestRound(chainedAudit));
   }
 }
-const { rows: chained } = await pool.query('SELECT count(DISTINCT workspace_id)::int AS chains, count(*)::int AS rows FROM audit_log WHERE chain_seq IS NOT NULL');
+const { rows: chained } = await pool.query(
+  'SELECT count(DISTINCT workspace_id)::int AS chains, count(*)::int AS rows FROM audit_log WHERE chain_seq IS NOT NULL',
+);
 console.log(`(chained: ${chained[0].rows} rows in ${chained[0].chains} chains)`);
 
 await chainedApp.close();

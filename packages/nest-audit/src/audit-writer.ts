@@ -125,7 +125,7 @@ export class AuditWriter {
         const db = this.waiting[0]!.db;
         const group: WaitingBatch[] = [];
         let entries = 0;
-        for (let i = 0; i < this.waiting.length && (group.length === 0 || entries + this.waiting[i]!.batch.ids.length <= MAX_GROUP_ENTRIES); ) {
+        for (let i = 0; i < this.waiting.length && (group.length === 0 || entries + this.waiting[i]!.batch.ids.length <= MAX_GROUP_ENTRIES);) {
           const next = this.waiting[i]!;
           if (next.db !== db) {
             i++;

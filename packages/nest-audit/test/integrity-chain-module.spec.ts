@@ -83,9 +83,23 @@ describe('the module with integrity.chain (every write path chains)', () => {
   it('spool recovery: batches left by a dead process are chained when recovered, once', async () => {
     const spoolDir = await mkdtemp(join(tmpdir(), 'audit-chain-spool-'));
     const entry = (n: number): AuditEntry => ({
-      id: uuidv7(), occurredAt: new Date(), workspaceId: WS_B, actorKind: 'System', actorId: null, action: 'Import', subject: 'Contact',
-      subjectId: String(n), status: 'Success', errorCode: null, errorMessage: null, requestId: null, ip: null, userAgent: null,
-      durationMs: 0, metadata: { name: `n${n}` }, changes: {},
+      id: uuidv7(),
+      occurredAt: new Date(),
+      workspaceId: WS_B,
+      actorKind: 'System',
+      actorId: null,
+      action: 'Import',
+      subject: 'Contact',
+      subjectId: String(n),
+      status: 'Success',
+      errorCode: null,
+      errorMessage: null,
+      requestId: null,
+      ip: null,
+      userAgent: null,
+      durationMs: 0,
+      metadata: { name: `n${n}` },
+      changes: {},
     });
     const batches = [[entry(1), entry(2)], [entry(3)]];
     // The second batch twice: written by the dead process's queue and spooled again.

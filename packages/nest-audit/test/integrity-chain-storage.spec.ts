@@ -61,7 +61,10 @@ describe('chain storage on a table created by the previous version', () => {
   it('native partitions: migrateAudit adds the nullable chain columns, the heads table and the chain index; old rows stay unchained', async () => {
     const database: TestDatabase = await createTestDatabase({ prefix: 'audit_chain_up' });
     const pool = new pg.Pool({ connectionString: database.url, max: 2 });
-    cleanup.push(() => database.drop(), () => pool.end());
+    cleanup.push(
+      () => database.drop(),
+      () => pool.end(),
+    );
     await pool.query(previousTableSql(true));
     await pool.query('CREATE TABLE audit_log_default PARTITION OF audit_log DEFAULT');
     await insertAuditRows(pool, [{ id: testUuid(1), occurredAt: new Date(), workspaceId: WS }]);
@@ -82,13 +85,20 @@ describe('chain storage on a table created by the previous version', () => {
     const database: TestDatabase = await createTestDatabase({ server: 'timescale', prefix: 'audit_chain_up_ts' });
     // The embedded TimescaleDB serves one connection at a time.
     const pool = new pg.Pool({ connectionString: database.url, max: 1, idleTimeoutMillis: 100 });
-    cleanup.push(() => database.drop(), () => pool.end());
+    cleanup.push(
+      () => database.drop(),
+      () => pool.end(),
+    );
     await pool.query(previousTableSql(false));
     await pool.query(`SELECT create_hypertable('audit_log', by_range('occurred_at', INTERVAL '1 day'), create_default_indexes => false)`);
-    await pool.query(`ALTER TABLE audit_log SET (timescaledb.enable_columnstore = true, timescaledb.segmentby = 'workspace_id', timescaledb.orderby = 'occurred_at DESC, id DESC')`);
+    await pool.query(
+      `ALTER TABLE audit_log SET (timescaledb.enable_columnstore = true, timescaledb.segmentby = 'workspace_id', timescaledb.orderby = 'occurred_at DESC, id DESC')`,
+    );
     await insertAuditRows(pool, [{ id: testUuid(2), occurredAt: new Date(Date.now() - 10 * 86_400_000), workspaceId: WS }]);
     await pool.query(`SELECT compress_chunk(c) FROM show_chunks('audit_log') c`);
-    expect((await pool.query(`SELECT count(*)::int AS n FROM timescaledb_information.chunks WHERE hypertable_name = 'audit_log' AND is_compressed`)).rows[0].n).toBe(1);
+    expect(
+      (await pool.query(`SELECT count(*)::int AS n FROM timescaledb_information.chunks WHERE hypertable_name = 'audit_log' AND is_compressed`)).rows[0].n,
+    ).toBe(1);
 
     await migrateAudit(pool, { timescale: true, chunkInterval: '1 day', compressAfter: '7 days', retainFor: '30 days' });
     await migrateAudit(pool, { timescale: true, chunkInterval: '1 day', compressAfter: '7 days', retainFor: '30 days' });
@@ -100,6 +110,8 @@ describe('chain storage on a table created by the previous version', () => {
     expect(await writer.write([entry(), entry(), entry()])).toBe(3);
     expect(await checkChain(pool, WS)).toMatchObject({ seqs: [1, 2, 3], broken: [], head: { seq: 3 } });
     // The compressed row reads back with no chain position.
-    expect((await pool.query('SELECT chain_seq, personal_paths FROM audit_log WHERE id = $1', [testUuid(2)])).rows).toEqual([{ chain_seq: null, personal_paths: null }]);
+    expect((await pool.query('SELECT chain_seq, personal_paths FROM audit_log WHERE id = $1', [testUuid(2)])).rows).toEqual([
+      { chain_seq: null, personal_paths: null },
+    ]);
   });
 });

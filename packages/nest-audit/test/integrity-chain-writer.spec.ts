@@ -95,7 +95,10 @@ describe('the chain writer (PostgreSQL)', () => {
     expect(await checkChain(pool, null)).toMatchObject({ seqs: [1], broken: [], head: { seq: 1 } });
 
     const [row] = (await pool.query('SELECT * FROM audit_log WHERE id = $1', [late])).rows;
-    expect(row.personal_paths).toEqual([['metadata', 'contact', 'email'], ['changes', 'name']]);
+    expect(row.personal_paths).toEqual([
+      ['metadata', 'contact', 'email'],
+      ['changes', 'name'],
+    ]);
     expect(row.personal_salt).toHaveLength(16);
     expect(row.personal_digest).toHaveLength(32);
   });
@@ -139,9 +142,7 @@ describe('the chain writer (PostgreSQL)', () => {
     const broken = { ...good, lock: good.lock.replace(' FOR UPDATE', '') };
     const write = (db: pg.Pool, entries: AuditEntry[]) =>
       inChainTransaction(db, (client) => writeChained(client, broken, rules, insertParameters(entries))).catch(() => 0);
-    await Promise.all(
-      Array.from({ length: 25 }, () => [write(pool, [entry(WS_A), entry(WS_A)]), write(other, [entry(WS_A), entry(WS_A)])]).flat(),
-    );
+    await Promise.all(Array.from({ length: 25 }, () => [write(pool, [entry(WS_A), entry(WS_A)]), write(other, [entry(WS_A), entry(WS_A)])]).flat());
     const check = await checkChain(pool, WS_A);
     const duplicates = check.seqs.length - new Set(check.seqs).size;
     expect(duplicates + check.broken.length).toBeGreaterThan(0);
@@ -151,13 +152,23 @@ describe('the chain writer (PostgreSQL)', () => {
     await clear();
     const entries = Array.from({ length: 8 }, (_, i) => entry(WS_A, { occurredAt: new Date(Date.now() + i), subjectId: `r${i}` }));
     expect(await writer.write(entries.slice(0, 5))).toBe(5);
-    const before = (await pool.query('SELECT id::text, chain_seq::int, encode(chain_hash, $2) AS hash FROM audit_log WHERE workspace_id = $1 ORDER BY chain_seq', [WS_A, 'hex'])).rows;
+    const before = (
+      await pool.query('SELECT id::text, chain_seq::int, encode(chain_hash, $2) AS hash FROM audit_log WHERE workspace_id = $1 ORDER BY chain_seq', [
+        WS_A,
+        'hex',
+      ])
+    ).rows;
     // The whole batch again (the queue re-ran it after a crash mid-way), in another order.
     expect(await writer.write([...entries].reverse())).toBe(3);
     expect(await writer.write(entries)).toBe(0);
     const check = await checkChain(pool, WS_A);
     expect(check).toMatchObject({ seqs: positions(8), broken: [], head: { seq: 8 } });
-    const after = (await pool.query('SELECT id::text, chain_seq::int, encode(chain_hash, $2) AS hash FROM audit_log WHERE workspace_id = $1 ORDER BY chain_seq LIMIT 5', [WS_A, 'hex'])).rows;
+    const after = (
+      await pool.query('SELECT id::text, chain_seq::int, encode(chain_hash, $2) AS hash FROM audit_log WHERE workspace_id = $1 ORDER BY chain_seq LIMIT 5', [
+        WS_A,
+        'hex',
+      ])
+    ).rows;
     expect(after).toEqual(before);
   });
 
@@ -197,7 +208,7 @@ describe('the chain writer (PostgreSQL)', () => {
       errorCode: 'E\u0000',
       userAgent: hostile,
       actorId: `u\uD83D`,
-      metadata: { [hostile]: hostile, nested: [{ email: hostile }, 1.5, 1e21, -0, null, true], '__proto__': { x: hostile } },
+      metadata: { [hostile]: hostile, nested: [{ email: hostile }, 1.5, 1e21, -0, null, true], __proto__: { x: hostile } },
       changes: { note: { from: hostile, to: '😀' } },
     });
     expect(await writer.write([e, entry(WS_A)])).toBe(2);
@@ -229,7 +240,9 @@ describe('the chain writer (PostgreSQL)', () => {
     await clear();
     const plain = new AuditWriter(pool, 'audit_log');
     expect(await plain.write([entry(WS_B)])).toBe(1);
-    const [row] = (await pool.query('SELECT chain_seq, chain_hash, personal_digest, personal_salt, personal_paths FROM audit_log WHERE workspace_id = $1', [WS_B])).rows;
+    const [row] = (
+      await pool.query('SELECT chain_seq, chain_hash, personal_digest, personal_salt, personal_paths FROM audit_log WHERE workspace_id = $1', [WS_B])
+    ).rows;
     expect(row).toEqual({ chain_seq: null, chain_hash: null, personal_digest: null, personal_salt: null, personal_paths: null });
     expect((await pool.query('SELECT count(*)::int AS n FROM audit_log_chain_heads')).rows[0].n).toBe(0);
   });

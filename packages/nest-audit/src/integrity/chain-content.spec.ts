@@ -43,8 +43,24 @@ describe('entryContent and chainHash', () => {
     const r = row({ seq: 7 });
     expect(entryContent(r)).toBe(
       canonicalJson([
-        'acme-audit/1', '7', r.id, '2026-12-03T10:00:00.123Z', r.workspaceId, 'User', 'Update', 'Deal', 'd1', 'Success', null, null, 'r1', 12,
-        { b: 1, a: { d: [1, 'x'], c: null } }, { email: '[personal]' }, [['changes', 'email']], '07'.repeat(32),
+        'acme-audit/1',
+        '7',
+        r.id,
+        '2026-12-03T10:00:00.123Z',
+        r.workspaceId,
+        'User',
+        'Update',
+        'Deal',
+        'd1',
+        'Success',
+        null,
+        null,
+        'r1',
+        12,
+        { b: 1, a: { d: [1, 'x'], c: null } },
+        { email: '[personal]' },
+        [['changes', 'email']],
+        '07'.repeat(32),
       ]),
     );
   });
@@ -88,7 +104,11 @@ describe('entryContent and chainHash', () => {
 
   it('links each hash to the one before: sha256(prev ‖ utf8(content))', () => {
     const first = chainHash(GENESIS_HASH, 'a');
-    expect(first).toEqual(createHash('sha256').update(Buffer.concat([Buffer.alloc(32), Buffer.from('a')])).digest());
+    expect(first).toEqual(
+      createHash('sha256')
+        .update(Buffer.concat([Buffer.alloc(32), Buffer.from('a')]))
+        .digest(),
+    );
     expect(chainHash(first, 'b').equals(chainHash(GENESIS_HASH, 'b'))).toBe(false);
     expect(GENESIS_HASH).toEqual(Buffer.alloc(32));
   });
@@ -103,9 +123,24 @@ describe('chain keys', () => {
 
   it('reads a stored row into the content input, and skips rows without a position', () => {
     const stored = {
-      chain_seq: '1', id: row().id, occurred_at: row().occurredAt, workspace_id: row().workspaceId, actor_kind: 'User', action: 'Update', subject: 'Deal',
-      subject_id: 'd1', status: 'Success', error_code: null, error_message: null, request_id: 'r1', duration_ms: 12, metadata: row().metadata,
-      changes: row().changes, personal_paths: [['changes', 'email']], personal_digest: Buffer.alloc(32, 7), actor_id: 'ignored',
+      chain_seq: '1',
+      id: row().id,
+      occurred_at: row().occurredAt,
+      workspace_id: row().workspaceId,
+      actor_kind: 'User',
+      action: 'Update',
+      subject: 'Deal',
+      subject_id: 'd1',
+      status: 'Success',
+      error_code: null,
+      error_message: null,
+      request_id: 'r1',
+      duration_ms: 12,
+      metadata: row().metadata,
+      changes: row().changes,
+      personal_paths: [['changes', 'email']],
+      personal_digest: Buffer.alloc(32, 7),
+      actor_id: 'ignored',
     };
     expect(entryContent(chainRowOfStored(stored)!)).toBe(entryContent(row()));
     expect(chainRowOfStored({ ...stored, chain_seq: null })).toBeUndefined();

@@ -34,8 +34,43 @@ export class AuditChainHeadError extends AuditError {
 
 const SALT_BYTES = 16;
 // AUDIT_COLUMNS positions of the columns the chain reads.
-const [ID, OCCURRED_AT, WORKSPACE, ACTOR_KIND, ACTOR_ID, ACTION, SUBJECT, SUBJECT_ID, STATUS, ERROR_CODE, ERROR_MESSAGE, REQUEST_ID, IP, USER_AGENT, DURATION, METADATA, CHANGES] =
-  AUDIT_COLUMNS.map((_, i) => i) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+const [
+  ID,
+  OCCURRED_AT,
+  WORKSPACE,
+  ACTOR_KIND,
+  ACTOR_ID,
+  ACTION,
+  SUBJECT,
+  SUBJECT_ID,
+  STATUS,
+  ERROR_CODE,
+  ERROR_MESSAGE,
+  REQUEST_ID,
+  IP,
+  USER_AGENT,
+  DURATION,
+  METADATA,
+  CHANGES,
+] = AUDIT_COLUMNS.map((_, i) => i) as number[] as [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
 const TEXT_COLUMNS = AUDIT_COLUMNS.flatMap(([, type], i) => (type === 'text' ? [i] : []));
 
 /** The statements of one table, built once. */
@@ -65,7 +100,9 @@ export function chainStatements(table: string, schema?: string): ChainStatements
     `$${n + 5}::jsonb[]`,
   ].join(', ');
   const names = AUDIT_COLUMNS.map((_, i) => `c${i}`);
-  const select = [...names, 'chain_seq', `decode(chain_hash, 'hex')`, `decode(personal_digest, 'hex')`, `decode(personal_salt, 'hex')`, 'personal_paths'].join(', ');
+  const select = [...names, 'chain_seq', `decode(chain_hash, 'hex')`, `decode(personal_digest, 'hex')`, `decode(personal_salt, 'hex')`, 'personal_paths'].join(
+    ', ',
+  );
   const alias = [...names, 'chain_seq', 'chain_hash', 'personal_digest', 'personal_salt', 'personal_paths'].join(', ');
   return {
     // ORDER BY: heads are locked in one order by every writer, so two batches never deadlock.

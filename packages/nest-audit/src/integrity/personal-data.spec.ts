@@ -67,7 +67,9 @@ describe('personalDigest', () => {
   it('is sha256(salt ‖ utf8(canonicalJson([actorId, ip, userAgent, values])))', () => {
     const salt = Buffer.alloc(16, 1);
     const digest = personalDigest(salt, 'u1', '10.0.0.1', 'UA', [{ b: 1, a: 2 }]);
-    const expected = createHash('sha256').update(Buffer.concat([salt, Buffer.from('["u1","10.0.0.1","UA",[{"a":2,"b":1}]]')])).digest();
+    const expected = createHash('sha256')
+      .update(Buffer.concat([salt, Buffer.from('["u1","10.0.0.1","UA",[{"a":2,"b":1}]]')]))
+      .digest();
     expect(digest).toEqual(expected);
     expect(personalDigest(Buffer.alloc(16, 2), 'u1', '10.0.0.1', 'UA', [{ b: 1, a: 2 }])).not.toEqual(digest);
   });

@@ -105,9 +105,7 @@ function setAt(value: unknown, path: PersonalPath, depth: number, replacement: u
   }
   if (typeof step !== 'string') return value;
   // fromEntries defines own properties, so a key such as "__proto__" stays data.
-  return Object.fromEntries(
-    Object.entries(value).map(([key, field]) => [key, key === step ? setAt(field, path, depth + 1, replacement) : field]),
-  );
+  return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, key === step ? setAt(field, path, depth + 1, replacement) : field]));
 }
 
 /**

@@ -25,14 +25,22 @@ export async function checkChain(db: SqlQueryable, workspaceId: string | null, t
     `SELECT * FROM "${table}" WHERE ${workspaceId === null ? 'workspace_id IS NULL' : 'workspace_id = $1'} AND chain_seq IS NOT NULL ORDER BY chain_seq, id`,
     workspaceId === null ? [] : [workspaceId],
   );
-  const heads = await db.query(`SELECT seq::int AS seq, encode(hash, 'hex') AS hash FROM "${table}_chain_heads" WHERE workspace_id = $1`, [workspaceId ?? GLOBAL_CHAIN]);
+  const heads = await db.query(`SELECT seq::int AS seq, encode(hash, 'hex') AS hash FROM "${table}_chain_heads" WHERE workspace_id = $1`, [
+    workspaceId ?? GLOBAL_CHAIN,
+  ]);
   const broken: string[] = [];
   const digestMismatch: string[] = [];
   let prev = GENESIS_HASH;
   for (const row of rows) {
     const chainRow = chainRowOfStored(row)!;
     if (!chainHash(prev, entryContent(chainRow)).equals(row.chain_hash)) broken.push(row.id);
-    const digest = personalDigest(row.personal_salt, row.actor_id, row.ip, row.user_agent, valuesAt({ metadata: row.metadata, changes: row.changes }, chainRow.personalPaths));
+    const digest = personalDigest(
+      row.personal_salt,
+      row.actor_id,
+      row.ip,
+      row.user_agent,
+      valuesAt({ metadata: row.metadata, changes: row.changes }, chainRow.personalPaths),
+    );
     if (!digest.equals(row.personal_digest)) digestMismatch.push(row.id);
     prev = row.chain_hash;
   }
