@@ -3,7 +3,7 @@ import { AuditPipeline } from '../audit-pipeline';
 import { RESOLVED_AUDIT_OPTIONS } from '../audit.module-definition';
 import type { ResolvedAuditCheckpoints, ResolvedAuditOptions } from '../resolve-audit-options';
 import { CHECKPOINT_KIND } from '../storage/audit-checkpoints.sql';
-import type { SqlQueryable } from '../storage/sql-client';
+import { withPooledClient, type SqlQueryable } from '../storage/sql-client';
 import { auditTableName, quoteLiteral, type AuditTableName } from '../storage/sql-identifier';
 import { signCheckpoint, type AuditCheckpoint } from './checkpoint';
 
@@ -78,10 +78,8 @@ export class AuditCheckpointer implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async roundWith(settings: ResolvedAuditCheckpoints, wait: boolean): Promise<AuditCheckpoint[]> {
-    const client = await this.pipeline.database.connect();
     const lockKey = [LOCK_SPACE, this.name.derived('_checkpoints')];
-    let broken: Error | undefined;
-    try {
+    return withPooledClient(this.pipeline.database, async (client, discard) => {
       if (wait) {
         await client.query('SELECT pg_advisory_lock($1, hashtext($2))', lockKey);
       } else {
@@ -93,12 +91,10 @@ export class AuditCheckpointer implements OnApplicationBootstrap, OnApplicationS
         if (settings.publish) await this.publishPending(client, settings.publish);
         return made;
       } finally {
-        await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', lockKey).catch((error: Error) => (broken = error));
+        // A connection that could not unlock still holds the lock: discarded, which releases it.
+        await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', lockKey).catch(discard);
       }
-    } finally {
-      // A connection that could not unlock still holds the lock: discard it, which releases it.
-      client.release(broken);
-    }
+    });
   }
 
   /** Signs and stores a checkpoint for each head past its workspace's latest checkpoint. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AUDIT_COLUMNS } from '../audit-entry';
 import { AuditError } from '../audit.errors';
+import { inTransaction, isSqlPool, type SqlQueryable } from '../storage/sql-client';
 import { quoteIdentifier } from '../storage/sql-identifier';
 import { AUDIT_CHAIN_COLUMNS, canonicalUuid, chainHash, chainOf, entryContentAt, entryContentTail, GENESIS_HASH } from './chain-content';
 import { storableJson, storableText } from './chain-text';
@@ -332,34 +333,12 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-interface ChainPool extends ChainQueryable {
-  readonly totalCount: number;
-  connect(): Promise<ChainQueryable & { release(error?: Error | boolean): void }>;
-}
-
 /** Whether `db` is a pool (each query may run on another connection): a transaction needs a client of its own. */
-export function isChainPool(db: unknown): db is ChainPool {
-  const candidate = db as Partial<ChainPool> | null;
-  return typeof candidate?.connect === 'function' && typeof candidate.totalCount === 'number';
+export function isChainPool(db: unknown): boolean {
+  return isSqlPool(db);
 }
 
 /** Runs `work` in a transaction of its own: on a client checked out of `db` when it is a pool, else on `db`. */
-export async function inChainTransaction<T>(db: ChainQueryable, work: (client: ChainQueryable) => Promise<T>): Promise<T> {
-  const pooled = isChainPool(db) ? await db.connect() : undefined;
-  const client = pooled ?? db;
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    try {
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-      throw error;
-    }
-  } finally {
-    // A connection whose ROLLBACK failed is in an unknown state: let the pool discard it.
-    pooled?.release(broken);
-  }
+export function inChainTransaction<T>(db: ChainQueryable, work: (client: ChainQueryable) => Promise<T>): Promise<T> {
+  return inTransaction(db as SqlQueryable, work);
 }

@@ -1,4 +1,4 @@
-import type { SqlQueryable } from '../storage/sql-client';
+import { isSqlPool, withPooledClient, type SqlQueryable } from '../storage/sql-client';
 import type { AuditTableName } from '../storage/sql-identifier';
 import { chainOf, GENESIS_HASH } from './chain-content';
 import { checkCheckpoints } from './verify-checkpoints';
@@ -33,20 +33,15 @@ export async function verifyAuditChain(db: SqlQueryable, target: VerifyTarget, o
  * is: its owner decides about the transaction.
  */
 async function inSnapshot<T>(db: SqlQueryable, work: (client: SqlQueryable) => Promise<T>): Promise<T> {
-  const pool = db as Partial<{ connect(): Promise<SqlQueryable & { release(error?: Error | boolean): void }>; totalCount: number }>;
-  if (typeof pool.connect !== 'function' || typeof pool.totalCount !== 'number') return work(db);
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
+  if (!isSqlPool(db)) return work(db);
+  return withPooledClient(db, async (client, discard) => {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
       return await work(client);
     } finally {
-      await client.query('ROLLBACK').catch((error: Error) => (broken = error));
+      await client.query('ROLLBACK').catch(discard);
     }
-  } finally {
-    client.release(broken);
-  }
+  });
 }
 
 async function verifyIn(db: SqlQueryable, target: VerifyTarget, input: VerifyInput): Promise<AuditVerification> {

@@ -1,6 +1,6 @@
 import { AUDIT_SELECT_LIST, auditEntryFromRow } from '../query/audit-row';
 import { GLOBAL_CHAIN } from '../integrity/chain-content';
-import type { SqlQueryable } from '../storage/sql-client';
+import { inTransaction, type SqlPool, type SqlQueryable } from '../storage/sql-client';
 import type { AuditTableName } from '../storage/sql-identifier';
 import type { AuditSink, AuditSinkBatch } from './audit-sink';
 
@@ -14,9 +14,8 @@ export interface AuditSinkDeliverySettings {
 }
 
 /** A pg Pool as the pump uses it: one client per batch, for the transaction that holds the position. */
-export interface AuditSinkPool extends SqlQueryable {
-  connect(): Promise<SqlQueryable & { release(error?: Error | boolean): void }>;
-}
+/** The pool the pump reads and locks positions with. */
+export type AuditSinkPool = SqlPool;
 
 /** What one round did, for logs and tests. */
 export interface AuditPumpRound {
@@ -102,22 +101,8 @@ export class AuditSinkPump {
     }
   }
 
-  private async batch(sink: AuditSink, workspaceId: string, result: AuditPumpRound): Promise<'sent' | 'done'> {
-    const client = await this.db.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      try {
-        const outcome = await this.batchIn(client, sink, workspaceId, result);
-        await client.query('COMMIT');
-        return outcome;
-      } catch (error) {
-        await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-        throw error;
-      }
-    } finally {
-      client.release(broken);
-    }
+  private batch(sink: AuditSink, workspaceId: string, result: AuditPumpRound): Promise<'sent' | 'done'> {
+    return inTransaction(this.db, (client) => this.batchIn(client, sink, workspaceId, result));
   }
 
   private async batchIn(db: SqlQueryable, sink: AuditSink, workspaceId: string, result: AuditPumpRound): Promise<'sent' | 'done'> {
