@@ -12,6 +12,13 @@ export { workspaceColumn } from './workspace-column';
 export { tenantPolicySql, setWorkspaceSql, DEFAULT_RLS_SETTING, type TenantPolicyOptions } from './rls';
 export { checkRlsPosture, RlsPostureError } from './rls-posture';
 export {
+  checkDistributionReadiness,
+  type DistributionReadiness,
+  type DistributionReadinessOptions,
+  type DistributionProblem,
+  type DistributionProblemKind,
+} from './distribution-readiness';
+export {
   TenancyError,
   TenancyHttpException,
   TenantNotFoundException,
