@@ -3,6 +3,7 @@ export { QUEUES_MODULE_OPTIONS } from './queues.module-definition';
 export type { MetricsRegistry, QueueMetricsOptions, QueuesModuleExtras, QueuesModuleOptions } from './queues.options';
 export { defineQueue, DEFAULT_JOB_OPTIONS, type DefineQueueOptions, type PayloadInputOf, type PayloadOf, type QueueDefinition } from './queue-definition';
 export type { QueueJob, QueueJobData } from './queue-job';
+export type { JobTraceContext, TraceCapture } from './job-tracing';
 export type { SchemaInput, SchemaOutput, StandardSchemaV1 } from './standard-schema';
 export { Producer, type AddJobOptions, type BulkJob, type FanOutOptions } from './producer';
 export { getProducerToken, InjectProducer } from './queues.tokens';

@@ -3,6 +3,7 @@ import type { Logger } from '@nestjs/common';
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
 import { CLOSE_TIMEOUT_MS, closeQueue, settlesWithin } from './close-within';
 import { isFinalFailure, writeDeadLetter } from './dead-letter';
+import type { JobSpans } from './job-tracing';
 import type { QueueEventName } from './on-queue-event.decorator';
 import type { QueueHandler, QueueProcessorOptions } from './queue-processor.decorator';
 import type { QueueDefinition } from './queue-definition';
@@ -26,6 +27,8 @@ export interface ProcessorRuntimeArgs {
   /** The dead-letter queue, or null when the queue has dead-lettering off. */
   deadLetters: Queue | null;
   logger: Logger;
+  /** Processing spans (`@opentelemetry/api` installed), or null. */
+  tracing: JobSpans | null;
   onError(error: Error): void;
 }
 
@@ -72,7 +75,9 @@ export class ProcessorRuntime {
     const started = performance.now();
     try {
       const context = this.contextOf(job);
-      const result = await this.context.run(context, () => this.args.handler.process(job.data.payload, job as never));
+      const run = async () => this.context.run(context, () => this.args.handler.process(job.data.payload, job as never));
+      const tracing = this.args.tracing;
+      const result = await (tracing ? tracing.process(this.queueName, job, job.data.trace, run) : run());
       this.args.metrics.completed(this.queueName, (performance.now() - started) / 1000);
       return result;
     } catch (error) {

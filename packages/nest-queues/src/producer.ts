@@ -1,5 +1,6 @@
 import { ContextService, toEnvelope, uuidv7, type ContextEnvelope } from '@acme/nest-context';
 import type { JobsOptions, Queue } from 'bullmq';
+import type { JobTraceContext, TraceCapture } from './job-tracing';
 import type { PayloadInputOf, PayloadOf, QueueDefinition } from './queue-definition';
 import type { QueueJob, QueueJobData } from './queue-job';
 import { parsePayload } from './standard-schema';
@@ -48,6 +49,8 @@ export class Producer<Q extends QueueDefinition = QueueDefinition> {
     readonly definition: Q,
     /** The underlying BullMQ queue (also injectable with @nestjs/bullmq's `@InjectQueue(name)`). */
     readonly queue: Queue<QueueJobData<PayloadOf<Q>>>,
+    /** Reads the active span's trace context (QueuesModule passes it when `@opentelemetry/api` is installed). */
+    private readonly tracing: TraceCapture | null = null,
   ) {}
 
   /**
@@ -57,6 +60,7 @@ export class Producer<Q extends QueueDefinition = QueueDefinition> {
   add(payload: PayloadInputOf<Q>, options: AddJobOptions = {}): Promise<QueueJob<Q>> {
     // Not async, on purpose: this is the hot path, and zod validates synchronously.
     const context = this.context.captureEnvelope();
+    const trace = this.tracing?.capture();
     let value: PayloadOf<Q> | Promise<PayloadOf<Q>>;
     try {
       value = parsePayload(this.definition.name, this.definition.payload, payload);
@@ -64,7 +68,7 @@ export class Producer<Q extends QueueDefinition = QueueDefinition> {
       return Promise.reject(error as Error);
     }
     const { name = this.definition.name, ...jobOptions } = options;
-    const send = (parsed: PayloadOf<Q>) => this.queue.add(name, { payload: parsed, context }, jobOptions) as Promise<QueueJob<Q>>;
+    const send = (parsed: PayloadOf<Q>) => this.queue.add(name, withTrace({ payload: parsed, context }, trace), jobOptions) as Promise<QueueJob<Q>>;
     return value instanceof Promise ? value.then(send) : send(value);
   }
 
@@ -126,11 +130,17 @@ export class Producer<Q extends QueueDefinition = QueueDefinition> {
 
   private async enqueue(jobs: readonly BulkJob<Q>[], contextAt: (index: number) => ContextEnvelope | null): Promise<QueueJob<Q>[]> {
     const { name: queueName, payload: schema } = this.definition;
+    const trace = this.tracing?.capture(); // before the first await: the caller's span
     const values = await Promise.all(jobs.map(async (job) => parsePayload(queueName, schema, job.payload)));
     const bulk = jobs.map((job, index) => {
       const { name = queueName, ...opts } = job.options ?? {};
-      return { name, data: { payload: values[index], context: contextAt(index) }, opts };
+      return { name, data: withTrace({ payload: values[index], context: contextAt(index) }, trace), opts };
     });
     return this.queue.addBulk(bulk) as Promise<QueueJob<Q>[]>;
   }
+}
+
+/** Job data with the trace context when there is one (no key at all otherwise). */
+function withTrace<T extends object>(data: T, trace: JobTraceContext | undefined): T & { trace?: JobTraceContext } {
+  return trace ? { ...data, trace } : data;
 }

@@ -1,5 +1,6 @@
 import type { ContextEnvelope } from '@acme/nest-context';
 import type { Job } from 'bullmq';
+import type { JobTraceContext } from './job-tracing';
 import type { PayloadOf, QueueDefinition } from './queue-definition';
 
 /**
@@ -12,6 +13,11 @@ export interface QueueJobData<T = unknown> {
   readonly context: ContextEnvelope | null;
   /** Set on jobs a `@Cron` scheduler created: the cron's name. Also marks schedulers this package owns. */
   readonly cron?: string;
+  /**
+   * The W3C trace context of the span active when the job was enqueued (with `@opentelemetry/api`
+   * installed and a span active; absent otherwise): the worker's processing span continues it.
+   */
+  readonly trace?: JobTraceContext;
 }
 
 /** A BullMQ job of queue `Q`, as a processor and `@OnQueueEvent` handlers see it. */

@@ -4,6 +4,7 @@ import { DiscoveryService } from '@nestjs/core';
 import { CLOSE_TIMEOUT_MS, settlesWithin } from './close-within';
 import { reconcileCrons } from './cron-registrar';
 import { discoverProcessors } from './discover-processors';
+import { JOB_TRACING, type JobSpans } from './job-tracing';
 import { ProcessorRuntime } from './processor-runtime';
 import { QueueMetrics } from './queue-metrics';
 import { QueueRegistry } from './queue-registry';
@@ -41,6 +42,7 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(RESOLVED_QUEUES_OPTIONS) private readonly options: ResolvedQueuesOptions,
     @Inject(QueueRegistry) private readonly registry: QueueRegistry,
     @Inject(QueueMetrics) private readonly metrics: QueueMetrics,
+    @Inject(JOB_TRACING) private readonly tracing: JobSpans | null,
   ) {}
 
   /** True between a successful `start()` and `stop()`. */
@@ -106,6 +108,7 @@ export class QueueWorkers implements OnApplicationBootstrap, BeforeApplicationSh
         metrics: this.metrics,
         deadLetters: processor.queue.deadLetterQueue ? this.registry.get(processor.queue.deadLetterQueue) : null,
         logger: this.logger,
+        tracing: this.tracing,
         onError: (error) => this.onWorkerError(error),
       });
     });

@@ -5,6 +5,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import type { Queue } from 'bullmq';
 import { closeQueue } from './close-within';
 import { DeadLetters } from './dead-letters.service';
+import { JOB_TRACING, JobTracing } from './job-tracing';
 import { Producer } from './producer';
 import { isQueueDefinition, type QueueDefinition } from './queue-definition';
 import { QueueMetrics } from './queue-metrics';
@@ -49,6 +50,8 @@ class FeatureQueuesCloser implements OnApplicationShutdown {
   providers: [
     // Validated and defaulted once, at bootstrap; a bad option fails here, naming it.
     { provide: RESOLVED_QUEUES_OPTIONS, inject: [QUEUES_MODULE_OPTIONS], useFactory: resolveQueuesOptions },
+    // @opentelemetry/api when installed (an optional peer), loaded once at bootstrap: add() stays synchronous.
+    { provide: JOB_TRACING, useFactory: () => JobTracing.load() },
     QueueRegistry,
     QueueMetrics,
     QueueWorkers,
@@ -56,7 +59,7 @@ class FeatureQueuesCloser implements OnApplicationShutdown {
     QueuesHealthIndicator,
     RedisPosture,
   ],
-  exports: [QueueRegistry, QueueMetrics, QueueWorkers, DeadLetters, QueuesHealthIndicator, QUEUES_MODULE_OPTIONS, RESOLVED_QUEUES_OPTIONS],
+  exports: [QueueRegistry, QueueMetrics, QueueWorkers, DeadLetters, QueuesHealthIndicator, QUEUES_MODULE_OPTIONS, RESOLVED_QUEUES_OPTIONS, JOB_TRACING],
 })
 export class QueuesModule extends ConfigurableQueuesModule {
   static override forRoot(options: typeof QUEUES_OPTIONS_TYPE): DynamicModule {
@@ -70,10 +73,10 @@ export class QueuesModule extends ConfigurableQueuesModule {
     }
     const producers = queues.map((definition) => ({
       provide: getProducerToken(definition),
-      inject: [getQueueToken(definition.name), QueueRegistry],
-      useFactory: (queue: Queue, registry: QueueRegistry) => {
+      inject: [getQueueToken(definition.name), QueueRegistry, JOB_TRACING],
+      useFactory: (queue: Queue, registry: QueueRegistry, tracing: JobTracing | null) => {
         registry.declare(definition.name, queue);
-        return new Producer(definition, queue as never);
+        return new Producer(definition, queue as never, tracing);
       },
     }));
     const bull = BullModule.registerQueueAsync(
