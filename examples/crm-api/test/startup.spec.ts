@@ -1,3 +1,5 @@
+import { checkDistributionReadiness } from '@acme/nest-tenancy';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -5,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidEnvironmentError, parseEnv } from '../src/config/env.schema';
 import { rlsMigrationSql } from '../src/database/rls-migration';
 import { migrationsFolder } from '../src/database/migrate-database';
+import { schema } from '../src/database/schema';
 import { createHttpApp } from '../src/http-app';
 import { startTestApp, type TestApp } from './support/test-app';
 
@@ -61,6 +64,20 @@ describe('running app', () => {
     const health = await request(t.server).get('/health');
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({ status: 'Ok', checks: { database: 'Up', redis: 'Up' } });
+  });
+
+  it('the migrated schema is ready for Citus: tenant tables co-located by workspace_id, the shared ones reference tables', async () => {
+    const db = drizzle({ connection: t.ownerUrl });
+    try {
+      const result = await checkDistributionReadiness(db, schema);
+      expect(result.problems).toEqual([]);
+      expect(result.ready).toBe(true);
+      expect(result.distributed).toEqual(['public.companies', 'public.activities', 'public.contacts', 'public.deals', 'public.memberships']);
+      expect(result.reference).toEqual(['public.users', 'public.workspaces', 'public.refresh_tokens']);
+      expect(result.statements[3]).toBe(`SELECT create_distributed_table('"public"."companies"', 'workspace_id');`);
+    } finally {
+      await db.$client.end();
+    }
   });
 
   it('serves OpenAPI at /docs-json and Swagger UI at /docs', async () => {

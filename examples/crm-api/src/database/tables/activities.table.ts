@@ -1,6 +1,6 @@
 import { workspaceColumn } from '@acme/nest-tenancy';
 import { ACTIVITY_KINDS } from '@acme-examples/crm-contracts';
-import { foreignKey, index, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { foreignKey, index, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { companies } from './companies.table';
 import { users } from './users.table';
 
@@ -8,7 +8,7 @@ import { users } from './users.table';
 export const activities = pgTable(
   'activities',
   {
-    id: uuid('id').primaryKey().defaultRandom(),
+    id: uuid('id').notNull().defaultRandom(),
     workspaceId: workspaceColumn(),
     companyId: uuid('company_id').notNull(),
     contactId: uuid('contact_id'),
@@ -19,6 +19,7 @@ export const activities = pgTable(
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
+    primaryKey({ name: 'activities_pkey', columns: [t.workspaceId, t.id] }),
     foreignKey({ columns: [t.workspaceId, t.companyId], foreignColumns: [companies.workspaceId, companies.id] }).onDelete('cascade'),
     index('activities_workspace_company_idx').on(t.workspaceId, t.companyId, t.occurredAt),
     index('activities_workspace_contact_idx').on(t.workspaceId, t.contactId, t.occurredAt),

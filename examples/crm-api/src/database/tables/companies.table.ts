@@ -1,7 +1,7 @@
 import { workspaceColumn } from '@acme/nest-tenancy';
 import { caslSubject } from '@acme/nest-casl';
 import { COMPANY_STATUSES, INDUSTRIES, SIZE_RANGES } from '@acme-examples/crm-contracts';
-import { foreignKey, index, integer, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import { foreignKey, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { users } from './users.table';
 import { workspaces } from './workspaces.table';
 
@@ -9,7 +9,7 @@ export const companies = caslSubject(
   pgTable(
     'companies',
     {
-      id: uuid('id').primaryKey().defaultRandom(),
+      id: uuid('id').notNull().defaultRandom(),
       workspaceId: workspaceColumn(),
       name: text('name').notNull(),
       domain: text('domain'),
@@ -27,8 +27,9 @@ export const companies = caslSubject(
     },
     (t) => [
       foreignKey({ columns: [t.workspaceId], foreignColumns: [workspaces.id] }).onDelete('cascade'),
-      // Target of the composite foreign keys that keep children in their company's workspace.
-      unique('companies_workspace_id_key').on(t.workspaceId, t.id),
+      // (workspace_id, id): the distribution key on Citus leads it, and it is the target of the
+      // composite foreign keys that keep children in their company's workspace.
+      primaryKey({ name: 'companies_pkey', columns: [t.workspaceId, t.id] }),
       index('companies_workspace_created_idx').on(t.workspaceId, t.createdAt, t.id),
       index('companies_workspace_owner_idx').on(t.workspaceId, t.ownerId),
       index('companies_workspace_name_idx').on(t.workspaceId, t.name),

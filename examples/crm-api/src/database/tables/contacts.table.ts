@@ -1,6 +1,6 @@
 import { workspaceColumn } from '@acme/nest-tenancy';
 import { caslSubject } from '@acme/nest-casl';
-import { foreignKey, index, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import { foreignKey, index, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { companies } from './companies.table';
 import { users } from './users.table';
 
@@ -8,7 +8,7 @@ export const contacts = caslSubject(
   pgTable(
     'contacts',
     {
-      id: uuid('id').primaryKey().defaultRandom(),
+      id: uuid('id').notNull().defaultRandom(),
       workspaceId: workspaceColumn(),
       companyId: uuid('company_id').notNull(),
       firstName: text('first_name').notNull(),
@@ -25,7 +25,7 @@ export const contacts = caslSubject(
     (t) => [
       // (workspace_id, company_id): a contact can only point at a company of its own workspace.
       foreignKey({ columns: [t.workspaceId, t.companyId], foreignColumns: [companies.workspaceId, companies.id] }).onDelete('cascade'),
-      unique('contacts_workspace_id_key').on(t.workspaceId, t.id),
+      primaryKey({ name: 'contacts_pkey', columns: [t.workspaceId, t.id] }),
       index('contacts_workspace_created_idx').on(t.workspaceId, t.createdAt, t.id),
       index('contacts_workspace_company_idx').on(t.workspaceId, t.companyId),
     ],

@@ -1,7 +1,7 @@
 import { workspaceColumn } from '@acme/nest-tenancy';
 import { caslSubject } from '@acme/nest-casl';
 import { CURRENCIES, DEAL_STAGES } from '@acme-examples/crm-contracts';
-import { date, foreignKey, index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { date, foreignKey, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { companies } from './companies.table';
 import { contacts } from './contacts.table';
 import { users } from './users.table';
@@ -10,7 +10,7 @@ export const deals = caslSubject(
   pgTable(
     'deals',
     {
-      id: uuid('id').primaryKey().defaultRandom(),
+      id: uuid('id').notNull().defaultRandom(),
       workspaceId: workspaceColumn(),
       companyId: uuid('company_id').notNull(),
       primaryContactId: uuid('primary_contact_id'),
@@ -28,6 +28,7 @@ export const deals = caslSubject(
       updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     },
     (t) => [
+      primaryKey({ name: 'deals_pkey', columns: [t.workspaceId, t.id] }),
       foreignKey({ columns: [t.workspaceId, t.companyId], foreignColumns: [companies.workspaceId, companies.id] }).onDelete('cascade'),
       foreignKey({ columns: [t.workspaceId, t.primaryContactId], foreignColumns: [contacts.workspaceId, contacts.id] }),
       index('deals_workspace_created_idx').on(t.workspaceId, t.createdAt, t.id),

@@ -1,7 +1,7 @@
 import { workspaceColumn } from '@acme/nest-tenancy';
 import { ROLES } from '@acme-examples/crm-contracts';
 import { sql } from 'drizzle-orm';
-import { check, foreignKey, index, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import { check, foreignKey, index, pgTable, primaryKey, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
 import { users } from './users.table';
 import { workspaces } from './workspaces.table';
 
@@ -9,7 +9,7 @@ import { workspaces } from './workspaces.table';
 export const memberships = pgTable(
   'memberships',
   {
-    id: uuid('id').primaryKey().defaultRandom(),
+    id: uuid('id').notNull().defaultRandom(),
     workspaceId: workspaceColumn(),
     userId: uuid('user_id')
       .notNull()
@@ -18,6 +18,7 @@ export const memberships = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
+    primaryKey({ name: 'memberships_pkey', columns: [t.workspaceId, t.id] }),
     foreignKey({ columns: [t.workspaceId], foreignColumns: [workspaces.id] }).onDelete('cascade'),
     unique('memberships_workspace_user_key').on(t.workspaceId, t.userId),
     index('memberships_workspace_created_idx').on(t.workspaceId, t.createdAt, t.id),
