@@ -1,9 +1,10 @@
-import { Inject, Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Inject, Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule, type OnModuleInit } from '@nestjs/common';
 import { ContextFeatureModule } from './context-feature.module';
 import { ContextMiddleware } from './context.middleware';
 import { CONTEXT_MODULE_OPTIONS, CONTEXT_OPTIONS_TYPE, ConfigurableContextModule } from './context.module-definition';
 import type { ContextModuleOptions } from './context.options';
 import { ContextService } from './context.service';
+import { loadTraceApi } from './trace-ids';
 import { validateContextOptions } from './validate-context-options';
 
 /**
@@ -18,7 +19,7 @@ import { validateContextOptions } from './validate-context-options';
   providers: [ContextService, ContextMiddleware],
   exports: [ContextService, ContextMiddleware],
 })
-export class ContextModule extends ConfigurableContextModule implements NestModule {
+export class ContextModule extends ConfigurableContextModule implements NestModule, OnModuleInit {
   constructor(@Inject(CONTEXT_MODULE_OPTIONS) private readonly options: ContextModuleOptions) {
     super();
     validateContextOptions(options);
@@ -36,6 +37,11 @@ export class ContextModule extends ConfigurableContextModule implements NestModu
    */
   static forFeature(): DynamicModule {
     return { module: ContextFeatureModule, providers: [ContextService], exports: [ContextService] };
+  }
+
+  /** Loads `@opentelemetry/api` when installed, so `currentTraceIds()` (synchronous) can read spans. */
+  async onModuleInit(): Promise<void> {
+    await loadTraceApi();
   }
 
   configure(consumer: MiddlewareConsumer): void {

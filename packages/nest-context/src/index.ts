@@ -6,6 +6,7 @@ export type { ContextModuleExtras, ContextModuleOptions } from './context.option
 export { ContextMiddleware } from './context.middleware';
 export { fromEnvelope, toEnvelope, type ContextEnvelope } from './context-envelope';
 export { pinoContextMixin, type ContextLogFields } from './pino-context.mixin';
+export { currentTraceIds, loadTraceApi, type TraceLogFields } from './trace-ids';
 export { requestIdFrom } from './request-id';
 export { isUuid, uuidv7 } from './uuid';
 export { importOptional } from './import-optional';
