@@ -1,4 +1,4 @@
-import { uuidv7, type Actor, type AuthorizationDecision, type RequestContext } from '@acme/nest-context';
+import { currentTraceIds, uuidv7, type Actor, type AuthorizationDecision, type RequestContext } from '@acme/nest-context';
 import { HttpException } from '@nestjs/common';
 import type { AuditEntry, AuditStatus } from './audit-entry';
 import { EMPTY, type Redactor } from './redactor';
@@ -33,7 +33,8 @@ const MAX_MESSAGE = 1_000;
 /**
  * The entry of `record` in `context`. `authorization`, the request's authorization decisions, goes
  * into `metadata.authorization` as it is (after redaction: it names rules and fields, never values),
- * in place of any `authorization` the record's metadata had.
+ * in place of any `authorization` the record's metadata had. Inside an OpenTelemetry span (with
+ * `@opentelemetry/api` installed) `metadata.trace_id` holds its trace id, to find the request's trace.
  */
 export function buildEntry(
   record: AuditRecord,
@@ -44,7 +45,9 @@ export function buildEntry(
 ): AuditEntry {
   const actor = record.actor ?? context?.actor ?? { kind: 'System', id: null };
   const failed = record.status === 'Failure' || (record.status === undefined && record.error !== undefined);
-  const metadata = redactor.redact(record.metadata ?? EMPTY) as Record<string, unknown>;
+  const redacted = redactor.redact(record.metadata ?? EMPTY) as Record<string, unknown>;
+  const { trace_id: traceId } = currentTraceIds();
+  const metadata = traceId ? { ...redacted, trace_id: traceId } : redacted;
   return {
     id: uuidv7(),
     occurredAt: record.occurredAt ?? new Date(),
