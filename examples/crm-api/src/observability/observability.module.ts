@@ -1,18 +1,18 @@
 import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { makeHistogramProvider, PrometheusModule } from '@willsoto/nestjs-prometheus';
-import { pinoContextMixin } from '@acme/nest-context';
 import { LoggerModule } from 'nestjs-pino';
 import type { Options as HttpLoggerOptions } from 'pino-http';
 import type { Env } from '../config/env.schema';
 import { HealthController } from './health.controller';
 import { pinoHttpTo } from './log-destination';
+import { logMixin } from './log-mixin';
 import { HTTP_DURATION, HttpMetricsMiddleware } from './http-metrics.middleware';
 import { MetricsController } from './metrics.controller';
 
 const QUIET_ROUTES = new Set(['/health', '/metrics']);
 
-/** Structured logs (request id, workspace, actor on every line), Prometheus metrics, health. */
+/** Structured logs (request id, workspace, actor on every line; trace and span ids in a span), Prometheus metrics, health. */
 @Module({
   imports: [
     LoggerModule.forRootAsync({
@@ -20,7 +20,7 @@ const QUIET_ROUTES = new Set(['/health', '/metrics']);
       useFactory: (config: ConfigService<Env, true>) => {
         const options: HttpLoggerOptions = {
           level: config.get('LOG_LEVEL'),
-          mixin: pinoContextMixin,
+          mixin: logMixin,
           redact: ['req.headers.authorization', 'req.headers.cookie'],
           autoLogging: { ignore: (request) => QUIET_ROUTES.has(request.url?.split('?')[0] ?? '') },
         };

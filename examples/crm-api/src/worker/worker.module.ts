@@ -1,6 +1,6 @@
 import { AuditModule } from '@acme/nest-audit';
 import { auditIntegrity } from '../audit/audit-integrity';
-import { ContextModule, pinoContextMixin } from '@acme/nest-context';
+import { ContextModule } from '@acme/nest-context';
 import { TenancyModule } from '@acme/nest-tenancy';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
@@ -9,6 +9,7 @@ import { crmCacheModules } from '../cache/crm-cache.module';
 import { appConfigModule } from '../config/app-config.module';
 import { WorkerEnvSchema, type WorkerEnv } from '../config/env.schema';
 import { pinoHttpTo } from '../observability/log-destination';
+import { logMixin } from '../observability/log-mixin';
 import { DatabaseModule } from '../database/database.module';
 import { APP_DB, SYSTEM_DB, type Database } from '../database/database.tokens';
 import { ALL_QUEUES } from '../jobs/queues';
@@ -34,7 +35,7 @@ export class WorkerModule {
         LoggerModule.forRootAsync({
           inject: [ConfigService],
           useFactory: (config: ConfigService<WorkerEnv, true>) => ({
-            pinoHttp: pinoHttpTo(config.get('LOG_FILE'), { level: config.get('LOG_LEVEL'), mixin: pinoContextMixin }),
+            pinoHttp: pinoHttpTo(config.get('LOG_FILE'), { level: config.get('LOG_LEVEL'), mixin: logMixin }),
           }),
         }),
         DatabaseModule,
