@@ -1,7 +1,18 @@
 import { ContextModule, ContextService } from '@acme/nest-context';
-import { defineQueue, getProducerToken, Producer, QueueProcessor, QueuesModule, type QueueJob } from '@acme/nest-queues';
+import {
+  bootstrapWorker,
+  defineQueue,
+  getProducerToken,
+  InjectProducer,
+  Producer,
+  QueueProcessor,
+  QueuesModule,
+  type QueueJob,
+  type WorkerProcess,
+} from '@acme/nest-queues';
+import { startHttpApp } from '@acme/nest-testing';
 import type { INestApplicationContext } from '@nestjs/common';
-import { Module } from '@nestjs/common';
+import { Controller, Module, Post, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -140,5 +151,79 @@ describe('trace context from the enqueuing span into the job', () => {
     expect(span!.parentSpanContext).toBeUndefined();
     expect(span!.links).toEqual([]);
     expect(span!.attributes['messaging.message.id']).toBe(job.id);
+  });
+});
+
+const signups = defineQueue({ name: 'traced-signups', payload: z.object({ email: z.string() }) });
+const signupRuns: { traceId?: string; spanId?: string; requestId?: string }[] = [];
+const serverSpans: { traceId: string; spanId: string }[] = [];
+
+@QueueProcessor(signups)
+class SignupsProcessor {
+  process() {
+    const span = trace.getActiveSpan()?.spanContext();
+    signupRuns.push({ traceId: span?.traceId, spanId: span?.spanId, requestId: new ContextService().get()?.requestId });
+  }
+}
+
+@Controller('signups')
+class SignupsController {
+  constructor(@InjectProducer(signups) private readonly producer: Producer<typeof signups>) {}
+
+  @Post()
+  async signUp() {
+    return { jobId: (await this.producer.add({ email: 'a@example.com' })).id };
+  }
+}
+
+/** What HTTP instrumentation does: every request runs in a SERVER span. */
+function serverSpan(request: { method: string; url: string }, response: { once(event: 'finish', fn: () => void): void }, next: () => void): void {
+  const span = trace.getTracer('http').startSpan(`${request.method} ${request.url}`, { kind: SpanKind.SERVER });
+  serverSpans.push(span.spanContext());
+  response.once('finish', () => span.end());
+  context.with(trace.setSpan(context.active(), span), next);
+}
+
+describe('across processes: an HTTP request in the API app, its job in a separate worker app', () => {
+  let redis: TestRedis;
+  let worker: WorkerProcess | undefined;
+  beforeAll(async () => {
+    redis = await testRedis();
+    registerTracing();
+  });
+  afterAll(async () => {
+    await worker?.shutdown();
+    unregisterTracing();
+    exporter.reset();
+    await redis?.close();
+  });
+
+  it('the job span is a child of the request’s server span, in the same trace', async () => {
+    @Module({ imports: [ContextModule.forRoot(), QueuesModule.forRoot(redis.options()), QueuesModule.forFeature([signups])], controllers: [SignupsController] })
+    class ApiModule implements NestModule {
+      configure(consumer: MiddlewareConsumer) {
+        consumer.apply(serverSpan).forRoutes('*path');
+      }
+    }
+    @Module({ imports: [ContextModule.forRoot(), QueuesModule.forRoot(redis.options())], providers: [SignupsProcessor] })
+    class WorkerModule {}
+
+    const http = await startHttpApp(ApiModule, 'express');
+    try {
+      const response = await http.request('POST', '/signups', { headers: { 'x-request-id': 'req-signup-traced' } });
+      expect(response.status).toBe(201);
+    } finally {
+      await http.close();
+    }
+    const [server] = serverSpans;
+    expect(server).toBeDefined();
+
+    worker = await bootstrapWorker(WorkerModule, { exitProcess: false, signals: [], logger: false });
+    const [run] = await waitFor(() => (signupRuns.length ? signupRuns : undefined), { what: 'the signup job processed' });
+    const span = exporter.getFinishedSpans().find((candidate) => candidate.spanContext().spanId === run!.spanId);
+    expect(span?.name).toBe('traced-signups process');
+    expect(span!.spanContext().traceId).toBe(server!.traceId);
+    expect(span!.parentSpanContext?.spanId).toBe(server!.spanId);
+    expect(run!.requestId).toBe('req-signup-traced');
   });
 });
