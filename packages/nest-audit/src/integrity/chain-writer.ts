@@ -34,44 +34,25 @@ export class AuditChainHeadError extends AuditError {
 }
 
 const SALT_BYTES = 16;
-// AUDIT_COLUMNS positions of the columns the chain reads.
-const [
-  ID,
-  OCCURRED_AT,
-  WORKSPACE,
-  ACTOR_KIND,
-  ACTOR_ID,
-  ACTION,
-  SUBJECT,
-  SUBJECT_ID,
-  STATUS,
-  ERROR_CODE,
-  ERROR_MESSAGE,
-  REQUEST_ID,
-  IP,
-  USER_AGENT,
-  DURATION,
-  METADATA,
-  CHANGES,
-] = AUDIT_COLUMNS.map((_, i) => i) as number[] as [
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-];
+// Positions in AUDIT_COLUMNS (and in a batch's column arrays) of the columns the chain reads, by name.
+const column = (name: (typeof AUDIT_COLUMNS)[number][0]): number => AUDIT_COLUMNS.findIndex(([candidate]) => candidate === name);
+const ID = column('id');
+const OCCURRED_AT = column('occurred_at');
+const WORKSPACE = column('workspace_id');
+const ACTOR_KIND = column('actor_kind');
+const ACTOR_ID = column('actor_id');
+const ACTION = column('action');
+const SUBJECT = column('subject');
+const SUBJECT_ID = column('subject_id');
+const STATUS = column('status');
+const ERROR_CODE = column('error_code');
+const ERROR_MESSAGE = column('error_message');
+const REQUEST_ID = column('request_id');
+const IP = column('ip');
+const USER_AGENT = column('user_agent');
+const DURATION = column('duration_ms');
+const METADATA = column('metadata');
+const CHANGES = column('changes');
 const TEXT_COLUMNS = AUDIT_COLUMNS.flatMap(([, type], i) => (type === 'text' ? [i] : []));
 
 /** The statements of one table, built once. */
