@@ -35,6 +35,14 @@ export {
 export { AUTHORIZATION_DECISIONS, type AuthorizationDecision } from './contracts/authorization-decisions';
 export { AUDITED_WRITES, type AuditedWrite, type AuditedWriteListener, type AuditedWrites } from './contracts/audited-writes';
 export { ABILITY_FINGERPRINTS, type AbilityFingerprints } from './contracts/ability-fingerprints';
+export {
+  INVALIDATION_BUS,
+  isInvalidationTrusted,
+  type InvalidationBus,
+  type InvalidationHandler,
+  type InvalidationMessage,
+  type InvalidationTrust,
+} from './contracts/invalidation-bus';
 export { withTimeout } from './timeout';
 export { isSqlIdentifier, isSqlSettingName } from './sql-identifier';
 export { isStorableText, isUsableIdentity, MAX_IDENTITY_LENGTH } from './text-checks';
