@@ -8,4 +8,5 @@ export const PROVIDED_URL_KEYS = {
   postgres: 'acmeTestingPostgresUrl',
   timescale: 'acmeTestingTimescaleUrl',
   redis: 'acmeTestingRedisUrl',
+  redisCluster: 'acmeTestingRedisClusterNodes',
 } as const satisfies Record<TestServer, string>;

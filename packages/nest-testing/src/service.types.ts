@@ -1,5 +1,5 @@
-/** The servers this package can provide. */
-export type TestServer = 'postgres' | 'timescale' | 'redis';
+/** The servers this package can provide (`redisCluster`: a Redis Cluster of several masters). */
+export type TestServer = 'postgres' | 'timescale' | 'redis' | 'redisCluster';
 
 /**
  * How a server was obtained: an explicit URL, a container started through testcontainers,
@@ -48,4 +48,6 @@ export const SERVER_URL_ENV: Readonly<Record<TestServer, string>> = {
   postgres: 'DATABASE_URL',
   timescale: 'TIMESCALE_URL',
   redis: 'REDIS_URL',
+  // Not a URL: the cluster's nodes, `host:port,host:port,...`.
+  redisCluster: 'REDIS_CLUSTER_NODES',
 };

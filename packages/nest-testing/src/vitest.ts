@@ -5,6 +5,7 @@ import { PROVIDED_URL_KEYS } from './provided-keys';
 import type { StartedService, TestServer } from './service.types';
 import { startPostgres, type StartPostgresOptions } from './start-postgres';
 import { startRedis, type StartRedisOptions } from './start-redis';
+import { startRedisCluster, type StartRedisClusterOptions } from './start-redis-cluster';
 import { startTimescale, type StartTimescaleOptions } from './start-timescale';
 
 declare module 'vitest' {
@@ -15,6 +16,8 @@ declare module 'vitest' {
     acmeTestingTimescaleUrl?: string;
     /** URL of the Redis server `setupTestServers` started. */
     acmeTestingRedisUrl?: string;
+    /** Nodes of the Redis Cluster `setupTestServers` started, `host:port,...` (read it with `createRedisClusterNamespace()`). */
+    acmeTestingRedisClusterNodes?: string;
   }
 }
 
@@ -23,6 +26,8 @@ export interface TestServersOptions {
   postgres?: boolean | StartPostgresOptions;
   timescale?: boolean | StartTimescaleOptions;
   redis?: boolean | StartRedisOptions;
+  /** A Redis Cluster (three masters by default), for tests that run on both topologies. */
+  redisCluster?: boolean | StartRedisClusterOptions;
   /**
    * Receives one line per server (name, source, URL without password, start time).
    * @default console.log
@@ -74,6 +79,7 @@ function selectServers(options: TestServersOptions, log: (line: string) => void)
     postgres: options.postgres ? () => startPostgres(optionsOf(options.postgres)) : undefined,
     timescale: options.timescale ? () => startTimescale(optionsOf(options.timescale)) : undefined,
     redis: options.redis ? () => startRedis(optionsOf(options.redis)) : undefined,
+    redisCluster: options.redisCluster ? () => startRedisCluster(optionsOf(options.redisCluster)) : undefined,
   };
   const known = Object.keys(starters) as TestServer[];
   const only = process.env[TEST_SERVERS_ENV]?.split(',')
@@ -99,7 +105,9 @@ async function start(server: TestServer, startServer: () => Promise<StartedServi
   const began = performance.now();
   const service = await startServer();
   const seconds = ((performance.now() - began) / 1000).toFixed(1);
-  log(`[@acme/nest-testing] ${server}: ${service.source} ${redactUrl(service.url)} (${seconds} s)`);
+  // A cluster's address is its node list (host:port,...), with nothing to redact.
+  const address = server === 'redisCluster' ? service.url : redactUrl(service.url);
+  log(`[@acme/nest-testing] ${server}: ${service.source} ${address} (${seconds} s)`);
   return { server, service };
 }
 

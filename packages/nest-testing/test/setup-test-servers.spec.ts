@@ -25,6 +25,21 @@ describe('setupTestServers', () => {
     expect(await portOpen(String(url))).toBe(false);
   });
 
+  it('redisCluster: provides the node list, logs it, and stops every node in teardown', async () => {
+    const project = collectingProject();
+    const lines: string[] = [];
+    const globalSetup = setupTestServers({ redisCluster: { strategies: ['embedded'] }, log: (line) => lines.push(line) });
+    const teardown = await withEnv({ ACME_TEST_SERVERS: undefined }, () => globalSetup(project));
+
+    const nodes = String(project.provided.get('acmeTestingRedisClusterNodes'));
+    expect(nodes).toMatch(/^127\.0\.0\.1:\d+,127\.0\.0\.1:\d+,127\.0\.0\.1:\d+$/);
+    expect(lines).toEqual([`[@acme/nest-testing] redisCluster: embedded ${nodes} (${lines[0]?.match(/\((\d+\.\d) s\)$/)?.[1]} s)`]);
+    const urls = nodes.split(',').map((node) => `redis://${node}`);
+    expect(await Promise.all(urls.map(portOpen))).toEqual([true, true, true]);
+    await teardown();
+    expect(await Promise.all(urls.map(portOpen))).toEqual([false, false, false]);
+  });
+
   it('ACME_TEST_SERVERS narrows which servers start', async () => {
     const project = collectingProject();
     const globalSetup = setupTestServers({ redis: { strategies: ['embedded'] }, log: () => undefined });
