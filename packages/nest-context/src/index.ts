@@ -22,6 +22,7 @@ export {
   type RedisDurability,
   type RedisInfoClient,
 } from './redis-durability';
+export { isRedisClusterConnection, redisHashTag } from './redis-hash-tag';
 export { afterCommit, runInCommitScope, type CommitScopeOptions } from './commit-scope';
 export { defineContextSlot, type ContextSlot } from './context-slot';
 export {
