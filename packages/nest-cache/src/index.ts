@@ -10,6 +10,13 @@ export type { CacheKey, CacheScope } from './cache-key';
 export { Cached, type CachedOptions } from './cached.decorator';
 export { CacheMetrics, type BypassReason } from './cache-metrics';
 
+// Invalidation across replicas (nest-context's INVALIDATION_BUS over Redis pub/sub)
+export { InvalidationBusModule } from './invalidation/invalidation-bus.module';
+export { INVALIDATION_BUS_MODULE_OPTIONS } from './invalidation/invalidation-bus.module-definition';
+export type { InvalidationBusConnection, InvalidationBusModuleExtras, InvalidationBusOptions } from './invalidation/invalidation-bus.options';
+export { RedisInvalidationBus, INVALIDATION_BUS_DEFAULTS } from './invalidation/redis-invalidation-bus';
+export { InvalidationBusUnavailableError } from './invalidation/invalidation-bus.errors';
+
 // Rate limits on @nestjs/throttler
 export {
   RedisThrottlerStorage,
