@@ -38,7 +38,9 @@ export { AUDITED_WRITES, type AuditedWrite, type AuditedWriteListener, type Audi
 export { ABILITY_FINGERPRINTS, type AbilityFingerprints } from './contracts/ability-fingerprints';
 export {
   INVALIDATION_BUS,
+  invalidateEverywhere,
   isInvalidationTrusted,
+  type InvalidateEverywhereOptions,
   type InvalidationBus,
   type InvalidationHandler,
   type InvalidationMessage,

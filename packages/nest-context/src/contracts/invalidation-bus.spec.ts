@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isInvalidationTrusted, type InvalidationBus } from './invalidation-bus';
+import { runInCommitScope } from '../commit-scope';
+import { invalidateEverywhere, isInvalidationTrusted, type InvalidationBus, type InvalidationMessage } from './invalidation-bus';
 
 const bus = (healthySince: number | null): InvalidationBus => ({
   publish: async () => undefined,
@@ -36,5 +37,64 @@ describe('isInvalidationTrusted', () => {
       },
     };
     expect(isInvalidationTrusted(5_000, { bus: broken, fallbackTtlMs, replicated: true }, 60_000)).toBe(false);
+  });
+});
+
+/** Records what is published, in order with the local applications. */
+function recordingBus(log: string[], fail = false): InvalidationBus {
+  return {
+    publish: async (topic: string, message: InvalidationMessage) => {
+      log.push(`publish ${topic} ${JSON.stringify(message)}`);
+      if (fail) throw new Error('bus down');
+    },
+    subscribe: () => () => undefined,
+    healthy: true,
+    healthySince: 0,
+  };
+}
+
+describe('invalidateEverywhere', () => {
+  it('outside a transaction: applies here and publishes at once', async () => {
+    const log: string[] = [];
+    invalidateEverywhere({
+      bus: recordingBus(log),
+      topic: 't',
+      message: { userId: 'u1' },
+      apply: () => log.push('apply'),
+      onPublishError: () => log.push('error'),
+    });
+    await Promise.resolve();
+    expect(log).toEqual(['apply', 'publish t {"userId":"u1"}']);
+  });
+
+  it('inside a transaction: applies now and again after the commit, publishes only after the commit, and the commit waits for it', async () => {
+    const log: string[] = [];
+    await runInCommitScope(async () => {
+      invalidateEverywhere({ bus: recordingBus(log), topic: 't', message: {}, apply: () => log.push('apply'), onPublishError: () => log.push('error') });
+      log.push('committing');
+    });
+    log.push('answered');
+    expect(log).toEqual(['apply', 'committing', 'apply', 'publish t {}', 'answered']);
+  });
+
+  it('on rollback nothing is published', async () => {
+    const log: string[] = [];
+    await expect(
+      runInCommitScope(async () => {
+        invalidateEverywhere({ bus: recordingBus(log), topic: 't', message: {}, apply: () => log.push('apply'), onPublishError: () => log.push('error') });
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(log).toEqual(['apply']);
+  });
+
+  it('a bus that fails is reported, never thrown; without a bus the invalidation stays here', async () => {
+    const log: string[] = [];
+    invalidateEverywhere({ bus: recordingBus(log, true), topic: 't', message: {}, apply: () => log.push('apply'), onPublishError: () => log.push('error') });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(log).toEqual(['apply', 'publish t {}', 'error']);
+    const alone: string[] = [];
+    invalidateEverywhere({ bus: undefined, topic: 't', message: {}, apply: () => alone.push('apply'), onPublishError: () => alone.push('error') });
+    expect(alone).toEqual(['apply']);
   });
 });

@@ -1,3 +1,5 @@
+import { afterCommit } from '../commit-scope';
+
 /**
  * The cross-replica invalidation contract between packages that cache in process memory
  * (@acme/nest-casl's abilities, @acme/nest-tenancy's memberships) and a package that carries
@@ -67,4 +69,43 @@ export function isInvalidationTrusted(loadedAt: number, trust: InvalidationTrust
     return false;
   }
   return since !== null && since <= loadedAt;
+}
+
+/** What {@link invalidateEverywhere} needs. */
+export interface InvalidateEverywhereOptions {
+  /** The app's bus; without one the invalidation stays in this process. */
+  bus: InvalidationBus | undefined;
+  topic: string;
+  /** What the other replicas' handlers of `topic` receive. */
+  message: InvalidationMessage;
+  /** Forgets the entries in this process. Must not throw. */
+  apply: () => void;
+  /** Told when the bus could not take the message (it never throws to the caller). */
+  onPublishError: (error: unknown) => void;
+}
+
+/**
+ * Invalidates in this process and on every other replica, at the moment that keeps no stale
+ * entry: `apply` runs now and, inside a commit scope (a request's transaction), once more after
+ * the commit, since a concurrent request may have cached the old, still committed, state
+ * meanwhile. The message goes to the other replicas after the commit (never on rollback), or now
+ * outside a commit scope; the commit scope waits for the publish, so a request that changed
+ * access answers once the other replicas were told.
+ */
+export function invalidateEverywhere(options: InvalidateEverywhereOptions): void {
+  const { bus, topic, message, apply, onPublishError } = options;
+  const publish = async () => {
+    if (!bus) return;
+    try {
+      await bus.publish(topic, message);
+    } catch (error) {
+      onPublishError(error);
+    }
+  };
+  apply();
+  const deferred = afterCommit(() => {
+    apply();
+    return publish();
+  });
+  if (!deferred) void publish();
 }
