@@ -1,6 +1,7 @@
 export { QueuesModule } from './queues.module';
 export { QUEUES_MODULE_OPTIONS } from './queues.module-definition';
 export type { MetricsRegistry, QueueMetricsOptions, QueuesModuleExtras, QueuesModuleOptions } from './queues.options';
+export type { FairnessOptions, ResolvedFairness } from './fairness.options';
 export { defineQueue, DEFAULT_JOB_OPTIONS, type DefineQueueOptions, type PayloadInputOf, type PayloadOf, type QueueDefinition } from './queue-definition';
 export type { QueueJob, QueueJobData } from './queue-job';
 export type { JobTraceContext, TraceCapture } from './job-tracing';
@@ -26,5 +27,6 @@ export {
   FatalConnectionError,
   RedisUnreachableError,
   JobContextError,
+  FairQueuePriorityError,
   type PayloadIssue,
 } from './queues.errors';

@@ -3,6 +3,7 @@ import type { Logger } from '@nestjs/common';
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
 import { CLOSE_TIMEOUT_MS, closeQueue, settlesWithin } from './close-within';
 import { isFinalFailure, writeDeadLetter } from './dead-letter';
+import { FairGate } from './fairness';
 import type { JobSpans } from './job-tracing';
 import type { QueueEventName } from './on-queue-event.decorator';
 import type { QueueHandler, QueueProcessorOptions } from './queue-processor.decorator';
@@ -45,6 +46,8 @@ export class ProcessorRuntime {
   private readonly idleListeners = new Set<() => void>();
   private closing?: Promise<void>;
   private readonly queueName: string;
+  /** Per-workspace cap and rate of a fair queue, or null. */
+  private readonly gate: FairGate | null;
 
   constructor(private readonly args: ProcessorRuntimeArgs) {
     const { definition, options, connection } = args;
@@ -56,6 +59,9 @@ export class ProcessorRuntime {
       ...((options.limiter ?? definition.limiter) ? { limiter: options.limiter ?? definition.limiter } : {}),
       autorun: false,
     });
+    // A slot is leased for as long as BullMQ's lock on the job: a crashed worker frees both together.
+    const fairness = definition.fairness;
+    this.gate = FairGate.needed(fairness) ? new FairGate(this.worker, fairness, options.worker?.lockDuration ?? 30_000, args.logger) : null;
     this.worker.on('failed', (job, error) => this.onFailed(job, error));
     this.worker.on('error', (error) => args.onError(error));
     // Listen only when someone handles the event: no per-job cost otherwise.
@@ -71,6 +77,8 @@ export class ProcessorRuntime {
 
   private async process(job: Job<QueueJobData>, token: string | undefined): Promise<unknown> {
     const id = job.id!;
+    // Over its workspace's cap or rate, the job goes back to the delayed set and this throws DelayedError.
+    const lease = this.gate ? await this.gate.admit(job, token) : null;
     this.active.set(id, { job, token });
     const started = performance.now();
     try {
@@ -84,6 +92,7 @@ export class ProcessorRuntime {
       this.args.metrics.attemptFailed(this.queueName, (performance.now() - started) / 1000);
       throw error;
     } finally {
+      await lease?.release();
       this.active.delete(id);
       if (this.active.size === 0) for (const listener of this.idleListeners) listener();
     }

@@ -1,5 +1,6 @@
 import { ContextService, toEnvelope, uuidv7, type ContextEnvelope } from '@acme/nest-context';
 import type { JobsOptions, Queue } from 'bullmq';
+import { assertNoPriority, FairTurns } from './fairness';
 import type { JobTraceContext, TraceCapture } from './job-tracing';
 import type { PayloadInputOf, PayloadOf, QueueDefinition } from './queue-definition';
 import type { QueueJob, QueueJobData } from './queue-job';
@@ -43,6 +44,8 @@ export interface FanOutOptions extends Omit<AddJobOptions, 'jobId'> {
  */
 export class Producer<Q extends QueueDefinition = QueueDefinition> {
   private readonly context = new ContextService();
+  /** Turns of a fair queue (`defineQueue({ fairness })`), null for a FIFO queue. */
+  private readonly turns: FairTurns | null;
 
   constructor(
     /** The queue definition this producer enqueues to. */
@@ -51,7 +54,9 @@ export class Producer<Q extends QueueDefinition = QueueDefinition> {
     readonly queue: Queue<QueueJobData<PayloadOf<Q>>>,
     /** Reads the active span's trace context (QueuesModule passes it when `@opentelemetry/api` is installed). */
     private readonly tracing: TraceCapture | null = null,
-  ) {}
+  ) {
+    this.turns = definition.fairness ? new FairTurns(queue) : null;
+  }
 
   /**
    * Validates `payload` and enqueues one job carrying the current context. A `jobId` makes the
@@ -64,11 +69,17 @@ export class Producer<Q extends QueueDefinition = QueueDefinition> {
     let value: PayloadOf<Q> | Promise<PayloadOf<Q>>;
     try {
       value = parsePayload(this.definition.name, this.definition.payload, payload);
+      if (this.turns) assertNoPriority(this.definition.name, options.priority);
     } catch (error) {
       return Promise.reject(error as Error);
     }
     const { name = this.definition.name, ...jobOptions } = options;
-    const send = (parsed: PayloadOf<Q>) => this.queue.add(name, withTrace({ payload: parsed, context }, trace), jobOptions) as Promise<QueueJob<Q>>;
+    const turns = this.turns;
+    const send = (parsed: PayloadOf<Q>) => {
+      const data = withTrace({ payload: parsed, context }, trace);
+      if (!turns) return this.queue.add(name, data, jobOptions) as Promise<QueueJob<Q>>;
+      return turns.reserve([context?.workspaceId]).then(([priority]) => this.queue.add(name, data, { ...jobOptions, priority }) as Promise<QueueJob<Q>>);
+    };
     return value instanceof Promise ? value.then(send) : send(value);
   }
 
@@ -132,8 +143,12 @@ export class Producer<Q extends QueueDefinition = QueueDefinition> {
     const { name: queueName, payload: schema } = this.definition;
     const trace = this.tracing?.capture(); // before the first await: the caller's span
     const values = await Promise.all(jobs.map(async (job) => parsePayload(queueName, schema, job.payload)));
+    if (this.turns) for (const job of jobs) assertNoPriority(queueName, job.options?.priority);
+    // One round trip for the whole batch: the k-th job of a workspace gets its k-th turn.
+    const priorities = this.turns ? await this.turns.reserve(jobs.map((_, index) => contextAt(index)?.workspaceId)) : null;
     const bulk = jobs.map((job, index) => {
-      const { name = queueName, ...opts } = job.options ?? {};
+      const { name = queueName, ...options } = job.options ?? {};
+      const opts = priorities ? { ...options, priority: priorities[index] } : options;
       return { name, data: withTrace({ payload: values[index], context: contextAt(index) }, trace), opts };
     });
     return this.queue.addBulk(bulk) as Promise<QueueJob<Q>[]>;

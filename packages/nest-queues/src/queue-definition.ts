@@ -1,4 +1,5 @@
 import type { DefaultJobOptions, RateLimiterOptions } from 'bullmq';
+import { resolveFairness, type FairnessOptions, type ResolvedFairness } from './fairness.options';
 import { QueueDefinitionError } from './queues.errors';
 import { isStandardSchema, type SchemaInput, type SchemaOutput, type StandardSchemaV1 } from './standard-schema';
 
@@ -26,6 +27,13 @@ export interface DefineQueueOptions<TName extends string, TSchema extends Standa
    * @default true
    */
   deadLetter?: boolean | { queue: string };
+  /**
+   * Serve jobs round-robin across workspaces (the workspace of the context each job was enqueued
+   * in), optionally capping how many jobs of one workspace run at once and how fast they start,
+   * across every worker. A fair queue refuses job priorities. See the README's "Fairness".
+   * @default off (FIFO)
+   */
+  fairness?: FairnessOptions;
 }
 
 /** One typed queue, shared by producers and the worker. Create it with `defineQueue`. */
@@ -38,6 +46,8 @@ export interface QueueDefinition<TName extends string = string, TSchema extends 
   readonly concurrency: number;
   /** Name of the dead-letter queue, or null when dead-lettering is off. */
   readonly deadLetterQueue: string | null;
+  /** The queue's fairness settings, or null for a FIFO queue. */
+  readonly fairness: ResolvedFairness | null;
 }
 
 /** The payload a processor receives (the schema's output). */
@@ -70,7 +80,7 @@ const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 export function defineQueue<const TName extends string, TSchema extends StandardSchemaV1>(
   options: DefineQueueOptions<TName, TSchema>,
 ): QueueDefinition<TName, TSchema> {
-  const { name, payload, defaults, limiter, concurrency = 1, deadLetter = true } = options ?? ({} as never);
+  const { name, payload, defaults, limiter, concurrency = 1, deadLetter = true, fairness } = options ?? ({} as never);
   assertQueueName('name', name);
   if (!isStandardSchema(payload)) {
     throw new QueueDefinitionError(`defineQueue "${name}": "payload" must be a zod 4 schema (or another Standard Schema), e.g. z.object({...}).`);
@@ -96,6 +106,7 @@ export function defineQueue<const TName extends string, TSchema extends Standard
   if (deadLetterQueue === name) {
     throw new QueueDefinitionError(`defineQueue "${name}": "deadLetter.queue" must differ from the queue itself.`);
   }
+  const fair = resolveFairness(name, fairness, merged.priority);
   return Object.freeze({
     name,
     payload,
@@ -103,6 +114,7 @@ export function defineQueue<const TName extends string, TSchema extends Standard
     limiter: limiter ? Object.freeze({ ...limiter }) : undefined,
     concurrency,
     deadLetterQueue,
+    fairness: fair,
   });
 }
 

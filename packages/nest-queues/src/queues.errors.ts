@@ -86,3 +86,17 @@ export class JobContextError extends QueuesError {
     );
   }
 }
+
+/**
+ * A job was given a `priority` on a queue defined with `fairness`: its jobs are ordered by
+ * workspace turns, which are BullMQ priorities. Nothing is enqueued.
+ */
+export class FairQueuePriorityError extends QueuesError {
+  readonly code = 'QUEUES_FAIR_PRIORITY';
+  constructor(readonly queue: string) {
+    super(
+      `Queue "${queue}" is fair (defineQueue "fairness"): its jobs take turns by workspace, so a job cannot set "priority". ` +
+        'Drop the option, or enqueue urgent work to a separate queue.',
+    );
+  }
+}
