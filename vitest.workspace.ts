@@ -3,4 +3,9 @@
  * vitest.config.ts passes the list to `test.projects`, and scripts/test.mjs fails the
  * run when any project listed here ran zero tests.
  */
-export default ['packages/*/vitest.config.ts', 'examples/*/vitest.config.ts'];
+export default [
+  'packages/*/vitest.config.ts',
+  // The same package's delivery tests again, on a Redis Cluster (its name ends in ':cluster').
+  'packages/*/vitest.cluster.config.ts',
+  'examples/*/vitest.config.ts',
+];

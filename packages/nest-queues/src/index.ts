@@ -30,3 +30,4 @@ export {
   FairQueuePriorityError,
   type PayloadIssue,
 } from './queues.errors';
+export { ClusterPrefixError } from './cluster-prefix';

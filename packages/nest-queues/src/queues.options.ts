@@ -39,12 +39,13 @@ export interface QueuesModuleOptions {
   /**
    * Redis connection for every queue, worker and scheduler, as BullMQ takes it (`ConnectionOptions`):
    * ioredis options (`{ host, port, password, tls }`; `{ url: 'redis://...' }` is parsed by ioredis),
-   * cluster options, or an ioredis `Redis`/`Cluster` instance you own (BullMQ duplicates it for its
-   * blocking connections; you close it).
+   * or an ioredis `Redis`/`Cluster` instance you own (BullMQ duplicates it for its blocking
+   * connections; you close it). A Redis Cluster is an ioredis `Cluster`, with a hash-tagged `prefix`.
    */
   connection: ConnectionOptions;
   /**
-   * BullMQ key prefix. On Redis Cluster use a hash tag, e.g. `'{crm}'`.
+   * BullMQ key prefix. When `connection` is a Redis Cluster it must hold a hash tag, e.g. `'{crm}'`
+   * (every key of a queue in one slot); startup refuses one without (`ClusterPrefixError`).
    * @default 'bull'
    */
   prefix?: string;

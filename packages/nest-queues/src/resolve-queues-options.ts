@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from 'bullmq';
+import { assertClusterPrefix } from './cluster-prefix';
 import { DEFAULT_BUCKETS } from './metric-instruments';
 import { QueuesOptionsError } from './queues.errors';
 import type { MetricsRegistry, QueuesModuleOptions } from './queues.options';
@@ -64,6 +65,8 @@ export function resolveQueuesOptions(options: QueuesModuleOptions): ResolvedQueu
   if (prefix !== undefined && (typeof prefix !== 'string' || prefix === '' || prefix.includes(':'))) {
     throw new QueuesOptionsError('QueuesModule option "prefix" must be a non-empty string without ":" (on Redis Cluster a hash tag such as "{app}").');
   }
+  // On Redis Cluster every key of a queue must share a slot: refuse a prefix without a hash tag now, not on the first add.
+  assertClusterPrefix(connection, prefix ?? QUEUES_DEFAULTS.prefix);
   const flag = (name: string, value: unknown, fallback: boolean): boolean => {
     if (value === undefined) return fallback;
     if (typeof value !== 'boolean') throw new QueuesOptionsError(`QueuesModule option "${name}" must be a boolean, got ${JSON.stringify(value)}.`);

@@ -1,8 +1,17 @@
-import { createRedisNamespace } from '@acme/nest-testing';
+import { createRedisClusterNamespace, createRedisNamespace } from '@acme/nest-testing';
 import type { QueuesModuleOptions } from '@acme/nest-queues';
-import { Queue } from 'bullmq';
+import { Queue, type ConnectionOptions } from 'bullmq';
+import { Cluster } from 'ioredis';
+
+/**
+ * The Redis these tests run on: `'cluster'` when ACME_TEST_REDIS_TOPOLOGY=cluster (the
+ * `nest-queues:cluster` project, see vitest.cluster.config.ts), else a single server.
+ */
+export const REDIS_TOPOLOGY: 'single' | 'cluster' = process.env.ACME_TEST_REDIS_TOPOLOGY === 'cluster' ? 'cluster' : 'single';
 
 export interface TestRedis {
+  readonly topology: 'single' | 'cluster';
+  /** The server's URL, or the cluster's nodes (`host:port,...`). */
   url: string;
   /** BullMQ prefix of this test file's own: files share one Redis server and run in parallel. */
   prefix: string;
@@ -14,19 +23,39 @@ export interface TestRedis {
 }
 
 export async function testRedis(): Promise<TestRedis> {
-  const { url, prefix } = await createRedisNamespace({ prefix: 'queues' });
   const queues: Queue[] = [];
+  const clusters: Cluster[] = [];
+  let url: string;
+  let prefix: string;
+  let connection: () => ConnectionOptions;
+  if (REDIS_TOPOLOGY === 'cluster') {
+    // A hash-tagged prefix ({queues_...}): every key of every queue of this file in one slot.
+    const namespace = await createRedisClusterNamespace({ prefix: 'queues' });
+    url = namespace.nodes.map((node) => `${node.host}:${node.port}`).join(',');
+    prefix = namespace.prefix;
+    connection = () => {
+      const cluster = new Cluster([...namespace.nodes], { redisOptions: { maxRetriesPerRequest: null } });
+      clusters.push(cluster);
+      return cluster as unknown as ConnectionOptions;
+    };
+  } else {
+    ({ url, prefix } = await createRedisNamespace({ prefix: 'queues' }));
+    connection = () => ({ url });
+  }
   return {
+    topology: REDIS_TOPOLOGY,
     url,
     prefix,
-    options: (overrides = {}) => ({ connection: { url }, prefix, metrics: false, startupTimeoutMs: 5000, shutdownTimeoutMs: 2000, ...overrides }),
+    options: (overrides = {}) => ({ connection: connection(), prefix, metrics: false, startupTimeoutMs: 5000, shutdownTimeoutMs: 2000, ...overrides }),
     queue(name) {
-      const queue = new Queue(name, { connection: { url }, prefix });
+      const queue = new Queue(name, { connection: connection(), prefix });
       queues.push(queue);
       return queue;
     },
     async close() {
       await Promise.allSettled(queues.map((queue) => queue.close()));
+      // Cluster clients given as `connection` are the caller's to close (the apps are closed by now).
+      for (const cluster of clusters) cluster.disconnect();
     },
   };
 }
