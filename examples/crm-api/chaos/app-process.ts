@@ -15,7 +15,8 @@ export class AppProcess {
   onUnexpectedExit: (name: string, code: number | null, signal: string | null) => void = () => undefined;
 
   constructor(
-    readonly name: 'api' | 'worker',
+    /** Also its key among the run's resources: give each process of a run its own ('api', 'api-2'). */
+    readonly name: string,
     private readonly script: string,
     private readonly env: Record<string, string>,
     private readonly logFile: string,

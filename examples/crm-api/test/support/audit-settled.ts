@@ -13,8 +13,12 @@ const TIMEOUT_MS = 15_000;
  * too, and the audit queue has no batch left waiting or in progress. Batches leave the process in
  * the order their entries were recorded, so any further entry of the request travelled before the
  * marker's and has been written by then: a count of 1 means "exactly one", not "one so far".
+ * `app.server` may be a running API's URL (another process): the marker then goes to that process.
  */
-export async function settledEntriesOf(app: TestApp, requestId: string): Promise<StoredEntry[]> {
+export async function settledEntriesOf(
+  app: Pick<TestApp, 'env' | 'ownerUrl'> & { server: TestApp['server'] | string },
+  requestId: string,
+): Promise<StoredEntry[]> {
   const client = new pg.Client({ connectionString: app.ownerUrl });
   await client.connect();
   const queue = new Queue('audit-write', { connection: { url: app.env.REDIS_URL! }, prefix: app.env.QUEUE_PREFIX });
