@@ -300,9 +300,13 @@ export class TenantCache implements OnModuleInit, OnApplicationShutdown {
     // Inside a transaction the value may hold uncommitted data: write it once committed, never on rollback.
     if (wait) return this.whenCommitted(write);
     const start = () => {
-      const writing: Promise<void> = write().finally(() => {
-        if (this.writing.get(keys.entry) === writing) this.writing.delete(keys.entry);
-      });
+      // On the next turn of the event loop: the store's own serialization and the command's
+      // encoding then run after this request's answer is on its way, not before it.
+      const writing: Promise<void> = nextTurn()
+        .then(write)
+        .finally(() => {
+          if (this.writing.get(keys.entry) === writing) this.writing.delete(keys.entry);
+        });
       this.writing.set(keys.entry, writing);
     };
     if (!afterCommit(start)) start();
@@ -373,4 +377,8 @@ function reasonOf(error: unknown): BypassReason {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
