@@ -49,6 +49,7 @@ export {
   AuditRedisUnreachableError,
   AuditTimeoutError,
 } from './audit.errors';
+export { AuditClusterPrefixError } from './audit-cluster-prefix';
 export { AuditConfigurationError } from './audit-explorer';
 export { AuditOptionsError, type AuditOptionsErrorCode } from './resolve-audit-options';
 export { Redactor } from './redactor';

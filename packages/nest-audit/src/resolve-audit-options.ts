@@ -2,6 +2,7 @@ import { isSqlIdentifier } from '@acme/nest-context';
 import type { ConnectionOptions } from 'bullmq';
 import type { Pool } from 'pg';
 import type { KeyObject } from 'node:crypto';
+import { assertAuditClusterPrefix } from './audit-cluster-prefix';
 import { DEFAULT_AUDIT_TABLE } from './audit-entry';
 import { AuditError } from './audit.errors';
 import { DEFAULT_REDACT, type AuditCheckpointOptions, type AuditMetricsRegistry, type AuditMigrateOptions, type AuditModuleOptions } from './audit.options';
@@ -245,6 +246,8 @@ function resolveQueue(queue: AuditModuleOptions['queue']): ResolvedAuditQueue | 
     throw new AuditOptionsError('AuditModule option "queue.prefix" must be a non-empty string without ":" (on Redis Cluster a hash tag such as "{audit}").');
   }
   const defaults = AUDIT_DEFAULTS.queue;
+  // On Redis Cluster every key of the queue must share a slot: refuse a prefix without a hash tag now, not batch by batch.
+  assertAuditClusterPrefix(connection, queue.prefix ?? defaults.prefix);
   return {
     connection,
     name: queue.name ?? defaults.name,

@@ -1,4 +1,4 @@
-import { createRedisNamespace, startRedis, type StartedService } from '@acme/nest-testing';
+import { startRedis, type StartedService } from '@acme/nest-testing';
 import { Queue } from 'bullmq';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { AuditService } from '@acme/nest-audit';
 import { createAuditFixture, eventually, type AuditFixture } from './support/audit-fixture';
 import { startDatabaseOutage } from './support/database-outage';
 import { bootAuditApp as boot, createNotes } from './support/notes-app';
+import { queueRedis, REDIS_TOPOLOGY } from './support/queue-redis';
 
 describe('audit delivery', () => {
   let fixture: AuditFixture;
@@ -21,14 +22,15 @@ describe('audit delivery', () => {
 
   const countRows = async () => Number((await fixture.pool.query('SELECT count(DISTINCT id) AS n, count(*) AS total FROM audit_log')).rows[0].total);
 
-  it('moves batches, not entries, through the queue to a worker in another app, each entry exactly once', async () => {
-    const { url, prefix } = await createRedisNamespace();
-    const queue = { connection: { url }, prefix };
+  it(`moves batches, not entries, through the queue to a worker in another app, each entry exactly once (${REDIS_TOPOLOGY} Redis)`, async () => {
+    const redis = await queueRedis();
+    const { prefix } = redis;
+    const queue = { connection: redis.connection(), prefix };
     const api = await boot({ database: { pool: fixture.pool }, queue: { ...queue, consumer: false }, batch: { maxSize: 100, maxWaitMs: 5 } });
     await createNotes(api, 0, 1_000);
     await api.get(AuditService).flush();
 
-    const inspector = new Queue('audit-write', { connection: { url }, prefix });
+    const inspector = new Queue('audit-write', { connection: redis.connection(), prefix });
     const jobs = await inspector.getJobCounts('waiting');
     expect(jobs.waiting).toBeGreaterThanOrEqual(10);
     expect(jobs.waiting).toBeLessThanOrEqual(20); // 1,000 entries in batches of at most 100
@@ -41,6 +43,7 @@ describe('audit delivery', () => {
     await inspector.close();
     await api.close();
     await worker.close();
+    redis.close();
   });
 
   it('Redis stopping mid-run: batches in flight and later ones are written directly, every entry exactly once, counted as fallbacks', async () => {
@@ -105,18 +108,20 @@ describe('audit delivery', () => {
     }
   });
 
-  it('a batch delivered twice (a retried job) is written once', async () => {
-    const { url, prefix } = await createRedisNamespace();
-    const app = await boot({ database: { pool: fixture.pool }, queue: { connection: { url }, prefix, consumer: false }, batch: { maxWaitMs: 1 } });
+  it(`a batch delivered twice (a retried job) is written once (${REDIS_TOPOLOGY} Redis)`, async () => {
+    const redis = await queueRedis();
+    const { prefix } = redis;
+    const app = await boot({ database: { pool: fixture.pool }, queue: { connection: redis.connection(), prefix, consumer: false }, batch: { maxWaitMs: 1 } });
     await createNotes(app, 0, 5);
     await app.get(AuditService).flush();
-    const inspector = new Queue('audit-write', { connection: { url }, prefix });
+    const inspector = new Queue('audit-write', { connection: redis.connection(), prefix });
     const [job] = await inspector.getJobs(['waiting']);
     // The same batch again, as after a worker crash mid-write, under another job id.
     await inspector.add('batch', job!.data, { jobId: 'replayed' });
-    const worker = await boot({ database: { pool: fixture.pool }, queue: { connection: { url }, prefix } }, false);
+    const worker = await boot({ database: { pool: fixture.pool }, queue: { connection: redis.connection(), prefix } }, false);
     await eventually(async () => expect(await inspector.getJobCounts('completed', 'waiting', 'active')).toMatchObject({ waiting: 0, active: 0 }));
     expect(await countRows()).toBe(5);
     await Promise.all([inspector.close(), app.close(), worker.close()]);
+    redis.close();
   });
 });
