@@ -1,128 +1,399 @@
 /**
- * Requests per second of a real list endpoint, against real PostgreSQL and Redis (embedded
- * unless DATABASE_URL / REDIS_URL), each server in its own process, load from autocannon:
- *  - ours:     GET /companies?limit=50 of the CRM example (examples/crm-api, built): JWT auth,
- *              workspace membership check, CASL PoliciesGuard + accessibleBy, tenantDb under RLS
- *              (one transaction per request), presenter + strict contract validation, nestjs-pino
- *              request logging, Prometheus HTTP metrics;
- *  - baseline: a bare NestJS handler (lib/http-baseline-server.ts) running the same queries
- *              through `pg` with a hand-written workspace filter and returning the rows.
- * Both serve the same 50 companies (with contacts, deals and activities) of one workspace.
- * Rounds alternate which server goes first; the medians of requests/second are reported.
+ * The CRM example (examples/crm-api, built) under a realistic mix of requests, against a bare
+ * NestJS app running the same SQL by hand, on real PostgreSQL and Redis (embedded unless
+ * DATABASE_URL / REDIS_URL), every server in its own process, load from autocannon.
  *
- * ROUNDS=n changes the number of rounds; PROF=1 writes a CPU profile of the CRM API to /tmp/prof;
- * OURS_ENV='{"LOG_LEVEL":"silent"}' overrides its environment, to see what one part costs.
+ *  - ours:     dist/main.js as its defaults run it (JWT, membership check, CASL PoliciesGuard,
+ *              accessibleBy and row conditions, tenantDb under RLS in one transaction per request,
+ *              presenters with strict contract validation, @Audit entries batched through BullMQ,
+ *              pino request logs, Prometheus metrics), with dist/worker.js writing the audit trail
+ *              in its own process. CACHE_ENABLED=false (`pnpm bench cache` measures the cache) and
+ *              rate limits raised out of the load's way; the full environment is printed.
+ *  - baseline: lib/http-baseline-server.ts, the same statements through one `pg` pool of the same
+ *              size (DATABASE_POOL_SIZE), the workspace filter written by hand, each mutation and
+ *              its audit row (a plain INSERT) in one transaction.
+ *
+ * Data: 4 workspaces x 6 users (Admin, Operator, 2 Pipeline, 2 Viewer: 24 users, so abilities are
+ * built for many users and roles), 60 companies, 180 contacts, 120 activities and 620 deals per
+ * workspace. The mix (lib/http-mix.ts MIX), drawn by a seeded generator, the same sequence for
+ * both sides, each request by a user whose role allows it:
+ *   GET /deals?limit=20 20%, with ?stage= 10%, with the second page's ?cursor= 10%,
+ *   GET /companies?limit=20 5%, with ?status= 5%, GET /deals/:id 20%, GET /companies/:id 10%,
+ *   POST /deals 5%, PATCH /deals/:id 5%, POST /deals/:id/stage 5%, DELETE /deals/:id 5% (audited).
+ * Pipeline users update and move only deals they own: the CASL rule with the condition
+ * `ownerId: user.id` is checked against the row on every one of their writes. Each side mutates
+ * deals of its own; deletes take the deals that side's creates made (oldest first), so the tables
+ * keep their size.
+ *
+ * Before measuring: the first request of every kind is sent to both sides and their answers
+ * compared (ids, totals, cursors, counts); then STATEMENT_SAMPLE requests of the mix go one by one
+ * to each side with pg_stat_statements counting (statements per request, per role, and the most
+ * frequent ones), and the audit rows are counted: exactly one per mutation on each side (ours once
+ * its worker has written them). After every round the audit rows are counted again (at least one
+ * per 2xx mutation, at most CONNECTIONS more: requests cut off when a round ends).
+ *
+ * Output: per round requests/s, p50, p99 and the resident memory (RSS) of the API process of each
+ * side (and of our worker); BENCH http-mix (req/s, better=higher) and http-mix-p99 (ms,
+ * better=lower), medians over the rounds, with the min/max of the per-round ratios.
+ *
+ * ROUNDS=n (default 5), ROUND_SECONDS=s (default 10), CONNECTIONS=n (default 16);
+ * PROF=1 writes a CPU profile of our API process to /tmp/prof-http and prints its top functions;
+ * OURS_ENV='{"LOG_LEVEL":"silent"}' overrides our environment, to see what one part costs.
+ *
+ * `pnpm bench http --soak`: after the checks, loads ours alone for SOAK_MINUTES (default 5) and
+ * prints the RSS of the API and the worker every minute; exits 1 when either grew more than 10%
+ * between the second minute and the last (warm-up is the first minute).
  */
-import { createTestDatabase, startPostgres, startRedis } from '@acme/nest-testing';
+import { asRole, buildCrmApi, crmApi, migrate } from './lib/crm-api.ts';
+import { createTestDatabase, startRedis } from '@acme/nest-testing';
 import autocannon from 'autocannon';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { median, report } from './lib/measure.ts';
-import { asRole, buildCrmApi, crmApi, migrate, register, seedCompanies } from './lib/crm-api.ts';
-import { startServerProcess, type ServerProcess } from './lib/server-process.ts';
+import { SIDES, seedMix, type MixData, type Side } from './lib/http-mix-data.ts';
+import { startBenchPostgres, StatementCounter, type StatementCount } from './lib/http-mix-postgres.ts';
+import { profileTop, rssMb, startWorkerProcess } from './lib/http-mix-processes.ts';
+import { MIX, MixRunner, MUTATIONS, operationSequence, PAGE, type MixRequest, type OperationKind, type Tally } from './lib/http-mix.ts';
+import { startServerProcess } from './lib/server-process.ts';
 
-const COMPANIES = 60; // more than a page: the cursor and the total are real
-const LIMIT = 50;
-const CONNECTIONS = 16;
-const ROUND_SECONDS = 5;
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 16);
+const ROUND_SECONDS = Number(process.env.ROUND_SECONDS ?? 10);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
-const WARMUP_SECONDS = 3;
+const WARMUP_SECONDS = 5;
+const STATEMENT_SAMPLE = 300;
+const SEQUENCE_LENGTH = 20_000;
+const SOAK = process.argv.includes('--soak');
+const SOAK_MINUTES = Number(process.env.SOAK_MINUTES ?? 5);
+const SOAK_GROWTH_LIMIT = 0.1;
+const PROFILE_DIR = '/tmp/prof-http';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 buildCrmApi();
-const [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
+const [postgres, redis] = await Promise.all([startBenchPostgres(), startRedis()]);
 const database = await createTestDatabase({ url: postgres.url, prefix: 'bench_http' });
-const servers: ServerProcess[] = [];
+const owner = new pg.Client({ connectionString: database.url, application_name: 'bench' });
+await owner.connect();
+const servers: { stop(): Promise<void> }[] = [];
+const baselineRole = `bench_baseline_${randomBytes(4).toString('hex')}`;
+let exitCode = 0;
 
 try {
-  const passwords = { app: randomBytes(12).toString('hex'), system: randomBytes(12).toString('hex') };
+  const passwords = { app: randomBytes(12).toString('hex'), system: randomBytes(12).toString('hex'), baseline: randomBytes(12).toString('hex') };
   migrate(database.url, passwords);
+  // The baseline's role sees every row (it filters by hand) and writes its audit rows into a
+  // table with audit_log's columns, defaults and indexes.
+  await owner.query(`CREATE ROLE ${baselineRole} LOGIN BYPASSRLS PASSWORD '${passwords.baseline}'`);
+  await owner.query('CREATE TABLE baseline_audit_log (LIKE audit_log INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)');
+  await owner.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${baselineRole}`);
+
+  const oursEnv: Record<string, string> = {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    DATABASE_URL: asRole(database.url, 'crm_app', passwords.app),
+    SYSTEM_DATABASE_URL: asRole(database.url, 'crm_system', passwords.system),
+    REDIS_URL: redis.url,
+    QUEUE_PREFIX: `bench-http-${randomBytes(4).toString('hex')}`,
+    JWT_SECRET: randomBytes(32).toString('base64url'),
+    // Long enough for a soak; the app's default is 15 minutes.
+    ACCESS_TOKEN_TTL_SECONDS: '3600',
+    LOG_LEVEL: 'info',
+    // No cache (pnpm bench cache measures it), and no rate limit a load test would hit (they
+    // still count every request in Redis).
+    CACHE_ENABLED: 'false',
+    RATE_LIMIT_WORKSPACE_PER_MINUTE: '1000000000',
+    RATE_LIMIT_USER_PER_MINUTE: '1000000000',
+    ...(process.env.OURS_ENV ? (JSON.parse(process.env.OURS_ENV) as Record<string, string>) : {}),
+  };
+  const poolSize = oursEnv.DATABASE_POOL_SIZE ?? '10'; // the example's default
   const ours = await startServerProcess(
     'crm-api',
-    [...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), join(crmApi, 'dist', 'main.js')],
-    {
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      DATABASE_URL: asRole(database.url, 'crm_app', passwords.app),
-      SYSTEM_DATABASE_URL: asRole(database.url, 'crm_system', passwords.system),
-      REDIS_URL: redis.url,
-      QUEUE_PREFIX: `bench-http-${randomBytes(4).toString('hex')}`,
-      JWT_SECRET: randomBytes(32).toString('base64url'),
-      ACCESS_TOKEN_TTL_SECONDS: '3600',
-      LOG_LEVEL: 'info',
-      // Measured as the baseline works: no cache (pnpm bench cache measures it), and no rate limit
-      // a load test would hit (they still count every request in Redis).
-      CACHE_ENABLED: 'false',
-      RATE_LIMIT_WORKSPACE_PER_MINUTE: '1000000000',
-      RATE_LIMIT_USER_PER_MINUTE: '1000000000',
-      ...(process.env.OURS_ENV ? JSON.parse(process.env.OURS_ENV) : {}),
-    },
+    [...(process.env.PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []), join(crmApi, 'dist', 'main.js')],
+    oursEnv,
     { cwd: crmApi },
   );
   servers.push(ours);
-
-  const session = await register(ours.url);
-  await seedCompanies(database.url, session.workspaceId, session.userId, COMPANIES);
-
-  const baseline = await startServerProcess(
-    'baseline',
-    ['--import', 'tsx', join(here, 'lib', 'http-baseline-server.ts')],
-    {
-      DATABASE_URL: database.url,
-      WORKSPACE_ID: session.workspaceId,
-    },
-    { cwd: here },
-  );
+  const { HOST: _host, ...workerEnv } = oursEnv;
+  const worker = await startWorkerProcess(join(crmApi, 'dist', 'worker.js'), workerEnv, crmApi);
+  servers.push(worker);
+  const baselineEnv = { DATABASE_URL: asRole(database.url, baselineRole, passwords.baseline), DATABASE_POOL_SIZE: poolSize };
+  const baseline = await startServerProcess('baseline', ['--import', 'tsx', join(here, 'lib', 'http-baseline-server.ts')], baselineEnv, { cwd: here });
   servers.push(baseline);
 
-  const targets = {
-    ours: { url: `${ours.url}/companies?limit=${LIMIT}`, headers: { authorization: `Bearer ${session.accessToken}` } },
-    baseline: { url: `${baseline.url}/companies?limit=${LIMIT}`, headers: {} },
-  };
-  await assertSamePage(targets);
+  console.log('ours (crm-api dist/main.js, and dist/worker.js with the same variables but HOST) runs with:');
+  for (const [name, value] of Object.entries(oursEnv)) console.log(`  ${name}=${/SECRET|_URL$/.test(name) ? mask(value) : value}`);
+  console.log(`  (and the example's defaults for the rest: DATABASE_POOL_SIZE=${poolSize}, system pool 4, audit writer pool 2 per process, AUDIT_CHAIN=true)`);
+  console.log(`baseline runs with: DATABASE_POOL_SIZE=${poolSize} (one pool for requests and audit rows)`);
 
-  for (const target of Object.values(targets)) await load(target, WARMUP_SECONDS);
-  const rps = { ours: [] as number[], baseline: [] as number[] };
-  const latency = { ours: [] as number[], baseline: [] as number[] };
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? (['ours', 'baseline'] as const) : (['baseline', 'ours'] as const);
-    for (const name of order) {
-      const result = await load(targets[name], ROUND_SECONDS);
-      rps[name].push(result.requests.average);
-      latency[name].push(result.latency.p50);
+  const data = await seedMix(ours.url, database.url);
+  const cursors = await secondPageCursors(ours.url, data);
+  const sequence = operationSequence(data.users, SEQUENCE_LENGTH);
+  const runners: Record<Side, MixRunner> = {
+    ours: new MixRunner('ours', data, sequence, cursors),
+    baseline: new MixRunner('baseline', data, sequence, cursors),
+  };
+  const urls: Record<Side, string> = { ours: ours.url, baseline: baseline.url };
+  const pids = { ours: ours.pid, baseline: baseline.pid, worker: worker.pid };
+  console.log(
+    `${data.users.length} users in ${data.workspaces.length} workspaces; mix: ${Object.entries(MIX)
+      .map(([kind, share]) => `${kind} ${share}%`)
+      .join(', ')}`,
+  );
+
+  await assertSameAnswers(runners, urls);
+  await countStatements(runners, urls);
+
+  if (SOAK) {
+    exitCode = await soak(runners.ours, ours.url, pids);
+  } else {
+    for (const side of SIDES) {
+      const audits = await auditRows(side);
+      await load(runners[side], urls[side], WARMUP_SECONDS);
+      await checkAuditRows(side, audits, mutationsOk(runners[side].takeTally()));
     }
+    const rps = { ours: [] as number[], baseline: [] as number[] };
+    const p50 = { ours: [] as number[], baseline: [] as number[] };
+    const p99 = { ours: [] as number[], baseline: [] as number[] };
+    for (let round = 0; round < ROUNDS; round++) {
+      const order: Side[] = round % 2 === 0 ? ['ours', 'baseline'] : ['baseline', 'ours'];
+      const line: string[] = [];
+      for (const side of order) {
+        const audits = await auditRows(side);
+        const result = await load(runners[side], urls[side], ROUND_SECONDS);
+        await checkAuditRows(side, audits, mutationsOk(runners[side].takeTally()));
+        rps[side].push(result.requests.average);
+        p50[side].push(result.latency.p50);
+        p99[side].push(result.latency.p99);
+        const memory =
+          side === 'ours'
+            ? `API RSS ${rssMb(pids.ours).toFixed(0)} MB, worker ${rssMb(pids.worker).toFixed(0)} MB`
+            : `RSS ${rssMb(pids.baseline).toFixed(0)} MB`;
+        line.push(`${side} ${result.requests.average.toFixed(0)} req/s p50 ${result.latency.p50} ms p99 ${result.latency.p99} ms, ${memory}`);
+      }
+      console.log(`round ${round + 1}: ${line.join(' | ')}`);
+    }
+    console.log(`${CONNECTIONS} connections, ${ROUNDS} rounds of ${ROUND_SECONDS} s per side, pages of ${PAGE}`);
+    report('http-mix', median(rps.ours), median(rps.baseline), 'req/s', 'higher', rps);
+    report('http-mix-p99', median(p99.ours), median(p99.baseline), 'ms', 'lower', p99);
   }
-  console.log(`rounds ours:     ${rps.ours.map((n) => n.toFixed(0)).join(' ')} req/s (p50 ${median(latency.ours)} ms)`);
-  console.log(`rounds baseline: ${rps.baseline.map((n) => n.toFixed(0)).join(' ')} req/s (p50 ${median(latency.baseline)} ms)`);
-  console.log(`${CONNECTIONS} connections, ${ROUNDS} rounds of ${ROUND_SECONDS} s each, ${LIMIT} companies per response`);
-  report('http', median(rps.ours), median(rps.baseline), 'req/s', 'higher', rps);
 } finally {
+  await owner.end().catch(() => undefined);
   await Promise.allSettled(servers.map((server) => server.stop()));
   await database.drop().catch(() => undefined);
+  await dropRole(postgres.url, baselineRole);
   await Promise.allSettled([postgres.stop(), redis.stop()]);
-}
-
-/** Both servers must serve the same page before their speeds mean anything. */
-async function assertSamePage(targets: Record<'ours' | 'baseline', { url: string; headers: Record<string, string> }>): Promise<void> {
-  const [ours, baseline] = await Promise.all(
-    [targets.ours, targets.baseline].map(async ({ url, headers }) => {
-      const response = await fetch(url, { headers });
-      if (!response.ok) throw new Error(`GET ${url} answered ${response.status}: ${await response.text()}`);
-      return (await response.json()) as { items: { id: string }[]; total: number };
-    }),
-  );
-  const ids = (page: { items: { id: string }[] }) => page.items.map((item) => item.id).join();
-  if (ours!.items.length !== LIMIT || ids(ours!) !== ids(baseline!) || ours!.total !== baseline!.total) {
-    throw new Error(`ours and the baseline serve different pages (${ours!.items.length} vs ${baseline!.items.length} items)`);
+  if (process.env.PROF) {
+    console.log('CPU profile of our API process, top functions by self time:');
+    for (const line of profileTop(PROFILE_DIR)) console.log(line);
   }
 }
+process.exit(exitCode);
 
-async function load(target: { url: string; headers: Record<string, string> }, seconds: number): Promise<autocannon.Result> {
-  const result = await autocannon({ url: target.url, headers: target.headers, connections: CONNECTIONS, duration: seconds });
-  if (result.errors || result.non2xx || result.timeouts) {
-    throw new Error(`${target.url}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`);
+// ---------------------------------------------------------------------------------------------
+
+async function load(runner: MixRunner, url: string, seconds: number): Promise<autocannon.Result> {
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [
+      {
+        setupRequest: (request, context) => {
+          const next = runner.next();
+          (context as { request?: MixRequest }).request = next;
+          return { ...request, method: next.method, path: next.path, headers: next.headers, body: next.body ?? '' };
+        },
+        onResponse: (status, body, context) => runner.onResponse((context as { request: MixRequest }).request, status, body),
+      },
+    ],
+  });
+  await resyncStages(runner);
+  const failed = Object.entries(runner.tally.failed);
+  if (result.errors || result.non2xx || result.timeouts || failed.length || runner.tally.starved) {
+    throw new Error(
+      `${runner.side}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts, ${runner.tally.starved} deletes without a deal\n` +
+        failed.map(([kind, { count, sample }]) => `  ${kind}: ${count} failed, e.g. ${sample}`).join('\n'),
+    );
   }
   return result;
+}
+
+/** Requests cut off at the end of a load may have moved a deal: take the stages from the database. */
+async function resyncStages(runner: MixRunner): Promise<void> {
+  const { rows } = await owner.query<{ id: string; stage: string }>('SELECT id, stage FROM deals WHERE id = ANY($1)', [runner.stageDeals]);
+  runner.setStages(rows);
+}
+
+/** One request, waited for, through the side's runner (so its state follows). */
+async function send(runner: MixRunner, url: string, request: MixRequest): Promise<{ status: number; body: string }> {
+  const response = await fetch(`${url}${request.path}`, { method: request.method, headers: request.headers, body: request.body });
+  const body = await response.text();
+  runner.onResponse(request, response.status, body);
+  return { status: response.status, body };
+}
+
+/** The first request of every kind, on both sides: the same status and the same ids, totals, cursors and counts. */
+async function assertSameAnswers(runners: Record<Side, MixRunner>, urls: Record<Side, string>): Promise<void> {
+  for (const kind of Object.keys(MIX) as OperationKind[]) {
+    const answers = {} as Record<Side, string>;
+    for (const side of SIDES) {
+      const { status, body } = await send(runners[side], urls[side], runners[side].sample(kind));
+      answers[side] = `${status} ${digest(kind, body)}`;
+      if (status >= 300) throw new Error(`${side}: ${kind} answered ${status}: ${body.slice(0, 500)}`);
+    }
+    if (answers.ours !== answers.baseline)
+      throw new Error(`${kind}: ours and the baseline answer differently:\n  ours:     ${answers.ours}\n  baseline: ${answers.baseline}`);
+    console.log(`same answer from both: ${kind} -> ${answers.ours.slice(0, 110)}${answers.ours.length > 110 ? '...' : ''}`);
+  }
+  for (const side of SIDES) runners[side].takeTally();
+}
+
+/** What must match between the sides: ids, totals, cursors and counts (mutations touch each side's own deals, so their fields). */
+function digest(kind: OperationKind, body: string): string {
+  if (!body) return '(empty)';
+  const json = JSON.parse(body) as Record<string, unknown> & { items?: { id: string }[] };
+  const id = (value: unknown) => (value as { id?: string } | null)?.id;
+  if (json.items) return `ids=${json.items.map((item) => item.id.slice(0, 8)).join(',')} total=${json.total as number} next=${json.next_cursor as string}`;
+  switch (kind) {
+    case 'GET /deals/:id':
+      return `id=${json.id as string} stage=${json.stage as string} company=${id(json.company)} owner=${id(json.owner)} amount=${json.amount as number}`;
+    case 'GET /companies/:id':
+      return `id=${json.id as string} contacts=${json.contacts_count as number} open_deals=${json.open_deals_count as number} owner=${id(json.owner)}`;
+    case 'POST /deals':
+      return `title=${json.title as string} amount=${json.amount as number} company=${id(json.company)} stage=${json.stage as string}`;
+    case 'PATCH /deals/:id':
+      return `title=${json.title as string} amount=${json.amount as number}`;
+    case 'POST /deals/:id/stage':
+      return `stage=${json.stage as string}`;
+    default:
+      return body;
+  }
+}
+
+function mutationsOk(tally: Tally): number {
+  return MUTATIONS.reduce((sum, kind) => sum + (tally.ok[kind] ?? 0), 0);
+}
+
+async function auditRows(side: Side): Promise<number> {
+  const table = side === 'ours' ? 'audit_log' : 'baseline_audit_log';
+  const { rows } = await owner.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE status = 'Success' AND subject = 'Deal'`);
+  return rows[0]!.n;
+}
+
+/**
+ * Audit rows written since `before`: at least one per 2xx mutation, and at most `slack` more (requests
+ * a load cut off at its end). Ours: waits (up to 120 s) for the worker to write what is queued,
+ * so its writes never fall into the next load.
+ */
+async function checkAuditRows(side: Side, before: number, mutations: number, slack = CONNECTIONS): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  let written = (await auditRows(side)) - before;
+  for (let stable = 0; side === 'ours' && stable < 3 && Date.now() < deadline;) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const now = (await auditRows(side)) - before;
+    stable = now >= mutations && now === written ? stable + 1 : 0;
+    written = now;
+  }
+  if (written < mutations || written > mutations + slack) {
+    throw new Error(`${side}: ${written} audit rows for ${mutations} mutations answered 2xx (expected ${mutations}${slack ? ` to ${mutations + slack}` : ''})`);
+  }
+}
+
+/** Statements per request of each side, counted by PostgreSQL (pg_stat_statements) over STATEMENT_SAMPLE requests of the mix sent one by one. */
+async function countStatements(runners: Record<Side, MixRunner>, urls: Record<Side, string>): Promise<void> {
+  const counter = await StatementCounter.open(database.url);
+  if (!counter) console.log('statements per request: not counted (this PostgreSQL has not loaded pg_stat_statements)');
+  try {
+    for (const side of SIDES) {
+      const before = await auditRows(side);
+      await counter?.reset();
+      for (let i = 0; i < STATEMENT_SAMPLE; i++) {
+        const { status, body } = await send(runners[side], urls[side], runners[side].next());
+        if (status >= 300) throw new Error(`${side}: ${status} ${body.slice(0, 300)}`);
+      }
+      const mutations = mutationsOk(runners[side].takeTally());
+      await checkAuditRows(side, before, mutations, 0);
+      console.log(`${side}: ${mutations} mutations in ${STATEMENT_SAMPLE} requests, ${mutations} audit rows`);
+      if (counter) printStatements(side, await counter.read());
+    }
+  } finally {
+    await counter?.close();
+  }
+}
+
+function printStatements(side: Side, counts: StatementCount[]): void {
+  const roles = side === 'ours' ? ['crm_app', 'crm_system'] : [baselineRole];
+  const mine = counts.filter((count) => roles.includes(count.role));
+  const total = mine.reduce((sum, count) => sum + count.calls, 0);
+  const perRole = roles.map((role) => `${role} ${(mine.filter((c) => c.role === role).reduce((s, c) => s + c.calls, 0) / STATEMENT_SAMPLE).toFixed(2)}`);
+  console.log(
+    `${side}: ${(total / STATEMENT_SAMPLE).toFixed(2)} statements per request (${perRole.join(', ')}; ours' crm_system includes the worker's audit writes)`,
+  );
+  for (const count of mine.slice(0, 12))
+    console.log(
+      `  ${(count.calls / STATEMENT_SAMPLE).toFixed(3).padStart(6)}  ${count.role === baselineRole ? 'baseline' : count.role}  ${count.query.slice(0, 150)}`,
+    );
+}
+
+/** Loads ours alone for SOAK_MINUTES, a minute at a time, and checks RSS stops growing after the first minute. */
+async function soak(runner: MixRunner, url: string, pids: { ours: number; worker: number }): Promise<number> {
+  const samples = { api: [] as number[], worker: [] as number[] };
+  const before = await auditRows('ours');
+  let mutations = 0;
+  for (let minute = 1; minute <= SOAK_MINUTES; minute++) {
+    const result = await load(runner, url, 60);
+    mutations += mutationsOk(runner.takeTally());
+    samples.api.push(rssMb(pids.ours));
+    samples.worker.push(rssMb(pids.worker));
+    console.log(
+      `soak minute ${minute}: ${result.requests.average.toFixed(0)} req/s p99 ${result.latency.p99} ms, API RSS ${samples.api.at(-1)!.toFixed(0)} MB, worker RSS ${samples.worker.at(-1)!.toFixed(0)} MB`,
+    );
+  }
+  await checkAuditRows('ours', before, mutations, CONNECTIONS * SOAK_MINUTES);
+  let failed = false;
+  for (const [name, values] of Object.entries(samples)) {
+    if (values.length < 3) {
+      console.log(`SOAK ${name}: too short to judge (SOAK_MINUTES=${SOAK_MINUTES}, needs 3 or more)`);
+      continue;
+    }
+    const growth = values.at(-1)! / values[1]! - 1;
+    const verdict = growth > SOAK_GROWTH_LIMIT ? 'FAIL' : 'ok';
+    failed ||= verdict === 'FAIL';
+    console.log(
+      `SOAK ${name}_rss_mb minute2=${values[1]!.toFixed(0)} last=${values.at(-1)!.toFixed(0)} growth=${(100 * growth).toFixed(1)}% limit=${100 * SOAK_GROWTH_LIMIT}% ${verdict}`,
+    );
+  }
+  return failed ? 1 : 0;
+}
+
+/** The cursor of each workspace's second page of GET /deals?limit=PAGE (from ours; the baseline encodes cursors alike). */
+async function secondPageCursors(url: string, data: MixData): Promise<string[]> {
+  return Promise.all(
+    data.workspaces.map(async (_, w) => {
+      const admin = data.users.find((user) => user.workspace === w && user.role === 'Admin')!;
+      const response = await fetch(`${url}/deals?limit=${PAGE}`, { headers: { authorization: `Bearer ${admin.accessToken}` } });
+      const page = (await response.json()) as { next_cursor: string | null };
+      if (!page.next_cursor) throw new Error(`workspace ${w}: no second page of deals`);
+      return page.next_cursor;
+    }),
+  );
+}
+
+function mask(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '***';
+  }
+}
+
+async function dropRole(serverUrl: string, role: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect().catch(() => undefined);
+  await client.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+  await client.end().catch(() => undefined);
 }

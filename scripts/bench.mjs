@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm bench [name ...]`: runs bench/<name>.bench.ts (all of them without a name) against the
+// `pnpm bench [name ...] [--flag ...]`: runs bench/<name>.bench.ts (all of them without a name) against the
 // built packages, each in its own process. Every benchmark ends with one line
 // `BENCH <name> ours=<n> baseline=<n> ratio=<ours/baseline> better=higher|lower [min=<r> max=<r>] unit=<unit>`
 // (bench/lib/measure.ts `report`).
@@ -17,7 +17,9 @@ const available = readdirSync(benchDir)
   .filter((file) => file.endsWith('.bench.ts'))
   .map((file) => file.replace(/\.bench\.ts$/, ''))
   .sort();
-const wanted = process.argv.slice(2);
+// `--flags` go to every benchmark run (`pnpm bench http --soak`); the other arguments name benchmarks.
+const flags = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
+const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const unknown = wanted.filter((name) => !available.includes(name));
 if (unknown.length) {
   console.error(`Unknown benchmark: ${unknown.join(', ')}. Available: ${available.join(', ')}.`);
@@ -45,7 +47,7 @@ if (stale.length) {
 let failed = false;
 for (const name of wanted.length ? wanted : available) {
   console.log(`\n# ${name}`);
-  const run = spawnSync('tsx', [join(benchDir, `${name}.bench.ts`)], { cwd: benchDir, stdio: 'inherit', env });
+  const run = spawnSync('tsx', [join(benchDir, `${name}.bench.ts`), ...flags], { cwd: benchDir, stdio: 'inherit', env });
   failed ||= run.status !== 0;
 }
 process.exit(failed ? 1 : 0);

@@ -4,6 +4,8 @@ import { freePort } from '@acme/nest-testing';
 /** An HTTP server running in a child process, as it would in production: its own event loop. */
 export interface ServerProcess {
   readonly url: string;
+  /** The child's process id (to read its memory from /proc). */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -34,7 +36,7 @@ export async function startServerProcess(
       (response) => response.ok,
       () => false,
     );
-    if (ok) return { url, stop: () => stop(child) };
+    if (ok) return { url, pid: child.pid!, stop: () => stop(child) };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
