@@ -1,10 +1,10 @@
 import { ContextService } from '@acme/nest-context';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AbilityFactory } from './ability.factory';
 import { UnauthenticatedException } from './casl.errors';
 import { defineAbilities } from './define-abilities';
 
-function factoryCounting(cacheSize?: number) {
+function factoryCounting(cacheSize?: number, cache?: { fallbackTtlMs?: number; replicated?: boolean }) {
   const calls = { Editor: 0 };
   const abilities = defineAbilities<'Deal', 'Editor' | 'Reader'>({
     Editor: ({ can }, { workspaceId }) => {
@@ -13,11 +13,25 @@ function factoryCounting(cacheSize?: number) {
     },
     Reader: ({ can }) => can('Read', 'Deal'),
   });
-  return { factory: new AbilityFactory({ abilities, cacheSize }, new ContextService()), calls };
+  return { factory: new AbilityFactory({ abilities, cacheSize, cache }, new ContextService()), calls };
 }
 
 describe('AbilityFactory', () => {
   const editor = { id: 'u1', roles: ['Editor'] };
+  afterEach(() => vi.useRealTimers());
+
+  it('in one process without a bus, a cached ability lives until invalidated; declared replicated, at most cache.fallbackTtlMs', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const single = factoryCounting(undefined, { fallbackTtlMs: 1_000 });
+    const replicated = factoryCounting(undefined, { fallbackTtlMs: 1_000, replicated: true });
+    const first = { single: single.factory.createFor(editor, 'ws-1'), replicated: replicated.factory.createFor(editor, 'ws-1') };
+    vi.advanceTimersByTime(999);
+    expect(replicated.factory.createFor(editor, 'ws-1')).toBe(first.replicated);
+    vi.advanceTimersByTime(1);
+    expect(replicated.factory.createFor(editor, 'ws-1')).not.toBe(first.replicated);
+    vi.advanceTimersByTime(3_600_000);
+    expect(single.factory.createFor(editor, 'ws-1')).toBe(first.single);
+  });
 
   it('builds an ability once per (user, workspace, roles) and reuses it', () => {
     const { factory, calls } = factoryCounting();

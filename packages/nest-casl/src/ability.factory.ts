@@ -1,7 +1,16 @@
 import { AbilityBuilder, createMongoAbility } from '@casl/ability';
-import { ContextService, defineContextSlot } from '@acme/nest-context';
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import {
+  ContextService,
+  defineContextSlot,
+  invalidateEverywhere,
+  INVALIDATION_BUS,
+  isInvalidationTrusted,
+  type InvalidationBus,
+  type InvalidationTrust,
+} from '@acme/nest-context';
+import { Inject, Injectable, Logger, Optional, type OnModuleDestroy } from '@nestjs/common';
 import { AbilityCache } from './ability-cache';
+import { ABILITY_INVALIDATION_TOPIC, invalidationFrom, type AbilityInvalidation } from './ability-invalidation';
 import { attachDenialReporter, CaslDenials } from './casl-denials';
 import type { CaslModuleOptions } from './casl.options';
 import type { AbilityUser, AppAbility } from './casl.types';
@@ -16,27 +25,47 @@ const currentAbility = defineContextSlot<{ ability: AppAbility; handler: string 
 // Title Case like every other value: 'Manage' is CASL's "any action" (its default is 'manage').
 const ABILITY_OPTIONS = { anyAction: 'Manage', anySubjectType: 'all' } as const;
 
+/** A cached ability and when it was built (`Date.now()`), for the fallback TTL. */
+interface CachedAbility {
+  ability: AppAbility;
+  builtAt: number;
+}
+
 /**
  * Builds abilities from roles and workspace, cached per (user, workspace, roles version): the
  * rules run once, then every request of that user in that workspace reuses the ability.
  * Given `CaslDenials` (as `CaslModule` provides it), its abilities report `assertCan` refusals.
+ * Given the app's `INVALIDATION_BUS`, `invalidate` reaches every replica.
  */
 @Injectable()
-export class AbilityFactory {
-  private readonly cache: AbilityCache<AppAbility>;
+export class AbilityFactory implements OnModuleDestroy {
+  private readonly logger = new Logger('AbilityFactory');
+  private readonly cache: AbilityCache<CachedAbility>;
   private readonly options: ResolvedCaslOptions;
+  /** Undefined when every cached ability is trusted until invalidated (one process, no bus). */
+  private readonly trust?: InvalidationTrust;
+  private readonly unsubscribe?: () => void;
 
   /**
    * `CaslModule` constructs it; construct it yourself in unit tests, with the module's options
-   * (`{ abilities }` and any other) and, to see `assertCan` denial events, a `CaslDenials`.
+   * (`{ abilities }` and any other), to see `assertCan` denial events a `CaslDenials`, and to
+   * invalidate across replicas an `InvalidationBus`.
    */
   constructor(
     @Inject(RESOLVED_CASL_OPTIONS) options: CaslModuleOptions,
     private readonly context: ContextService,
     @Optional() @Inject(CaslDenials) private readonly denials?: CaslDenials,
+    @Optional() @Inject(INVALIDATION_BUS) private readonly bus?: InvalidationBus,
   ) {
     this.options = resolveCaslOptions(options);
     this.cache = new AbilityCache(this.options.cacheSize);
+    const { fallbackTtlMs, replicated } = this.options.cache;
+    if (bus || replicated) this.trust = { bus, fallbackTtlMs, replicated };
+    this.unsubscribe = bus?.subscribe(ABILITY_INVALIDATION_TOPIC, (message) => this.forget(invalidationFrom(message)));
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe?.();
   }
 
   /**
@@ -49,16 +78,39 @@ export class AbilityFactory {
     // whatever characters it holds (users built outside PoliciesGuard are not checked).
     const roles = user.rolesVersion !== undefined ? { version: user.rolesVersion } : user.roles.length > 1 ? [...user.roles].sort() : user.roles;
     const key = JSON.stringify([user.id, workspaceId, roles]);
-    let ability = this.cache.get(key);
-    if (!ability) {
-      ability = this.reporting(this.build(user, workspaceId), user, workspaceId);
-      this.cache.set(key, ability);
-    }
+    const cached = this.cache.get(key);
+    if (cached && (!this.trust || isInvalidationTrusted(cached.builtAt, this.trust))) return cached.ability;
+    const builtAt = Date.now();
+    const ability = this.reporting(this.build(user, workspaceId), user, workspaceId);
+    this.cache.set(key, { ability, builtAt });
     return ability;
   }
 
-  /** Forgets cached abilities of a user and/or a workspace (call it when roles change). */
-  invalidate(filter: { userId?: string; workspaceId?: string } = {}): number {
+  /**
+   * Forgets cached abilities of a user and/or a workspace (`{}`: all of them); call it when
+   * roles or permissions change server-side. With the app's `INVALIDATION_BUS`, every other
+   * replica forgets them too. Inside a transaction (a request under @acme/nest-tenancy's RLS, a
+   * `TenantDb.transaction`) it forgets them again once committed and tells the other replicas then
+   * (never on rollback), so no replica keeps an ability built from the state before the commit.
+   * Returns how many this process forgot now.
+   */
+  invalidate(filter: AbilityInvalidation = {}): number {
+    let forgotten = 0;
+    const { userId, workspaceId } = filter;
+    invalidateEverywhere({
+      bus: this.bus,
+      topic: ABILITY_INVALIDATION_TOPIC,
+      message: { ...(userId !== undefined ? { userId } : {}), ...(workspaceId !== undefined ? { workspaceId } : {}) },
+      apply: () => (forgotten += this.forget(filter)),
+      onPublishError: (error) =>
+        this.logger.warn(
+          `Other replicas were not told to forget abilities (${error instanceof Error ? error.message : String(error)}): they expire there within cache.fallbackTtlMs.`,
+        ),
+    });
+    return forgotten;
+  }
+
+  private forget(filter: AbilityInvalidation): number {
     return this.cache.deleteWhere((key) => {
       const [userId, workspaceId] = JSON.parse(key) as [string, string];
       return (filter.userId === undefined || filter.userId === userId) && (filter.workspaceId === undefined || filter.workspaceId === workspaceId);

@@ -23,6 +23,12 @@ export interface CaslModuleOptions {
    */
   cacheSize?: number;
   /**
+   * How cached abilities stay right when the app runs as several replicas. `AbilityFactory`
+   * publishes its invalidations on the app's `INVALIDATION_BUS` (nest-context; e.g.
+   * @acme/nest-cache's `InvalidationBusModule`) and applies the other replicas' ones.
+   */
+  cache?: AbilityCacheOptions;
+  /**
    * Keep, in the request context, which rule decided each check `PoliciesGuard` makes
    * (nest-context's `AUTHORIZATION_DECISIONS`): @acme/nest-audit copies them into the entries of
    * that request as `metadata.authorization`. Off, the guard does no extra work.
@@ -34,4 +40,21 @@ export interface CaslModuleOptions {
 export interface CaslModuleExtras {
   /** @default true */
   isGlobal?: boolean;
+}
+
+/** The `cache` option of `CaslModule`. */
+export interface AbilityCacheOptions {
+  /**
+   * Longest life of a cached ability that may have missed an invalidation: while the app's
+   * `INVALIDATION_BUS` is not healthy (and for abilities built before it last became healthy), or
+   * with no bus when `replicated`. A missed message costs at most this much staleness.
+   * @default 5000
+   */
+  fallbackTtlMs?: number;
+  /**
+   * The app runs as several processes. Without an `INVALIDATION_BUS`, an invalidation then reaches
+   * only the process that made it, so cached abilities expire after `fallbackTtlMs`.
+   * @default false
+   */
+  replicated?: boolean;
 }
