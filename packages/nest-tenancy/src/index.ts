@@ -1,9 +1,10 @@
 export { TenancyModule } from './tenancy.module';
 export { TENANCY_MODULE_OPTIONS } from './tenancy.module-definition';
-export type { TenancyModuleExtras, TenancyModuleOptions, TenancyRequest } from './tenancy.options';
+export type { Membership, MembershipCacheOptions, TenancyModuleExtras, TenancyModuleOptions, TenancyRequest } from './tenancy.options';
 export { TenantDb, tenantDb, type TenantDbOptions } from './tenant-db';
 export { Tenancy } from './tenancy.service';
 export { TenancyGuard } from './tenancy.guard';
+export { TenancyMembershipCache, type MembershipInvalidation } from './membership-cache';
 export { TenantTransactionInterceptor } from './tenant-transaction.interceptor';
 export { SkipTenancy } from './skip-tenancy.decorator';
 export { CurrentWorkspace } from './current-workspace.decorator';

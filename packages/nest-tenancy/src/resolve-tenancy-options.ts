@@ -4,7 +4,7 @@ import { PgTable } from 'drizzle-orm/pg-core';
 import { fullSchemaOf, isPgDatabase, type AnyPgDatabase } from './drizzle-internals';
 import { DEFAULT_RLS_SETTING } from './rls';
 import { TenancyOptionsError } from './tenancy.errors';
-import type { TenancyModuleOptions, TenancyRequest } from './tenancy.options';
+import type { MembershipCacheOptions, TenancyModuleOptions, TenancyRequest } from './tenancy.options';
 import { DEFAULT_TENANT_COLUMN, tenantColumnOf } from './tenant-table';
 
 /** `TenantDbOptions` with every default applied. */
@@ -22,11 +22,16 @@ export interface ResolvedTenancyOptions extends ResolvedTenantDbOptions {
   readonly userIdClaim: string;
   /** Undefined: no membership check (the claim is trusted). */
   readonly isMember: TenancyModuleOptions['isMember'];
+  /** Null: every request asks `isMember`. */
+  readonly membershipCache: Readonly<Required<MembershipCacheOptions>> | null;
   readonly systemDb: AnyPgDatabase;
   /** The tables the posture check verifies: the option, or the tenant tables of the Drizzle schema. */
   readonly tables: readonly PgTable[];
   readonly checkPosture: boolean;
 }
+
+/** The defaults of `membershipCache`, in one place (the options' JSDoc and the README state the same). */
+export const MEMBERSHIP_CACHE_DEFAULTS = Object.freeze({ ttlMs: 60_000, maxEntries: 10_000, fallbackTtlMs: 5_000, replicated: false });
 
 /** Internal DI token of the `ResolvedTenancyOptions`, resolved once from `TENANCY_MODULE_OPTIONS` at bootstrap. */
 export const RESOLVED_TENANCY_OPTIONS = Symbol('@acme/nest-tenancy:resolved-options');
@@ -93,6 +98,7 @@ export function resolveTenancyOptions(given: TenancyModuleOptions | ResolvedTena
     resolveWorkspace: options.resolveWorkspace ?? ((request: TenancyRequest) => request.user?.[workspaceClaim]),
     userIdClaim: options.userIdClaim ?? 'sub',
     isMember: options.isMember,
+    membershipCache: resolveMembershipCache(options),
     systemDb: options.systemDb ?? options.db,
     tables: options.tables ?? tenantTablesOf(options.db, dbOptions.tenantColumn),
     checkPosture: options.checkPosture ?? true,
@@ -104,4 +110,37 @@ export function resolveTenancyOptions(given: TenancyModuleOptions | ResolvedTena
 /** The tables of the Drizzle schema given to `drizzle(client, { schema })` that have the tenant column. */
 function tenantTablesOf(db: AnyPgDatabase, tenantColumn: string): PgTable[] {
   return Object.values(fullSchemaOf(db)).filter((value): value is PgTable => is(value, PgTable) && tenantColumnOf(value, tenantColumn) !== null);
+}
+
+function resolveMembershipCache(options: TenancyModuleOptions): Readonly<Required<MembershipCacheOptions>> | null {
+  const cache = options.membershipCache;
+  if (cache === undefined) return null;
+  if (typeof cache !== 'object' || cache === null) {
+    throw new TenancyOptionsError(
+      'TenancyModule option "membershipCache" must be an object: { ttlMs?, maxEntries?, fallbackTtlMs?, replicated? }, or left out.',
+    );
+  }
+  if (!options.isMember) {
+    throw new TenancyOptionsError('TenancyModule option "membershipCache" caches the answers of "isMember": set isMember too, or leave membershipCache out.');
+  }
+  const positive = (name: keyof MembershipCacheOptions, value: unknown, fallback: number): number => {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+      throw new TenancyOptionsError(
+        `TenancyModule option "membershipCache.${name}" must be a positive whole number (default ${fallback}), got ${JSON.stringify(value)}.`,
+      );
+    }
+    return value;
+  };
+  if (cache.replicated !== undefined && typeof cache.replicated !== 'boolean') {
+    throw new TenancyOptionsError(
+      `TenancyModule option "membershipCache.replicated" must be true or false (default false), got ${JSON.stringify(cache.replicated)}.`,
+    );
+  }
+  return Object.freeze({
+    ttlMs: positive('ttlMs', cache.ttlMs, MEMBERSHIP_CACHE_DEFAULTS.ttlMs),
+    maxEntries: positive('maxEntries', cache.maxEntries, MEMBERSHIP_CACHE_DEFAULTS.maxEntries),
+    fallbackTtlMs: positive('fallbackTtlMs', cache.fallbackTtlMs, MEMBERSHIP_CACHE_DEFAULTS.fallbackTtlMs),
+    replicated: cache.replicated ?? MEMBERSHIP_CACHE_DEFAULTS.replicated,
+  });
 }

@@ -1,6 +1,8 @@
 import { ContextService, isUuid, isUsableIdentity } from '@acme/nest-context';
-import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { applyClaims, askWithoutSideEffects, membershipAnswer } from './membership';
+import { TenancyMembershipCache, type MembershipAnswer } from './membership-cache';
 import { SKIP_TENANCY } from './skip-tenancy.decorator';
 import { RESOLVED_TENANCY_OPTIONS, type ResolvedTenancyOptions } from './resolve-tenancy-options';
 import type { TenancyRequest } from './tenancy.options';
@@ -19,6 +21,7 @@ export class TenancyGuard implements CanActivate {
     @Inject(RESOLVED_TENANCY_OPTIONS) private readonly options: ResolvedTenancyOptions,
     private readonly reflector: Reflector,
     private readonly context: ContextService,
+    @Optional() @Inject(TenancyMembershipCache) private readonly memberships?: TenancyMembershipCache,
   ) {}
 
   async canActivate(execution: ExecutionContext): Promise<boolean> {
@@ -35,12 +38,23 @@ export class TenancyGuard implements CanActivate {
     const workspaceId = resolved.toLowerCase();
 
     const actorId = this.actorIdOf(request.user?.[this.options.userIdClaim]);
-    if (this.options.isMember && !(await this.options.isMember({ userId: actorId, workspaceId, request }))) {
-      throw new WorkspaceNotFoundException();
+    if (this.options.isMember) {
+      const membership = await this.membership(actorId, workspaceId, request);
+      if (!membership.member) throw new WorkspaceNotFoundException();
+      if (membership.claims) applyClaims(request, membership.claims);
     }
     const current = this.context.require();
     this.context.update({ workspaceId, actor: actorId ? { kind: 'User', id: actorId } : current.actor });
     return true;
+  }
+
+  /** `isMember`'s answer, from the membership cache when it is on (signed-in users only). */
+  private membership(userId: string | null, workspaceId: string, request: TenancyRequest): Promise<MembershipAnswer> {
+    const isMember = this.options.isMember!;
+    const cache = this.memberships?.enabled ? this.memberships : undefined;
+    if (!cache) return Promise.resolve(isMember({ userId, workspaceId, request })).then(membershipAnswer);
+    const ask = async () => membershipAnswer(await askWithoutSideEffects(request, async () => isMember({ userId, workspaceId, request })));
+    return userId === null ? ask() : cache.resolve(userId, workspaceId, ask);
   }
 
   /** The user id as a string, null without one; 401 for one no identity provider would issue. */

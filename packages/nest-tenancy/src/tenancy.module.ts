@@ -2,6 +2,7 @@ import { ContextModule } from '@acme/nest-context';
 import { Inject, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { RESOLVED_TENANCY_OPTIONS, resolveTenancyOptions, type ResolvedTenancyOptions } from './resolve-tenancy-options';
+import { TenancyMembershipCache } from './membership-cache';
 import { checkRlsPosture } from './rls-posture';
 import { TENANCY_MODULE_OPTIONS, TENANCY_OPTIONS_TYPE, ConfigurableTenancyModule } from './tenancy.module-definition';
 import { TenancyGuard } from './tenancy.guard';
@@ -27,10 +28,11 @@ import { TenantTransactionInterceptor } from './tenant-transaction.interceptor';
     },
     Tenancy,
     TenancyGuard,
+    TenancyMembershipCache,
     { provide: APP_INTERCEPTOR, useClass: TenantTransactionInterceptor },
   ],
   // The resolved options too: an app's `{ provide: APP_GUARD, useClass: TenancyGuard }` is built in the app's module.
-  exports: [TenantDb, Tenancy, TenancyGuard, TENANCY_MODULE_OPTIONS, RESOLVED_TENANCY_OPTIONS],
+  exports: [TenantDb, Tenancy, TenancyGuard, TenancyMembershipCache, TENANCY_MODULE_OPTIONS, RESOLVED_TENANCY_OPTIONS],
 })
 export class TenancyModule extends ConfigurableTenancyModule implements OnApplicationBootstrap {
   // Asks for the resolved options so that invalid ones fail bootstrap (a `TenancyOptionsError`

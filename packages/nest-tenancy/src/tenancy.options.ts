@@ -35,9 +35,21 @@ export interface TenancyModuleOptions {
   userIdClaim?: string;
   /**
    * Checks that the user belongs to the workspace; false -> 404 TENANCY_WORKSPACE_NOT_FOUND.
-   * Leave it out only when the workspace claim is signed and issued after a membership check.
+   * Answer `{ claims }` instead of true to have the guard set claims on `request.user` (the role
+   * the membership gives, say `{ claims: { roles: ['Admin'] } }`): with `membershipCache`, they are
+   * cached with the answer and set again on every hit. Leave it out only when the workspace claim
+   * is signed and issued after a membership check.
    */
-  isMember?: (args: { userId: string | null; workspaceId: string; request: TenancyRequest }) => boolean | Promise<boolean>;
+  isMember?: (args: { userId: string | null; workspaceId: string; request: TenancyRequest }) => boolean | Membership | Promise<boolean | Membership>;
+  /**
+   * Cache the answers of `isMember` (members only: a refusal is never cached) per (user,
+   * workspace) in this process, saving its round trip on most requests. Invalidate with
+   * `TenancyMembershipCache.invalidate({ userId, workspaceId })` when a membership changes; with
+   * the app's `INVALIDATION_BUS` (nest-context; e.g. @acme/nest-cache's `InvalidationBusModule`)
+   * every replica forgets it. `isMember` must then leave the request alone and answer `{ claims }`.
+   * @default off
+   */
+  membershipCache?: MembershipCacheOptions;
   /**
    * Database used by `Tenancy.withoutTenant` for deliberate cross-workspace work. With RLS the
    * runtime role sees nothing outside a workspace, so pass a connection as a role with BYPASSRLS.
@@ -55,6 +67,39 @@ export interface TenancyModuleOptions {
    * @default true
    */
   checkPosture?: boolean;
+}
+
+/** What `isMember` answers for a member whose membership sets claims on `request.user` (e.g. `{ claims: { roles: ['Admin'] } }`). */
+export interface Membership {
+  /** Set on `request.user` (created when absent) by `TenancyGuard`; plain data (structured-cloneable). */
+  claims: Readonly<Record<string, unknown>>;
+}
+
+/** The `membershipCache` option of `TenancyModule`. */
+export interface MembershipCacheOptions {
+  /**
+   * Longest life of a cached answer, whatever the bus says.
+   * @default 60000
+   */
+  ttlMs?: number;
+  /**
+   * How many (user, workspace) answers to keep; past it the oldest is dropped.
+   * @default 10000
+   */
+  maxEntries?: number;
+  /**
+   * Longest life of an answer that may have missed an invalidation: while the app's
+   * `INVALIDATION_BUS` is not healthy (and for answers loaded before it last became healthy), or
+   * with no bus when `replicated`. A missed message costs at most this much.
+   * @default 5000
+   */
+  fallbackTtlMs?: number;
+  /**
+   * The app runs as several processes. Without an `INVALIDATION_BUS`, an invalidation then reaches
+   * only the process that made it, so answers expire after `fallbackTtlMs`.
+   * @default false
+   */
+  replicated?: boolean;
 }
 
 /** Extras that shape the module itself. */
