@@ -1,8 +1,9 @@
 import { RedisInvalidationBus, CacheOptionsError, InvalidationBusUnavailableError } from '@acme/nest-cache';
 import type { InvalidationMessage } from '@acme/nest-context';
-import { freePort, PartitionProxy, startRedis, type StartedService } from '@acme/nest-testing';
+import { PartitionProxy } from '@acme/nest-testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { restartableRedis, type RestartableRedis } from './support/restartable-redis';
 
 const HEARTBEAT_MS = 100;
 const HEARTBEAT_TIMEOUT_MS = 400;
@@ -15,19 +16,8 @@ async function until(condition: () => boolean, what: string, ms = 5_000): Promis
   }
 }
 
-/** A redis-server on a fixed port, which the test stops and starts again (an outage, not a new server). */
-async function restartableRedis(): Promise<{ url: string; stop(): Promise<void>; start(): Promise<void> }> {
-  const port = await freePort();
-  let server: StartedService | undefined;
-  const start = async () => {
-    server = await startRedis({ strategies: ['embedded'], persistence: 'none', args: ['--port', String(port)] });
-  };
-  await start();
-  return { url: `redis://127.0.0.1:${port}`, start, stop: async () => server?.stop() };
-}
-
 describe('RedisInvalidationBus', () => {
-  let redis: Awaited<ReturnType<typeof restartableRedis>>;
+  let redis: RestartableRedis;
   const buses: RedisInvalidationBus[] = [];
   const bus = (url: string, channel = 'test:invalidation') => {
     const created = new RedisInvalidationBus({ connection: { url }, channel, heartbeatMs: HEARTBEAT_MS, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS });
