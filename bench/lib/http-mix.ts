@@ -66,7 +66,36 @@ export function operationSequence(users: readonly BenchUser[], length: number, s
     const candidates = users.map((user, index) => ({ user, index })).filter(({ user }) => !allowed || allowed.includes(user.role));
     sequence.push({ kind, user: candidates[Math.floor(next() * candidates.length)]!.index, pick: Math.floor(next() * 1_000_000) });
   }
+  balanceDeletes(sequence, users);
   return sequence;
+}
+
+/**
+ * Deletes take the deals creates made, and the sequence repeats as long as a load lasts: so each
+ * pass must delete in every workspace exactly as many deals as it creates there, or a long load
+ * would run out of deals to delete (or pile them up). The surplus of one kind becomes the other
+ * (the shares move by a fraction of a percent), and the n-th delete is sent by an Admin or
+ * Operator of the n-th create's workspace.
+ */
+function balanceDeletes(sequence: Operation[], users: readonly BenchUser[]): void {
+  const creates = sequence.filter((op) => op.kind === 'POST /deals');
+  const deletes = sequence.filter((op) => op.kind === 'DELETE /deals/:id');
+  const [surplus, into] = creates.length > deletes.length ? ([creates, deletes] as const) : ([deletes, creates] as const);
+  const kind = surplus === creates ? 'DELETE /deals/:id' : 'POST /deals';
+  while (surplus.length - into.length > 1) {
+    const op = surplus.splice(Math.floor(surplus.length * 0.618), 1)[0]!;
+    op.kind = kind;
+    into.push(op);
+  }
+  if (surplus.length !== into.length) surplus.pop()!.kind = 'GET /deals';
+  const ordered = (kind: OperationKind) => sequence.filter((op) => op.kind === kind);
+  const deleters = (workspace: number) =>
+    users.map((user, index) => ({ user, index })).filter(({ user }) => user.workspace === workspace && ['Admin', 'Operator'].includes(user.role));
+  const createsInOrder = ordered('POST /deals');
+  ordered('DELETE /deals/:id').forEach((op, n) => {
+    const candidates = deleters(users[createsInOrder[n]!.user]!.workspace);
+    op.user = candidates[op.pick % candidates.length]!.index;
+  });
 }
 
 export interface MixRequest {
