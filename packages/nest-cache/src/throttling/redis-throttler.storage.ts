@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { importOptional, withTimeout } from '@acme/nest-context';
+import { importOptional, isRedisClusterConnection, redisHashTag, withTimeout } from '@acme/nest-context';
 import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
@@ -76,6 +76,13 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleInit, On
     }
     if (typeof prefix !== 'string' || prefix.length === 0) {
       throw new ThrottlerOptionsError(`RedisThrottlerStorage option "prefix" must be a non-empty string, got ${JSON.stringify(prefix)}.`);
+    }
+    // A hit's script touches two keys, which a cluster runs only when they share a slot: an empty '{}'
+    // in the prefix makes Redis hash whole keys, and every hit would fail with CROSSSLOT.
+    if (isRedisClusterConnection(connection) && redisHashTag(`${prefix}:throttle:{key}`) === undefined) {
+      throw new ThrottlerOptionsError(
+        `RedisThrottlerStorage option "prefix" is "${prefix}": on Redis Cluster its empty "{}" makes each hit's two keys land in different slots. Remove the braces.`,
+      );
     }
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
       throw new ThrottlerOptionsError(`RedisThrottlerStorage option "timeoutMs" must be a positive number of milliseconds, got ${String(timeoutMs)}.`);
