@@ -3,10 +3,10 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { CaslModule, PoliciesGuard } from '@acme/nest-casl';
 import { AuditModule } from '@acme/nest-audit';
 import { auditIntegrity } from './audit/audit-integrity';
-import { TenantThrottlerGuard } from '@acme/nest-cache';
+import { InvalidationBusModule, TenantThrottlerGuard } from '@acme/nest-cache';
 import { ContextModule } from '@acme/nest-context';
 import { ConfigService } from '@nestjs/config';
-import { TenancyGuard, TenancyModule, type TenancyRequest } from '@acme/nest-tenancy';
+import { TenancyGuard, TenancyModule } from '@acme/nest-tenancy';
 import { ViewPresenterModule } from '@acme/nest-view-presenter';
 import { AuditLogModule } from './audit/audit-log.module';
 import { AuthModule } from './auth/auth.module';
@@ -37,7 +37,8 @@ export interface AppModuleOptions {
 
 /**
  * The HTTP app. A request passes: ContextModule's middleware (request id) -> JwtAuthGuard (claims)
- * -> TenancyGuard (workspace + live membership and role) -> TenantThrottlerGuard (rate limits)
+ * -> TenancyGuard (workspace + membership and role, cached per process and invalidated on every
+ * replica when they change) -> TenantThrottlerGuard (rate limits)
  * -> PoliciesGuard (CASL) -> validation ->
  * TenantTransactionInterceptor (RLS transaction) -> @ViewResponse -> controller -> service (TenantDb,
  * @Audit on every mutation; CASL denials are audited as 'Failure' too).
@@ -53,25 +54,41 @@ export class AppModule {
         DatabaseModule,
         RedisModule,
         ObservabilityModule,
+        // Tells every replica (API processes) to forget a cached membership or ability when one
+        // replica changes it: Redis pub/sub on `<QUEUE_PREFIX>:invalidation`.
+        InvalidationBusModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<Env, true>) => ({
+            connection: { url: config.get('REDIS_URL') },
+            channel: `${config.get('QUEUE_PREFIX').replace(/[{}]/g, '')}:invalidation`,
+          }),
+        }),
         ViewPresenterModule.forRoot({ mode: 'strict', sampleRate: 1 }),
         TenancyModule.forRootAsync({
           imports: [IdentityModule],
-          inject: [APP_DB, SYSTEM_DB, IdentityDirectory],
-          useFactory: (db: Database, systemDb: Database, identity: IdentityDirectory) => ({
+          inject: [APP_DB, SYSTEM_DB, IdentityDirectory, ConfigService],
+          useFactory: (db: Database, systemDb: Database, identity: IdentityDirectory, config: ConfigService<Env, true>) => ({
             db,
             systemDb,
             rls: true,
             // Membership is checked on every request, and the role comes from it, not from the
-            // token: removing a member or changing a role takes effect at once.
-            isMember: async ({ userId, workspaceId, request }: { userId: string | null; workspaceId: string; request: TenancyRequest }) => {
+            // token. It is cached per process (MEMBERSHIP_CACHE_TTL_SECONDS, 0 = off); MembersService
+            // invalidates it on every replica when it removes a member or changes a role, so that
+            // takes effect on the member's next request, whichever replica serves it.
+            isMember: async ({ userId, workspaceId }: { userId: string | null; workspaceId: string }) => {
               const membership = userId ? await identity.membership(userId, workspaceId) : undefined;
-              if (!membership || !request.user) return false;
-              request.user.roles = [membership.role];
-              return true;
+              return membership ? { claims: { roles: [membership.role] } } : false;
             },
+            membershipCache:
+              config.get('MEMBERSHIP_CACHE_TTL_SECONDS') > 0
+                ? { ttlMs: config.get('MEMBERSHIP_CACHE_TTL_SECONDS') * 1000, fallbackTtlMs: config.get('INVALIDATION_FALLBACK_MS') }
+                : undefined,
           }),
         }),
-        CaslModule.forRoot({ abilities }),
+        CaslModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<Env, true>) => ({ abilities, cache: { fallbackTtlMs: config.get('INVALIDATION_FALLBACK_MS') } }),
+        }),
         AuditModule.forRootAsync({
           inject: [ConfigService],
           useFactory: (config: ConfigService<Env, true>) => ({

@@ -44,7 +44,10 @@ export class IdentityDirectory {
     return rows;
   }
 
-  /** The user's membership of one workspace, or undefined. Runs on every request (TenancyGuard's isMember). */
+  /**
+   * The user's membership of one workspace, or undefined. TenancyGuard's isMember: on every request
+   * the membership cache cannot answer (MEMBERSHIP_CACHE_TTL_SECONDS; MembersService invalidates it).
+   */
   async membership(userId: string, workspaceId: string): Promise<WorkspaceMembership | undefined> {
     const [row] = await this.db
       .select({ membershipId: memberships.id, role: memberships.role, workspace: workspaces })

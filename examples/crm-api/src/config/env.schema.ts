@@ -89,6 +89,17 @@ export const EnvSchema = z.object({
   CACHE_ENABLED: z.stringbool().default(true),
   /** How long a cached read lives at most; writes make it stale at once (audit-driven invalidation). */
   CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /**
+   * How long each API process keeps a member's membership and role (TenancyModule's membershipCache),
+   * saving the database round trip every request makes; 0 looks them up on every request. A role change
+   * or a removal is invalidated on every replica at once (Redis pub/sub, channel `<QUEUE_PREFIX>:invalidation`).
+   */
+  MEMBERSHIP_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+  /**
+   * While a replica does not hear the invalidation channel (Redis down or unreachable), how long it
+   * may use a cached membership or CASL ability: the longest a missed role change or removal lasts there.
+   */
+  INVALIDATION_FALLBACK_MS: z.coerce.number().int().min(1).max(60_000).default(5000),
   /** Requests a minute per workspace, summed over every API replica (then 429 CACHE_RATE_LIMITED). */
   RATE_LIMIT_WORKSPACE_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
   /** Requests a minute per signed-in user (per client IP without one), over every replica. */

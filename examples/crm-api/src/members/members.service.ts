@@ -2,7 +2,7 @@ import { Audit, AuditService } from '@acme/nest-audit';
 import { Injectable } from '@nestjs/common';
 import { AbilityFactory } from '@acme/nest-casl';
 import { InjectProducer, type Producer } from '@acme/nest-queues';
-import { TenantDb } from '@acme/nest-tenancy';
+import { TenancyMembershipCache, TenantDb } from '@acme/nest-tenancy';
 import type { AddMemberInput, ListMembersQuery, Role } from '@acme-examples/crm-contracts';
 import { and, desc, eq, ne } from 'drizzle-orm';
 import { ApiError } from '../common/api-error';
@@ -19,6 +19,7 @@ export class MembersService {
     private readonly db: TenantDb<Schema>,
     private readonly identity: IdentityDirectory,
     private readonly abilities: AbilityFactory,
+    private readonly memberships: TenancyMembershipCache,
     private readonly audit: AuditService,
     @InjectProducer(emailsQueue) private readonly emails: Producer<typeof emailsQueue>,
   ) {}
@@ -64,7 +65,7 @@ export class MembersService {
     if (current.role === 'Admin' && role !== 'Admin') await this.assertAnotherAdmin(id);
     const updated = await this.db.updateOrThrow(memberships, id, { role });
     this.audit.describe({ subjectId: id, before: { role: current.role }, after: { role } });
-    this.abilities.invalidate({ userId: updated.userId });
+    this.forgetAccess(updated.userId, updated.workspaceId);
     return { ...updated, user: (await this.identity.userById(updated.userId))! };
   }
 
@@ -74,7 +75,17 @@ export class MembersService {
     if (current.role === 'Admin') await this.assertAnotherAdmin(id);
     await this.db.deleteOrThrow(memberships, id);
     this.audit.describe({ before: { userId: current.userId, role: current.role } });
-    this.abilities.invalidate({ userId: current.userId });
+    this.forgetAccess(current.userId, current.workspaceId);
+  }
+
+  /**
+   * Every API replica forgets the member's cached membership and abilities once this request's
+   * transaction commits (the request answers after Redis took the message), so the change holds
+   * from the member's next request, whichever replica serves it.
+   */
+  private forgetAccess(userId: string, workspaceId: string): void {
+    this.memberships.invalidate({ userId, workspaceId });
+    this.abilities.invalidate({ userId, workspaceId });
   }
 
   private async assertAnotherAdmin(exceptId: string): Promise<void> {
