@@ -54,7 +54,7 @@ import pg from 'pg';
 import { median, report } from './lib/measure.ts';
 import { SIDES, seedMix, type MixData, type Side } from './lib/http-mix-data.ts';
 import { startBenchPostgres, StatementCounter, type StatementCount } from './lib/http-mix-postgres.ts';
-import { profileTop, rssMb, startWorkerProcess } from './lib/http-mix-processes.ts';
+import { monotonicMicros, profileTop, rssMb, startWorkerProcess } from './lib/http-mix-processes.ts';
 import { MIX, MixRunner, MUTATIONS, operationSequence, PAGE, type MixRequest, type OperationKind, type Tally } from './lib/http-mix.ts';
 import { startServerProcess } from './lib/server-process.ts';
 
@@ -79,6 +79,8 @@ await owner.connect();
 const servers: { stop(): Promise<void> }[] = [];
 const baselineRole = `bench_baseline_${randomBytes(4).toString('hex')}`;
 let exitCode = 0;
+/** When ours was under timed load (the CPU profile counts these only). */
+const profiled: [number, number][] = [];
 
 try {
   const passwords = { app: randomBytes(12).toString('hex'), system: randomBytes(12).toString('hex'), baseline: randomBytes(12).toString('hex') };
@@ -161,7 +163,9 @@ try {
       const line: string[] = [];
       for (const side of order) {
         const audits = await auditRows(side);
+        const started = monotonicMicros();
         const result = await load(runners[side], urls[side], ROUND_SECONDS);
+        if (side === 'ours') profiled.push([started, monotonicMicros()]);
         await checkAuditRows(side, audits, mutationsOk(runners[side].takeTally()));
         rps[side].push(result.requests.average);
         p50[side].push(result.latency.p50);
@@ -175,6 +179,7 @@ try {
       console.log(`round ${round + 1}: ${line.join(' | ')}`);
     }
     console.log(`${CONNECTIONS} connections, ${ROUNDS} rounds of ${ROUND_SECONDS} s per side, pages of ${PAGE}`);
+    console.log(`medians: ours p50 ${median(p50.ours)} ms p99 ${median(p99.ours)} ms | baseline p50 ${median(p50.baseline)} ms p99 ${median(p99.baseline)} ms`);
     report('http-mix', median(rps.ours), median(rps.baseline), 'req/s', 'higher', rps);
     report('http-mix-p99', median(p99.ours), median(p99.baseline), 'ms', 'lower', p99);
   }
@@ -186,7 +191,7 @@ try {
   await Promise.allSettled([postgres.stop(), redis.stop()]);
   if (process.env.PROF) {
     console.log('CPU profile of our API process, top functions by self time:');
-    for (const line of profileTop(PROFILE_DIR)) console.log(line);
+    for (const line of profileTop(PROFILE_DIR, profiled)) console.log(line);
   }
 }
 process.exit(exitCode);
@@ -353,7 +358,9 @@ async function soak(runner: MixRunner, url: string, pids: { ours: number; worker
   const before = await auditRows('ours');
   let mutations = 0;
   for (let minute = 1; minute <= SOAK_MINUTES; minute++) {
+    const started = monotonicMicros();
     const result = await load(runner, url, 60);
+    profiled.push([started, monotonicMicros()]);
     mutations += mutationsOk(runner.takeTally());
     samples.api.push(rssMb(pids.ours));
     samples.worker.push(rssMb(pids.worker));
