@@ -27,11 +27,13 @@ export interface FairnessOptions {
 
 /** The fairness settings of a queue after validation. */
 export interface ResolvedFairness {
+  /** What a share is keyed by. */
   readonly by: 'workspace';
   /** 0 when there is no cap. */
   readonly concurrency: number;
   /** Minimum ms between two job starts of one workspace; 0 when there is no rate limit. */
   readonly intervalMs: number;
+  /** The rate as given, or undefined. */
   readonly rate: Readonly<{ max: number; duration: number }> | undefined;
 }
 

@@ -124,7 +124,9 @@ export class FairGate {
         try {
           await run(this.queue, 'acmeFairRelease', [key, id]);
         } catch (error) {
-          this.logger.warn(`Queue "${this.queue.name}": job ${id} ended but its slot could not be freed (it frees when the lease expires): ${(error as Error).message}`);
+          this.logger.warn(
+            `Queue "${this.queue.name}": job ${id} ended but its slot could not be freed (it frees when the lease expires): ${(error as Error).message}`,
+          );
         }
       },
     };

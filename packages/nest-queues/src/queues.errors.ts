@@ -93,7 +93,10 @@ export class JobContextError extends QueuesError {
  */
 export class FairQueuePriorityError extends QueuesError {
   readonly code = 'QUEUES_FAIR_PRIORITY';
-  constructor(readonly queue: string) {
+  constructor(
+    /** The fair queue's name. */
+    readonly queue: string,
+  ) {
     super(
       `Queue "${queue}" is fair (defineQueue "fairness"): its jobs take turns by workspace, so a job cannot set "priority". ` +
         'Drop the option, or enqueue urgent work to a separate queue.',

@@ -47,7 +47,9 @@ describe('fairness state after failures and a killed worker', () => {
   /** Every fairness key of the queue with its size (leases and reservations are sorted sets). */
   async function fairnessKeys(): Promise<Record<string, number>> {
     const keys = await admin.keys(`${redis.prefix}:${fairCrash.name}:fair:*`);
-    return Object.fromEntries(await Promise.all(keys.map(async (key) => [key.slice(`${redis.prefix}:${fairCrash.name}:`.length), await admin.zcard(key)] as const)));
+    return Object.fromEntries(
+      await Promise.all(keys.map(async (key) => [key.slice(`${redis.prefix}:${fairCrash.name}:`.length), await admin.zcard(key)] as const)),
+    );
   }
 
   it('frees the slots of a killed worker, keeps counting right through stalls and failures, and starts turns afresh once drained', async () => {
@@ -63,7 +65,10 @@ describe('fairness state after failures and a killed worker', () => {
     await waitFor(() => output.includes('ready'), { timeoutMs: 20_000, what: `the worker process to start:\n${output}` });
 
     // Our own producer app (no workers yet): two hanging jobs fill A's two slots in the process.
-    @Module({ imports: [ContextModule.forRoot(), QueuesModule.forRoot(redis.options()), QueuesModule.forFeature([fairCrash])], providers: [SurvivingProcessor] })
+    @Module({
+      imports: [ContextModule.forRoot(), QueuesModule.forRoot(redis.options()), QueuesModule.forFeature([fairCrash])],
+      providers: [SurvivingProcessor],
+    })
     class AppModule {}
     app = await NestFactory.createApplicationContext(AppModule, { logger: false });
     const producer = app.get<Producer<typeof fairCrash>>(getProducerToken(fairCrash));

@@ -1,0 +1,141 @@
+/**
+ * Fair queues (`defineQueue({ fairness: { by: 'workspace' } })`) against real Redis (embedded
+ * unless REDIS_URL), in one Nest app with its workers (concurrency CONCURRENCY per queue):
+ *  - quiet wait: a noisy workspace has 10,000 jobs queued; a quiet workspace enqueues one job.
+ *    ours = how long that job waits to start on the fair queue; baseline = how long the same job
+ *    waits on the idle fair queue (better=lower). The same flood on the FIFO queue (the same
+ *    queue without fairness: plain BullMQ order) is printed for comparison.
+ *  - throughput: 5,000 jobs from 10 workspaces enqueued (addBulk) and processed: the fair
+ *    queue (ours) vs the FIFO queue (baseline) with the same workers (better=higher).
+ * Rounds alternate which queue goes first; medians are reported.
+ */
+import 'reflect-metadata';
+import { ContextModule, ContextService } from '@acme/nest-context';
+import { defineQueue, getProducerToken, QueueProcessor, QueuesModule, type Producer, type QueueDefinition, type QueueJob } from '@acme/nest-queues';
+import { startRedis } from '@acme/nest-testing';
+import { Module, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { z } from 'zod';
+import { median, report } from './lib/measure.ts';
+
+const FLOOD = 10_000;
+const THROUGHPUT_JOBS = 5_000;
+const WORKSPACES = 10;
+const CONCURRENCY = 20;
+const ROUNDS = 3;
+const NOISY = '0190a0b2-0000-7000-8000-00000000000a';
+const QUIET = '0190a0b2-0000-7000-8000-00000000000b';
+
+const server = await startRedis();
+const payload = z.object({ n: z.number().int() });
+const defaults = { removeOnComplete: true, removeOnFail: true };
+const fair = defineQueue({ name: 'bench-fair', payload, defaults, concurrency: CONCURRENCY, fairness: { by: 'workspace' } });
+const fifo = defineQueue({ name: 'bench-fifo', payload, defaults, concurrency: CONCURRENCY });
+
+/** Per queue: jobs processed; and when each job of the quiet workspace started. */
+const processed = new Map<string, number>([
+  [fair.name, 0],
+  [fifo.name, 0],
+]);
+const started = new Map<string, number>();
+
+const processors = [fair, fifo].map((queue) => {
+  @QueueProcessor(queue)
+  class Processor {
+    process(_payload: unknown, job: QueueJob) {
+      if (job.data.context?.workspaceId === QUIET) started.set(`${job.queueName}:${job.id}`, performance.now());
+      processed.set(job.queueName, processed.get(job.queueName)! + 1);
+    }
+  }
+  return Processor as Type;
+});
+
+@Module({
+  imports: [
+    ContextModule.forRoot(),
+    QueuesModule.forRoot({ connection: { url: server.url }, prefix: 'bench-fairness', runWorkers: true, metrics: false }),
+    QueuesModule.forFeature([fair, fifo]),
+  ],
+  providers: processors,
+})
+class BenchModule {}
+const app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error', 'warn'] });
+const context = new ContextService();
+const producer = (queue: QueueDefinition) => app.get<symbol, Producer>(getProducerToken(queue));
+const inWorkspace = <T>(workspaceId: string, fn: () => T) => context.run({ workspaceId, actor: { kind: 'User', id: 'bench' } }, fn);
+const until = async (check: () => boolean) => {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 1));
+};
+
+/** Enqueues one job of the quiet workspace and returns how long (ms) it waited to start. */
+async function quietWait(queue: QueueDefinition): Promise<number> {
+  const before = performance.now();
+  const job = await inWorkspace(QUIET, () => producer(queue).add({ n: 0 }));
+  const key = `${queue.name}:${job.id}`;
+  await until(() => started.has(key));
+  return started.get(key)! - before;
+}
+
+/** The quiet job's wait with the noisy workspace's FLOOD jobs queued (and being processed). */
+async function quietWaitBehindFlood(queue: QueueDefinition): Promise<number> {
+  const target = processed.get(queue.name)! + FLOOD + 1;
+  for (let i = 0; i < FLOOD; i += 1000) {
+    await inWorkspace(NOISY, () => producer(queue).addBulk(Array.from({ length: 1000 }, (_, n) => ({ payload: { n: i + n } }))));
+  }
+  const atStart = processed.get(queue.name)!;
+  await until(() => processed.get(queue.name)! >= atStart + 200); // the workers are busy with the flood
+  const wait = await quietWait(queue);
+  const left = target - processed.get(queue.name)!;
+  await until(() => processed.get(queue.name)! >= target);
+  if (left < FLOOD / 2 && queue === fair) console.warn(`  (only ${left} flood jobs were left when the quiet job started)`);
+  return wait;
+}
+
+/** Jobs/s through addBulk and processing, THROUGHPUT_JOBS jobs spread over WORKSPACES workspaces. */
+async function throughput(queue: QueueDefinition): Promise<number> {
+  const target = processed.get(queue.name)! + THROUGHPUT_JOBS;
+  const t0 = performance.now();
+  const perWorkspace = THROUGHPUT_JOBS / WORKSPACES;
+  await Promise.all(
+    Array.from({ length: WORKSPACES }, async (_, w) => {
+      const workspaceId = `0190a0b2-0000-7000-8000-0000000001${String(w).padStart(2, '0')}`;
+      for (let i = 0; i < perWorkspace; i += 500) {
+        await inWorkspace(workspaceId, () => producer(queue).addBulk(Array.from({ length: 500 }, (_, n) => ({ payload: { n: i + n } }))));
+      }
+    }),
+  );
+  await until(() => processed.get(queue.name)! >= target);
+  return THROUGHPUT_JOBS / ((performance.now() - t0) / 1000);
+}
+
+await quietWait(fair); // warm-up
+await throughput(fair);
+await throughput(fifo);
+
+const idle: number[] = [];
+const fairWaits: number[] = [];
+const fifoWaits: number[] = [];
+const fairRates: number[] = [];
+const fifoRates: number[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  idle.push(await quietWait(fair));
+  const order = round % 2 === 0 ? [fair, fifo] : [fifo, fair];
+  for (const queue of order) (queue === fair ? fairWaits : fifoWaits).push(await quietWaitBehindFlood(queue));
+  for (const queue of order) (queue === fair ? fairRates : fifoRates).push(await throughput(queue));
+}
+
+const ms = (values: number[]) => values.map((v) => v.toFixed(1)).join(', ');
+const rate = (values: number[]) => values.map((v) => v.toFixed(0)).join(', ');
+console.log(
+  `fairness: worker concurrency ${CONCURRENCY} per queue, ${ROUNDS} rounds\n` +
+    `  quiet job wait, idle fair queue:                 ${ms(idle)} ms\n` +
+    `  quiet job wait, fair queue, ${FLOOD} queued:       ${ms(fairWaits)} ms\n` +
+    `  quiet job wait, FIFO queue, ${FLOOD} queued:       ${ms(fifoWaits)} ms (median ${median(fifoWaits).toFixed(0)} ms)\n` +
+    `  throughput, ${THROUGHPUT_JOBS} jobs of ${WORKSPACES} workspaces, fair: ${rate(fairRates)} jobs/s\n` +
+    `  throughput, ${THROUGHPUT_JOBS} jobs of ${WORKSPACES} workspaces, FIFO: ${rate(fifoRates)} jobs/s`,
+);
+report('fairness-quiet-wait', median(fairWaits), median(idle), 'ms', 'lower', { ours: fairWaits, baseline: idle });
+report('fairness-throughput', median(fairRates), median(fifoRates), 'jobs/s', 'higher', { ours: fairRates, baseline: fifoRates });
+
+await app.close();
+await server.stop();
