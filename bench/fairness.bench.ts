@@ -3,9 +3,9 @@
  * unless REDIS_URL), in one Nest app with its workers (concurrency CONCURRENCY per queue):
  *  - quiet wait: a noisy workspace has 10,000 jobs queued; a quiet workspace enqueues one job.
  *    ours = how long that job waits to start on the fair queue; baseline = how long the same job
- *    waits on the idle fair queue (better=lower). The same flood on the FIFO queue (the same
+ *    waits on the idle fair queue (median of IDLE_SAMPLES per round; better=lower). The same flood on the FIFO queue (the same
  *    queue without fairness: plain BullMQ order) is printed for comparison.
- *  - throughput: 5,000 jobs from 10 workspaces enqueued (addBulk) and processed: the fair
+ *  - throughput: 4,000 jobs from 10 workspaces enqueued (addBulk) and processed: the fair
  *    queue (ours) vs the FIFO queue (baseline) with the same workers (better=higher).
  * Rounds alternate which queue goes first; medians are reported.
  */
@@ -19,10 +19,11 @@ import { z } from 'zod';
 import { median, report } from './lib/measure.ts';
 
 const FLOOD = 10_000;
-const THROUGHPUT_JOBS = 5_000;
+const THROUGHPUT_JOBS = 4_000;
 const WORKSPACES = 10;
 const CONCURRENCY = 20;
-const ROUNDS = 3;
+const ROUNDS = 4;
+const IDLE_SAMPLES = 5;
 const NOISY = '0190a0b2-0000-7000-8000-00000000000a';
 const QUIET = '0190a0b2-0000-7000-8000-00000000000b';
 
@@ -118,7 +119,9 @@ const fifoWaits: number[] = [];
 const fairRates: number[] = [];
 const fifoRates: number[] = [];
 for (let round = 0; round < ROUNDS; round++) {
-  idle.push(await quietWait(fair));
+  const samples: number[] = [];
+  for (let i = 0; i < IDLE_SAMPLES; i++) samples.push(await quietWait(fair));
+  idle.push(median(samples));
   const order = round % 2 === 0 ? [fair, fifo] : [fifo, fair];
   for (const queue of order) (queue === fair ? fairWaits : fifoWaits).push(await quietWaitBehindFlood(queue));
   for (const queue of order) (queue === fair ? fairRates : fifoRates).push(await throughput(queue));
