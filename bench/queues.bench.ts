@@ -6,14 +6,20 @@
  *  - baseline: raw BullMQ `Queue.add` + `Worker` with the same payload, job options and concurrency.
  * Each round enqueues JOBS jobs with ADDERS adds in flight (like concurrent API requests) and
  * ends when the last one is processed. Rounds alternate ours/baseline; medians are reported.
+ *
+ * Then `queues-cluster`: ours on a Redis Cluster of three masters (startRedisCluster, an ioredis
+ * `Cluster`, prefix '{bench}') beside ours on the single Redis, rounds alternating. Reported, no
+ * target: a hash-tagged prefix keeps all the queue's keys on one master, so the cluster adds a
+ * client that routes by slot, not capacity for one queue.
  */
 import 'reflect-metadata';
 import { ContextService, ContextModule } from '@acme/nest-context';
 import { defineQueue, getProducerToken, QueueProcessor, QueuesModule, type Producer } from '@acme/nest-queues';
-import { startRedis } from '@acme/nest-testing';
+import { startRedis, startRedisCluster } from '@acme/nest-testing';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Queue, Worker } from 'bullmq';
+import { Cluster } from 'ioredis';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
 import { report } from './lib/measure.ts';
@@ -126,5 +132,52 @@ report('queues', median(ours), median(baseline), 'jobs/s', 'higher', { ours, bas
 
 await rawWorker.close();
 await rawQueue.close();
+
+// ours on a Redis Cluster beside ours on the single Redis (the app above)
+const cluster = await startRedisCluster();
+const clusterConnection = new Cluster([...cluster.nodes], { redisOptions: { maxRetriesPerRequest: null } });
+const clusterCounter = new Counter();
+@QueueProcessor(emails)
+class ClusterEmailsProcessor {
+  process() {
+    clusterCounter.hit();
+  }
+}
+@Module({
+  imports: [
+    ContextModule.forRoot(),
+    QueuesModule.forRoot({ connection: clusterConnection, prefix: '{bench}', runWorkers: true, metrics: { registry: new Registry() } }),
+    QueuesModule.forFeature([emails]),
+  ],
+  providers: [ClusterEmailsProcessor],
+})
+class ClusterBenchModule {}
+const clusterApp = await NestFactory.createApplicationContext(ClusterBenchModule, { logger: ['error', 'warn'] });
+const clusterProducer = clusterApp.get<symbol, Producer<typeof emails>>(getProducerToken(emails));
+const clusterAdd = () =>
+  context.run({ requestId: 'bench-request', workspaceId: '0190a0b2-0000-7000-8000-00000000000a', actor: { kind: 'User', id: 'bench' } }, () =>
+    clusterProducer.add(payload),
+  );
+
+const onCluster: number[] = [];
+const onSingle: number[] = [];
+for (let i = 0; i < WARMUP + ROUNDS; i++) {
+  const clusterFirst = i % 2 === 0;
+  const a = await round(clusterFirst ? clusterAdd : oursAdd, clusterFirst ? clusterCounter : oursCounter);
+  const b = await round(clusterFirst ? oursAdd : clusterAdd, clusterFirst ? oursCounter : clusterCounter);
+  if (i < WARMUP) continue;
+  onCluster.push(clusterFirst ? a : b);
+  onSingle.push(clusterFirst ? b : a);
+}
+console.log(
+  `queues-cluster: the same Nest app and jobs, ${ROUNDS} rounds\n` +
+    `  ours on a Redis Cluster (3 masters, prefix '{bench}'): ${onCluster.map((n) => n.toFixed(0)).join(', ')} jobs/s\n` +
+    `  ours on a single Redis:                                ${onSingle.map((n) => n.toFixed(0)).join(', ')} jobs/s`,
+);
+report('queues-cluster', median(onCluster), median(onSingle), 'jobs/s', 'higher', { ours: onCluster, baseline: onSingle });
+
+await clusterApp.close();
+clusterConnection.disconnect();
+await cluster.stop();
 await app.close();
 await server.stop();
