@@ -1,12 +1,15 @@
 import { AUDIT_COLUMNS, type AuditEntry } from './audit-entry';
 import {
   AuditChainConflictError,
+  AuditChainMovedError,
   chainStatements,
   inChainTransaction,
   isChainPool,
   mergeChainBatches,
   prepareChainBatch,
   writePreparedChain,
+  writeSpeculativeChain,
+  type ChainHead,
   type ChainStatements,
   type PreparedChainBatch,
 } from './integrity/chain-writer';
@@ -65,7 +68,10 @@ export function insertParameters(entries: readonly AuditEntry[]): unknown[][] {
   return columns;
 }
 
-/** Chained transactions a writer has open at once: the next one waits on the heads' lock, so it goes as soon as the one before commits. */
+/**
+ * Chained transactions a writer has open at once. They insert side by side (see
+ * writeSpeculativeChain) and commit one after the other per workspace.
+ */
 const GROUPS_IN_FLIGHT = 2;
 
 /** SQLSTATE of a transaction PostgreSQL rolled back to break a deadlock. */
@@ -73,6 +79,28 @@ const DEADLOCK_DETECTED = '40P01';
 
 /** Most entries chained in one transaction when batches wait for each other (a few default batches). */
 const MAX_GROUP_ENTRIES = 5_000;
+
+/** Longest a transaction following another waits for it to hold the heads before moving them itself. */
+const FOLLOW_WAIT_MS = 2_000;
+
+/** A chained transaction in flight, as the one behind it sees it. */
+interface InFlightChain {
+  /** Where it leaves the heads of its chains, once hashed; undefined when it failed before. */
+  heads: Promise<ReadonlyMap<string, ChainHead> | undefined>;
+  /** Resolves once it holds the heads it moves (or has ended). */
+  held: Promise<void>;
+}
+
+function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    work.then(done, done);
+  });
+}
 
 interface WaitingBatch {
   db: Queryable;
@@ -92,6 +120,8 @@ export class AuditWriter {
   private readonly chainSql: ChainStatements | undefined;
   private readonly waiting: WaitingBatch[] = [];
   private draining = 0;
+  /** Per chain: the newest transaction this writer has in flight on it. */
+  private readonly tails = new Map<string, InFlightChain>();
 
   constructor(
     private readonly db: Queryable,
@@ -153,19 +183,67 @@ export class AuditWriter {
   }
 
   /**
-   * A batch is almost always new: written without looking up stored entries first, and, when it
-   * meets one (a retried batch), rolled back and written again skipping them.
+   * A batch is almost always new and its workspace's head almost always where this writer's
+   * transaction before it leaves it. With no transaction of this writer in flight on its chains,
+   * the batch leads: it locks the heads, then inserts (no stored lookup). Behind one, it follows:
+   * it takes the positions after that transaction's, inserts beside it without a lock, and moves
+   * the heads only once the one before holds them (so it waits in PostgreSQL for that commit) and
+   * only if they are where expected. When a batch meets a stored entry (a retried batch), a head
+   * that moved (another process wrote), or a new workspace, it is rolled back and written again
+   * under the heads' lock, skipping stored entries.
    */
   private async chainOwn(db: Queryable, batch: PreparedChainBatch): Promise<Set<string>> {
     const sql = this.chainSql!;
+    const chains = [...new Set(batch.chains)];
+    const before = new Set(chains.flatMap((chain) => this.tails.get(chain) ?? []));
+    const first = this.follow(chains);
     try {
-      return await inChainTransaction(db, (client) => writePreparedChain(client, sql, batch, { skipStored: false }));
+      if (before.size === 0) return await inChainTransaction(db, (client) => writePreparedChain(client, sql, batch, { skipStored: false, ...first.hooks }));
+      // Known before a connection is taken: the transaction before never waits for this one.
+      const expected = new Map<string, ChainHead>();
+      for (const previous of before) for (const [chain, head] of (await previous.heads) ?? []) if (chains.includes(chain)) expected.set(chain, head);
+      // Bounded: should the one before ever wait on this one in PostgreSQL, this one moves on, fails its compare and retries.
+      const beforeAdvance = () => withinMs(Promise.all([...before].map((previous) => previous.held)), FOLLOW_WAIT_MS);
+      return await inChainTransaction(db, (client) => writeSpeculativeChain(client, sql, batch, expected, { ...first.hooks, beforeAdvance }));
     } catch (error) {
-      // A conflict (a stored entry in the batch) is retried skipping stored entries; so is a
-      // deadlock PostgreSQL broke (two writers creating the heads of new workspaces at once).
-      if (!(error instanceof AuditChainConflictError) && (error as { code?: unknown }).code !== DEADLOCK_DETECTED) throw error;
-      return inChainTransaction(db, (client) => writePreparedChain(client, sql, batch, { skipStored: true }));
+      // A deadlock PostgreSQL broke (writers creating or moving the heads of several workspaces at once) is retried too.
+      const retry =
+        error instanceof AuditChainConflictError || error instanceof AuditChainMovedError || (error as { code?: unknown }).code === DEADLOCK_DETECTED;
+      if (!retry) throw error;
+      // The retry leads: batches arriving meanwhile follow it, not the attempt that failed.
+      const again = this.follow(chains, first.self);
+      first.end();
+      try {
+        return await inChainTransaction(db, (client) => writePreparedChain(client, sql, batch, { skipStored: true, ...again.hooks }));
+      } finally {
+        again.end();
+      }
+    } finally {
+      first.end();
     }
+  }
+
+  /**
+   * Registers a transaction on `chains` as the one the next batches of those chains follow
+   * (taking over from `replacing`, where that one is still the newest); `end` withdraws it.
+   */
+  private follow(chains: readonly string[], replacing?: InFlightChain) {
+    let settle!: (heads: ReadonlyMap<string, ChainHead> | undefined) => void;
+    let hold!: () => void;
+    const self: InFlightChain = {
+      heads: new Promise((resolve) => (settle = resolve)),
+      held: new Promise<void>((resolve) => (hold = resolve)),
+    };
+    for (const chain of chains) if (!replacing || this.tails.get(chain) === replacing) this.tails.set(chain, self);
+    return {
+      self,
+      hooks: { onHeads: settle, onHeld: hold },
+      end: () => {
+        settle(undefined); // no-op once settled
+        hold();
+        for (const chain of chains) if (this.tails.get(chain) === self) this.tails.delete(chain);
+      },
+    };
   }
 
   /** Which of these entries (ids, and the time range they happened in) the table has. */

@@ -23,6 +23,19 @@ export class AuditChainConflictError extends AuditError {
   }
 }
 
+/**
+ * A head was not where a speculative write expected it (another transaction moved it first, or
+ * the chain has no head yet): the write is rolled back and done again under the heads' lock.
+ */
+export class AuditChainMovedError extends AuditError {
+  readonly code = 'AUDIT_CHAIN_MOVED';
+  constructor() {
+    super(
+      'An audit chain head moved while a batch was being chained speculatively; the batch was rolled back and is written again under the head lock. Nothing to fix: this is how concurrent writers of one workspace take turns.',
+    );
+  }
+}
+
 /** The chain heads could not be read back: the connection answered without rows. */
 export class AuditChainHeadError extends AuditError {
   readonly code = 'AUDIT_CHAIN_HEAD_UNREADABLE';
@@ -61,6 +74,12 @@ export interface ChainStatements {
   createHeads: string;
   stored: string;
   insert: string;
+  /** The heads, read without a lock (a speculative write checks them when it moves them). */
+  heads: string;
+  /** The rows alone: a speculative write inserts them before it touches a head. */
+  insertRows: string;
+  /** Moves each head only if it is still where the write expected it (compare and set). */
+  advance: string;
 }
 
 /**
@@ -86,23 +105,51 @@ export function chainStatements(table: string, schema?: string): ChainStatements
     ', ',
   );
   const alias = [...names, 'chain_seq', 'chain_hash', 'personal_digest', 'personal_salt', 'personal_paths'].join(', ');
+  const rows = `INSERT INTO ${audit} (${columns}) SELECT ${select} FROM unnest(${arrays}) AS u(${alias}) ON CONFLICT DO NOTHING`;
   return {
     // ORDER BY: heads are locked in one order by every writer, so two batches never deadlock.
     lock: `SELECT "workspace_id"::text AS workspace_id, "seq"::text AS seq, encode("hash", 'hex') AS hash FROM ${heads} WHERE "workspace_id" = ANY($1::uuid[]) ORDER BY "workspace_id" FOR UPDATE`,
     createHeads: `INSERT INTO ${heads} ("workspace_id", "seq", "hash") SELECT w, 0, '\\x${GENESIS_HASH.toString('hex')}'::bytea FROM unnest($1::uuid[]) AS w ORDER BY w ON CONFLICT DO NOTHING`,
     stored: `SELECT id::text AS id FROM ${audit} WHERE id = ANY($1::uuid[]) AND occurred_at BETWEEN $2 AND $3`,
     insert: [
-      `WITH inserted AS (INSERT INTO ${audit} (${columns}) SELECT ${select} FROM unnest(${arrays}) AS u(${alias}) ON CONFLICT DO NOTHING RETURNING 1),`,
+      `WITH inserted AS (${rows} RETURNING 1),`,
       `moved AS (UPDATE ${heads} AS h SET "seq" = m.seq, "hash" = decode(m.hash, 'hex'), "updated_at" = now()`,
       `  FROM unnest($${n + 6}::uuid[], $${n + 7}::bigint[], $${n + 8}::text[]) AS m(workspace_id, seq, hash) WHERE h."workspace_id" = m.workspace_id RETURNING 1)`,
       'SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM moved)::int AS moved',
     ].join('\n'),
+    heads: `SELECT "workspace_id"::text AS workspace_id, "seq"::text AS seq, encode("hash", 'hex') AS hash FROM ${heads} WHERE "workspace_id" = ANY($1::uuid[])`,
+    insertRows: rows,
+    // Waits for a transaction that holds a head, then compares what it committed: PostgreSQL
+    // recomputes SET and RETURNING on the newest row version (a WHERE on seq would be checked
+    // against this statement's snapshot and skip the row without waiting). A head elsewhere is
+    // left as it is (moved = false) and the caller rolls back.
+    advance: [
+      `UPDATE ${heads} AS h SET`,
+      `  "seq" = CASE WHEN h."seq" = m.from_seq AND h."hash" = decode(m.from_hash, 'hex') THEN m.seq ELSE h."seq" END,`,
+      `  "hash" = CASE WHEN h."seq" = m.from_seq AND h."hash" = decode(m.from_hash, 'hex') THEN decode(m.hash, 'hex') ELSE h."hash" END,`,
+      `  "updated_at" = now()`,
+      `  FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bigint[], $5::text[]) AS m(workspace_id, seq, hash, from_seq, from_hash)`,
+      `  WHERE h."workspace_id" = m.workspace_id`,
+      `  RETURNING h."seq" = m.seq AND h."hash" = decode(m.hash, 'hex') AS moved`,
+    ].join('\n'),
   };
 }
 
-interface Head {
+/** Where a chain stands: the position and hash of its last entry. */
+export interface ChainHead {
   seq: bigint;
   hash: Buffer;
+}
+type Head = ChainHead;
+
+/** What a caller running several chained transactions at once learns from each, and when. */
+export interface ChainWriteHooks {
+  /** Where the batch leaves each head of its chains, once hashed (before the insert). */
+  onHeads?(heads: ReadonlyMap<string, ChainHead>): void;
+  /** The transaction holds the heads it moves: they stay held until it ends. */
+  onHeld?(): void;
+  /** Awaited before a speculative write moves the heads. */
+  beforeAdvance?(): Promise<void>;
 }
 
 /** A batch made ready for the chain: everything that does not depend on the chain's head. */
@@ -245,11 +292,12 @@ export async function writePreparedChain(
   db: ChainQueryable,
   sql: ChainStatements,
   batch: PreparedChainBatch,
-  { skipStored }: { skipStored: boolean },
+  { skipStored, ...hooks }: { skipStored: boolean } & ChainWriteHooks,
 ): Promise<Set<string>> {
   if (batch.order.length === 0) return new Set();
   const chains = [...new Set(batch.chains)].sort();
   const heads = await lockHeads(db, sql, chains);
+  hooks.onHeld?.();
   let fresh = batch.order;
   if (skipStored) {
     const stored = new Set(((await db.query(sql.stored, [batch.ids, batch.from, batch.to])).rows ?? []).map((row: { id: string }) => row.id));
@@ -258,24 +306,9 @@ export async function writePreparedChain(
   }
   if (fresh.length === 0) return new Set();
 
-  const out: unknown[][] = [...AUDIT_COLUMNS, ...AUDIT_CHAIN_COLUMNS].map(() => new Array(fresh.length));
-  const touched = new Set<string>();
-  const n = AUDIT_COLUMNS.length;
-  fresh.forEach((i, at) => {
-    for (let column = 0; column < n; column++) out[column]![at] = batch.columns[column]![i];
-    const chain = batch.chains[i]!;
-    const head = heads.get(chain)!;
-    touched.add(chain);
-    head.seq += 1n;
-    head.hash = chainHash(head.hash, entryContentAt(head.seq, batch.tails[i]!));
-    out[n]![at] = head.seq.toString();
-    out[n + 1]![at] = head.hash.toString('hex');
-    out[n + 2]![at] = batch.digests[i];
-    out[n + 3]![at] = batch.salts[i];
-    out[n + 4]![at] = batch.paths[i];
-  });
-
-  const moved = [...touched];
+  const out = chainRows(batch, fresh, heads);
+  hooks.onHeads?.(heads);
+  const moved = [...new Set(fresh.map((i) => batch.chains[i]!))];
   const result = await db.query(sql.insert, [
     ...out,
     moved,
@@ -285,6 +318,78 @@ export async function writePreparedChain(
   const inserted = Number(result.rows?.[0]?.inserted ?? result.rowCount ?? 0);
   if (inserted !== fresh.length) throw new AuditChainConflictError(fresh.length, inserted);
   return new Set(fresh.map((i) => batch.ids[i]!));
+}
+
+/**
+ * Writes a prepared batch on a connection inside a transaction without locking the heads first,
+ * so the inserts of several transactions of one chain run side by side: gives the entries the
+ * positions after `expected` (per chain: where the head will be once the transaction before
+ * this one commits; a chain not in it is read as it stands), tells `onHeads` where the batch
+ * leaves each head (the next transaction speculates on that), inserts the rows, and only then
+ * moves the heads, each on the condition that it is still where expected. That last statement
+ * waits for a transaction that holds the head and compares what it committed, so transactions
+ * of one chain still commit one after the other, in position order, and a chain never forks.
+ *
+ * Throws `AuditChainMovedError` when a head was elsewhere (or missing: a new chain's head is
+ * created under the lock) and `AuditChainConflictError` when an entry was stored already; the
+ * caller then rolls back and writes the batch with `writePreparedChain` (`skipStored`).
+ */
+export async function writeSpeculativeChain(
+  db: ChainQueryable,
+  sql: ChainStatements,
+  batch: PreparedChainBatch,
+  expected: ReadonlyMap<string, ChainHead>,
+  hooks: ChainWriteHooks = {},
+): Promise<Set<string>> {
+  if (batch.order.length === 0) return new Set();
+  const chains = [...new Set(batch.chains)].sort();
+  const from = new Map<string, Head>();
+  for (const [chain, head] of expected) from.set(chain, { seq: head.seq, hash: head.hash });
+  const unknown = chains.filter((chain) => !from.has(chain));
+  if (unknown.length > 0) {
+    const { rows } = await db.query(sql.heads, [unknown]);
+    for (const row of (rows ?? []) as { workspace_id: string; seq: string; hash: string }[]) {
+      from.set(row.workspace_id, { seq: BigInt(row.seq), hash: Buffer.from(row.hash, 'hex') });
+    }
+    if (unknown.some((chain) => !from.has(chain))) throw new AuditChainMovedError();
+  }
+  const heads = new Map<string, Head>(chains.map((chain) => [chain, { ...from.get(chain)! }]));
+  const out = chainRows(batch, batch.order, heads);
+  hooks.onHeads?.(heads);
+  const result = await db.query(sql.insertRows, out);
+  if (result.rowCount !== batch.order.length) throw new AuditChainConflictError(batch.order.length, result.rowCount ?? 0);
+  await hooks.beforeAdvance?.();
+  const advanced = await db.query(sql.advance, [
+    chains,
+    chains.map((chain) => heads.get(chain)!.seq.toString()),
+    chains.map((chain) => heads.get(chain)!.hash.toString('hex')),
+    chains.map((chain) => from.get(chain)!.seq.toString()),
+    chains.map((chain) => from.get(chain)!.hash.toString('hex')),
+  ]);
+  if ((advanced.rows ?? []).filter((row: { moved: boolean }) => row.moved).length !== chains.length) throw new AuditChainMovedError();
+  hooks.onHeld?.();
+  return new Set(batch.ids);
+}
+
+/**
+ * The insert's column arrays for the entries at `rows` (in chain order), each given the next
+ * position after its chain's head in `heads` and hashed to the entry before; `heads` is moved.
+ */
+function chainRows(batch: PreparedChainBatch, rows: readonly number[], heads: Map<string, Head>): unknown[][] {
+  const out: unknown[][] = [...AUDIT_COLUMNS, ...AUDIT_CHAIN_COLUMNS].map(() => new Array(rows.length));
+  const n = AUDIT_COLUMNS.length;
+  rows.forEach((i, at) => {
+    for (let column = 0; column < n; column++) out[column]![at] = batch.columns[column]![i];
+    const head = heads.get(batch.chains[i]!)!;
+    head.seq += 1n;
+    head.hash = chainHash(head.hash, entryContentAt(head.seq, batch.tails[i]!));
+    out[n]![at] = head.seq.toString();
+    out[n + 1]![at] = head.hash.toString('hex');
+    out[n + 2]![at] = batch.digests[i];
+    out[n + 3]![at] = batch.salts[i];
+    out[n + 4]![at] = batch.paths[i];
+  });
+  return out;
 }
 
 /** Locks the heads of `chains` (sorted), creating the missing ones at position 0. */
