@@ -96,7 +96,7 @@ export class TenancyMembershipCache implements OnModuleDestroy {
    * a removed member is refused on their next request, on any replica.
    */
   invalidate(filter: MembershipInvalidation = {}): void {
-    if (!this.enabled) return;
+    // Published even where this process caches nothing: other replicas may.
     // The guard keys by the lower-case workspace id (one spelling per workspace).
     const userId = filter.userId;
     const workspaceId = typeof filter.workspaceId === 'string' ? filter.workspaceId.toLowerCase() : filter.workspaceId;

@@ -157,14 +157,16 @@ export class RedisInvalidationBus implements InvalidationBus, OnModuleInit, OnAp
     subscriber.on('ready', () => this.resubscribe(subscriber));
     subscriber.on('close', () => (this.subscribed = false));
     subscriber.on('message', (channel: string, payload: string) => this.receive(channel, payload));
+    if (this.closed) {
+      // Shut down while ioredis was loading: close what was just opened, start no heartbeat.
+      publisher.disconnect();
+      subscriber.disconnect();
+      return { publisher, subscriber };
+    }
     this.timer = setInterval(() => {
       if (publisher.status === 'ready') publisher.publish(this.beatChannel, '1').catch(() => undefined);
     }, this.heartbeatMs);
     this.timer.unref();
-    if (this.closed) {
-      publisher.disconnect();
-      subscriber.disconnect();
-    }
     return { publisher, subscriber };
   }
 
