@@ -26,18 +26,21 @@
  * keep their size.
  *
  * Before measuring: the first request of every kind is sent to both sides and their answers
- * compared (ids, totals, cursors, counts); then STATEMENT_SAMPLE requests of the mix go one by one
- * to each side with pg_stat_statements counting (statements per request, per role, and the most
- * frequent ones), and the audit rows are counted: exactly one per mutation on each side (ours once
- * its worker has written them). After every round the audit rows are counted again (at least one
- * per 2xx mutation, at most CONNECTIONS more: requests cut off when a round ends).
+ * compared (ids, totals, cursors, counts). Then STATEMENT_SAMPLE requests of the mix go one by
+ * one to each side, counted by pg_stat_statements (statements per request, ours split between the
+ * API process and the worker's audit writer, and the most frequent ones) and by Redis's
+ * commandstats (commands per request: rate limits, audit queue, worker polling); the audit rows
+ * then number exactly one per mutation on each side (ours once its worker has written them).
+ * After every round they are counted again: at least one per 2xx mutation, at most CONNECTIONS
+ * more (requests cut off when a round ends). Ours's worker drains before the next round starts.
  *
  * Output: per round requests/s, p50, p99 and the resident memory (RSS) of the API process of each
  * side (and of our worker); BENCH http-mix (req/s, better=higher) and http-mix-p99 (ms,
  * better=lower), medians over the rounds, with the min/max of the per-round ratios.
  *
  * ROUNDS=n (default 5), ROUND_SECONDS=s (default 10), CONNECTIONS=n (default 16);
- * PROF=1 writes a CPU profile of our API process to /tmp/prof-http and prints its top functions;
+ * PROF=1 writes a CPU profile of our API process to /tmp/prof-http and prints its top functions
+ * and packages by self time, from the samples taken during our timed rounds only;
  * OURS_ENV='{"LOG_LEVEL":"silent"}' overrides our environment, to see what one part costs.
  *
  * `pnpm bench http --soak`: after the checks, loads ours alone for SOAK_MINUTES (default 5) and
@@ -47,6 +50,7 @@
 import { asRole, buildCrmApi, crmApi, migrate } from './lib/crm-api.ts';
 import { createTestDatabase, startRedis } from '@acme/nest-testing';
 import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -309,11 +313,13 @@ async function checkAuditRows(side: Side, before: number, mutations: number, sla
 /** Statements per request of each side, counted by PostgreSQL (pg_stat_statements) over STATEMENT_SAMPLE requests of the mix sent one by one. */
 async function countStatements(runners: Record<Side, MixRunner>, urls: Record<Side, string>): Promise<void> {
   const counter = await StatementCounter.open(database.url);
+  const redisStats = new Redis(redis.url, { lazyConnect: false });
   if (!counter) console.log('statements per request: not counted (this PostgreSQL has not loaded pg_stat_statements)');
   try {
     for (const side of SIDES) {
       const before = await auditRows(side);
       await counter?.reset();
+      await redisStats.config('RESETSTAT');
       for (let i = 0; i < STATEMENT_SAMPLE; i++) {
         const { status, body } = await send(runners[side], urls[side], runners[side].next());
         if (status >= 300) throw new Error(`${side}: ${status} ${body.slice(0, 300)}`);
@@ -322,10 +328,26 @@ async function countStatements(runners: Record<Side, MixRunner>, urls: Record<Si
       await checkAuditRows(side, before, mutations, 0);
       console.log(`${side}: ${mutations} mutations in ${STATEMENT_SAMPLE} requests, ${mutations} audit rows`);
       if (counter) printStatements(side, await counter.read(), mutations);
+      printRedisCommands(side, await redisStats.info('commandstats'));
     }
   } finally {
     await counter?.close();
+    redisStats.disconnect();
   }
+}
+
+/** Redis commands per request (INFO commandstats): the rate limits, the audit queue, and the worker's BullMQ polling, which runs whatever the load. */
+function printRedisCommands(side: Side, info: string): void {
+  const commands = [...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)]
+    .map(([, name, calls]) => ({ name: name!, calls: Number(calls) }))
+    .filter(({ name }) => !['info', 'config'].includes(name))
+    .sort((a, b) => b.calls - a.calls);
+  const total = commands.reduce((sum, { calls }) => sum + calls, 0);
+  const top = commands.slice(0, 12).map(({ name, calls }) => `${name} ${(calls / STATEMENT_SAMPLE).toFixed(2)}`);
+  if (side === 'baseline') return console.log(`baseline: no Redis (meanwhile our idle worker sent ${total} commands: ${top.join(', ')})`);
+  console.log(
+    `${side}: ${(total / STATEMENT_SAMPLE).toFixed(2)} Redis commands per request, API and worker together, those run inside Lua scripts (evalsha) included: ${top.join(', ')}`,
+  );
 }
 
 function printStatements(side: Side, counts: StatementCount[], mutations: number): void {
