@@ -11,6 +11,8 @@ describe('the errors of @acme/nest-queues', () => {
 
   it('are all QueuesErrors, hence AcmeErrors, with a QUEUES_ code and their own name', () => {
     expect(errorClasses.map(([name]) => name).sort()).toEqual([
+      'ClusterPrefixError',
+      'FairQueuePriorityError',
       'FatalConnectionError',
       'ForeignJobError',
       'JobContextError',
