@@ -180,14 +180,17 @@ export function prepareChainBatch(rules: PersonalRules, columns: unknown[][]): P
   const size = columns[ID]!.length;
   const seen = new Set<string>();
   const rows: number[] = [];
+  const ids: string[] = [];
   for (let row = 0; row < size; row++) {
     const id = canonicalUuid(String(columns[ID]![row]));
     if (seen.has(id)) continue;
     seen.add(id);
     rows.push(row);
+    ids.push(id);
   }
   const out: unknown[][] = AUDIT_COLUMNS.map(() => new Array(rows.length));
-  const ids: string[] = [];
+  // A batch's entries mostly share a workspace: its chain is worked out once.
+  const chainOfWorkspace = new Map<string | null, string>();
   const chains: string[] = [];
   const times: number[] = [];
   const tails: string[] = [];
@@ -199,7 +202,10 @@ export function prepareChainBatch(rules: PersonalRules, columns: unknown[][]): P
     for (let column = 0; column < AUDIT_COLUMNS.length; column++) out[column]![i] = columns[column]![row] ?? null;
     for (const column of TEXT_COLUMNS) out[column]![i] = storableText(out[column]![i]);
     const occurredAt = new Date(columns[OCCURRED_AT]![row] as Date | string);
-    out[OCCURRED_AT]![i] = occurredAt;
+    // The instant as ISO 8601 text (what a Date costs node-postgres to format otherwise); years
+    // outside 1-9999, which that text cannot carry, travel as the Date.
+    const year = occurredAt.getUTCFullYear();
+    out[OCCURRED_AT]![i] = year >= 1 && year <= 9999 ? occurredAt.toISOString() : occurredAt;
     const metadata = storableJson(jsonText(columns[METADATA]![row]));
     const changes = storableJson(jsonText(columns[CHANGES]![row]));
     out[METADATA]![i] = metadata.text;
@@ -208,8 +214,10 @@ export function prepareChainBatch(rules: PersonalRules, columns: unknown[][]): P
     const paths = personalPathsOf(rules, metadata.value, changes.value);
     const salt = salts.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES);
     const digest = personalDigest(salt, text(ACTOR_ID), text(IP), text(USER_AGENT), valuesAt({ metadata: metadata.value, changes: changes.value }, paths));
-    ids.push(canonicalUuid(String(out[ID]![i])));
-    chains.push(chainOf(text(WORKSPACE)));
+    const workspace = text(WORKSPACE);
+    let chain = chainOfWorkspace.get(workspace);
+    if (chain === undefined) chainOfWorkspace.set(workspace, (chain = chainOf(workspace)));
+    chains.push(chain);
     times.push(occurredAt.getTime());
     tails.push(
       entryContentTail({
