@@ -203,6 +203,7 @@ process.exit(exitCode);
 // ---------------------------------------------------------------------------------------------
 
 async function load(runner: MixRunner, url: string, seconds: number): Promise<autocannon.Result> {
+  const unmatched: string[] = [];
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -214,16 +215,24 @@ async function load(runner: MixRunner, url: string, seconds: number): Promise<au
           (context as { request?: MixRequest }).request = next;
           return { ...request, method: next.method, path: next.path, headers: next.headers, body: next.body ?? '' };
         },
-        onResponse: (status, body, context) => runner.onResponse((context as { request: MixRequest }).request, status, body),
+        onResponse: (status, body, context) => {
+          const request = (context as { request?: MixRequest }).request;
+          if (request) runner.onResponse(request, status, body);
+          else unmatched.push(`${status} ${String(body).slice(0, 200)}`);
+        },
       },
     ],
   });
   await resyncStages(runner);
   const failed = Object.entries(runner.tally.failed);
-  if (result.errors || result.non2xx || result.timeouts || failed.length || runner.tally.starved) {
+  if (result.errors || result.non2xx || result.timeouts || failed.length || runner.tally.starved || unmatched.length) {
+    const codes = Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => `${code}: ${count}`);
     throw new Error(
-      `${runner.side}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts, ${runner.tally.starved} deletes without a deal\n` +
-        failed.map(([kind, { count, sample }]) => `  ${kind}: ${count} failed, e.g. ${sample}`).join('\n'),
+      `${runner.side}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts, ${runner.tally.starved} deletes without a deal; status codes ${codes.join(', ')}\n` +
+        [
+          ...failed.map(([kind, { count, sample }]) => `  ${kind}: ${count} failed, e.g. ${sample}`),
+          ...unmatched.map((answer) => `  an answer to no known request: ${answer}`),
+        ].join('\n'),
     );
   }
   return result;
