@@ -7,7 +7,9 @@
  *    rows into the same table;
  *  - and one INSERT per entry, the naive writer, for scale;
  *  - audit-ingest-chained: the same path with integrity.chain on (the worker hash-chains every
- *    entry per workspace) vs off, in alternating rounds of the same run.
+ *    entry per workspace) vs off, in alternating rounds of the same run; with it, the CPU time
+ *    each worker process spent per entry (Linux), a figure a busy machine disturbs less.
+ * AUDIT_BENCH_CPU_PROF=<dir> writes a CPU profile of the chained worker there (node --cpu-prof).
  */
 import 'reflect-metadata';
 import { Audit, AuditModule, AuditService } from '@acme/nest-audit';
@@ -23,6 +25,7 @@ import { Readable } from 'node:stream';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { compareInterleaved, median, report } from './lib/measure.ts';
 
 const WS = '0190a0b2-0000-7000-8000-00000000000a';
@@ -68,10 +71,20 @@ class DealsController {
 })
 class BenchModule {}
 
+const profileDir = process.env.AUDIT_BENCH_CPU_PROF;
 const startWorker = async (prefix: string, chain = false) => {
+  const profile = chain && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const worker = spawn(
     process.execPath,
-    [...process.execArgv, fileURLToPath(new URL('./lib/audit-worker.ts', import.meta.url)), postgres.url, redis.url, prefix, ...(chain ? ['chain'] : [])],
+    [
+      ...process.execArgv,
+      ...profile,
+      fileURLToPath(new URL('./lib/audit-worker.ts', import.meta.url)),
+      postgres.url,
+      redis.url,
+      prefix,
+      ...(chain ? ['chain'] : []),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   await new Promise<void>((resolve, reject) => {
@@ -148,7 +161,27 @@ const chainedWorker = await startWorker('bench-chain', true);
 const ROUND = 20_000;
 // Each round writes to a workspace of its own and counts it through the workspace index: no
 // TRUNCATE between rounds, which would make producers re-send batches they had not yet confirmed.
-const ingestRound = async (producer: AuditService): Promise<number> => {
+/** CPU time (user + system, ms) a process has used so far; undefined where /proc cannot tell. */
+const cpuMs = (pid: number | undefined): number | undefined => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks (USER_HZ 100)
+  } catch {
+    return undefined;
+  }
+};
+const workerCpu = new Map<AuditService, number>();
+const ingestRound = async (producer: AuditService, measured = true): Promise<number> => {
+  const pid = (producer === audit ? worker : chainedWorker).pid;
+  const cpuBefore = cpuMs(pid);
+  try {
+    return await ingestOnce(producer);
+  } finally {
+    const cpuAfter = cpuMs(pid);
+    if (measured && cpuBefore !== undefined && cpuAfter !== undefined) workerCpu.set(producer, (workerCpu.get(producer) ?? 0) + cpuAfter - cpuBefore);
+  }
+};
+const ingestOnce = async (producer: AuditService): Promise<number> => {
   const workspaceId = randomUUID();
   const start = performance.now();
   await context.run({ workspaceId, actor: { kind: 'User', id: 'bench' } }, async () => {
@@ -166,8 +199,8 @@ const ingestRound = async (producer: AuditService): Promise<number> => {
 // redeliverAfterMs (10 s): let that happen before measuring.
 await new Promise((resolve) => setTimeout(resolve, 11_000));
 const chainedAudit = chainedApp.get(AuditService);
-await ingestRound(chainedAudit); // warm-up of both sides
-await ingestRound(audit);
+await ingestRound(chainedAudit, false); // warm-up of both sides
+await ingestRound(audit, false);
 const chainRounds = { ours: [] as number[], baseline: [] as number[] };
 for (let round = 0; round < 8; round++) {
   if (round % 2 === 0) {
@@ -182,6 +215,10 @@ const { rows: chained } = await pool.query(
   'SELECT count(DISTINCT workspace_id)::int AS chains, count(*)::int AS rows FROM audit_log WHERE chain_seq IS NOT NULL',
 );
 console.log(`(chained: ${chained[0].rows} rows in ${chained[0].chains} chains)`);
+if (workerCpu.size === 2) {
+  const perEntry = (producer: AuditService) => ((workerCpu.get(producer)! * 1000) / (chainRounds.ours.length * ROUND)).toFixed(1);
+  console.log(`(worker CPU per entry: chained ${perEntry(chainedAudit)} us, unchained ${perEntry(audit)} us)`);
+}
 
 await chainedApp.close();
 await app.close();
