@@ -1,67 +1,70 @@
 /**
  * Fair queues (`defineQueue({ fairness: { by: 'workspace' } })`) against real Redis (embedded
- * unless REDIS_URL), in one Nest app with its workers (concurrency CONCURRENCY per queue):
+ * unless REDIS_URL). The producer runs in this process and the workers (concurrency CONCURRENCY per
+ * queue) in another, as the API and the worker are deployed:
  *  - quiet wait: a noisy workspace has 10,000 jobs queued; a quiet workspace enqueues one job.
  *    ours = how long that job waits to start on the fair queue; baseline = how long the same job
- *    waits on the idle fair queue (median of IDLE_SAMPLES per round; better=lower). The same flood on the FIFO queue (the same
- *    queue without fairness: plain BullMQ order) is printed for comparison.
+ *    waits on the idle fair queue (median of IDLE_SAMPLES per round; better=lower). The same flood
+ *    on the FIFO queue (the same queue without fairness: plain BullMQ order) is printed for comparison.
  *  - throughput: 2,000 jobs from 10 workspaces enqueued (addBulk) and processed: the fair
  *    queue (ours) vs the FIFO queue (baseline) with the same workers (better=higher).
  * Rounds alternate which queue goes first; medians are reported.
  */
 import 'reflect-metadata';
 import { ContextModule, ContextService } from '@acme/nest-context';
-import { defineQueue, getProducerToken, QueueProcessor, QueuesModule, type Producer, type QueueDefinition, type QueueJob } from '@acme/nest-queues';
+import { getProducerToken, QueuesModule, type Producer, type QueueDefinition } from '@acme/nest-queues';
 import { startRedis } from '@acme/nest-testing';
-import { Module, type Type } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { z } from 'zod';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { CONCURRENCY, fair, fifo, now, QUIET } from './lib/fairness-queues.ts';
 import { median, report } from './lib/measure.ts';
 
 const FLOOD = 10_000;
 const THROUGHPUT_JOBS = 2_000;
 const THROUGHPUT_ROUNDS = 10;
 const WORKSPACES = 10;
-const CONCURRENCY = 20;
 const ROUNDS = 4;
 const IDLE_SAMPLES = 5;
 const NOISY = '0190a0b2-0000-7000-8000-00000000000a';
-const QUIET = '0190a0b2-0000-7000-8000-00000000000b';
+const PREFIX = 'bench-fairness';
 
 const server = await startRedis();
-const payload = z.object({ n: z.number().int() });
-const defaults = { removeOnComplete: true, removeOnFail: true };
-const fair = defineQueue({ name: 'bench-fair', payload, defaults, concurrency: CONCURRENCY, fairness: { by: 'workspace' } });
-const fifo = defineQueue({ name: 'bench-fifo', payload, defaults, concurrency: CONCURRENCY });
 
-/** Per queue: jobs processed; and when each job of the quiet workspace started. */
+// The workers' process reports jobs processed per queue, and when each job of the quiet workspace started.
 const processed = new Map<string, number>([
   [fair.name, 0],
   [fifo.name, 0],
 ]);
 const started = new Map<string, number>();
-
-const processors = [fair, fifo].map((queue) => {
-  @QueueProcessor(queue)
-  class Processor {
-    process(_payload: unknown, job: QueueJob) {
-      if (job.data.context?.workspaceId === QUIET) started.set(`${job.queueName}:${job.id}`, performance.now());
-      processed.set(job.queueName, processed.get(job.queueName)! + 1);
+const worker = spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL('./lib/fairness-worker.ts', import.meta.url)), server.url, PREFIX], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+let pending = '';
+await new Promise<void>((resolve, reject) => {
+  worker.stdout!.on('data', (chunk: Buffer) => {
+    const lines = (pending + chunk.toString()).split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) {
+      const [kind, key, value] = line.split(' ');
+      if (kind === 'ready') resolve();
+      else if (kind === 'p') processed.set(key!, Number(value));
+      else if (kind === 's') started.set(key!, Number(value));
     }
-  }
-  return Processor as Type;
+  });
+  worker.once('exit', (code) => reject(new Error(`fairness worker exited with ${code}`)));
 });
 
 @Module({
   imports: [
     ContextModule.forRoot(),
-    QueuesModule.forRoot({ connection: { url: server.url }, prefix: 'bench-fairness', runWorkers: true, metrics: false }),
+    QueuesModule.forRoot({ connection: { url: server.url }, prefix: PREFIX, metrics: false }),
     QueuesModule.forFeature([fair, fifo]),
   ],
-  providers: processors,
 })
-class BenchModule {}
-const app = await NestFactory.createApplicationContext(BenchModule, { logger: ['error', 'warn'] });
+class ProducerModule {}
+const app = await NestFactory.createApplicationContext(ProducerModule, { logger: ['error', 'warn'] });
 const context = new ContextService();
 const producer = (queue: QueueDefinition) => app.get<symbol, Producer>(getProducerToken(queue));
 const inWorkspace = <T>(workspaceId: string, fn: () => T) => context.run({ workspaceId, actor: { kind: 'User', id: 'bench' } }, fn);
@@ -71,7 +74,7 @@ const until = async (check: () => boolean) => {
 
 /** Enqueues one job of the quiet workspace and returns how long (ms) it waited to start. */
 async function quietWait(queue: QueueDefinition): Promise<number> {
-  const before = performance.now();
+  const before = now();
   const job = await inWorkspace(QUIET, () => producer(queue).add({ n: 0 }));
   const key = `${queue.name}:${job.id}`;
   await until(() => started.has(key));
@@ -135,7 +138,7 @@ for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
 const ms = (values: number[]) => values.map((v) => v.toFixed(1)).join(', ');
 const rate = (values: number[]) => values.map((v) => v.toFixed(0)).join(', ');
 console.log(
-  `fairness: worker concurrency ${CONCURRENCY} per queue, ${ROUNDS} flood rounds\n` +
+  `fairness: worker process with concurrency ${CONCURRENCY} per queue, ${ROUNDS} flood rounds\n` +
     `  quiet job wait, idle fair queue:                 ${ms(idle)} ms\n` +
     `  quiet job wait, fair queue, ${FLOOD} queued:       ${ms(fairWaits)} ms\n` +
     `  quiet job wait, FIFO queue, ${FLOOD} queued:       ${ms(fifoWaits)} ms (median ${median(fifoWaits).toFixed(0)} ms)\n` +
@@ -145,5 +148,7 @@ console.log(
 report('fairness-quiet-wait', median(fairWaits), median(idle), 'ms', 'lower', { ours: fairWaits, baseline: idle });
 report('fairness-throughput', median(fairRates), median(fifoRates), 'jobs/s', 'higher', { ours: fairRates, baseline: fifoRates });
 
+worker.kill('SIGTERM');
+await new Promise((resolve) => worker.once('exit', resolve));
 await app.close();
 await server.stop();

@@ -9,9 +9,10 @@ export const MAX_PRIORITY = 2 ** 21 - 1;
 /**
  * Start-time fair queuing over BullMQ priorities. The virtual time V is the priority of the job at
  * the head of the queue's prioritized set (the round being served now); a new job of workspace W
- * gets the turn `max(V, last turn given to W) + 1` and W's last turn becomes it. So the k-th
- * waiting job of every workspace is served in round V + k, and BullMQ serves equal priorities
- * FIFO. Nothing is counted, so nothing can drift: a workspace whose last turn is behind V is idle.
+ * gets the turn `max(V, last turn given to W + 1)` and W's last turn becomes it: an idle workspace
+ * joins the current round, a backlogged one queues its next job one round after its last. So the
+ * k-th waiting job of every workspace is served in round V + k - 1, and BullMQ serves equal
+ * priorities FIFO. Nothing is counted, so nothing can drift: a workspace whose last turn is behind V is idle.
  * When the prioritized set is empty every turn is stale and the table is cleared (V restarts at 0).
  *
  * KEYS[1] the queue's prioritized set, KEYS[2] the table of last turns (hash: workspace -> turn)
@@ -31,7 +32,7 @@ local out = {}
 for i, w in ipairs(ARGV) do
   local l = last[w]
   if l == nil then l = tonumber(redis.call('HGET', KEYS[2], w) or '0') end
-  local turn = math.max(v, l) + 1
+  local turn = math.max(v, l + 1)
   if turn > ${MAX_PRIORITY} then turn = ${MAX_PRIORITY} end
   last[w] = turn
   out[i] = turn

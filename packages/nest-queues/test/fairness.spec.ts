@@ -125,7 +125,7 @@ describe('fair queues (by workspace)', () => {
 
   it("serves a quiet workspace's job within a few jobs of a 1,000-job flood from another", async () => {
     const aheadOfQuiet = await quietJobBehindFlood(fairOrder);
-    // The two workers' jobs in flight and A's jobs of the current and next turn (enqueued before it),
+    // The two workers' jobs in flight and A's job of the current turn (enqueued before it),
     // plus the few A jobs that start while the add makes its round trips on a busy machine.
     expect(aheadOfQuiet).toBeLessThanOrEqual(8);
     await waitFor(() => runsOf(fairOrder.name, WS_A).length === 1000, { timeoutMs: 30_000, what: "A's flood to drain" });
