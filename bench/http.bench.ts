@@ -223,6 +223,9 @@ async function load(runner: MixRunner, url: string, seconds: number): Promise<au
       },
     ],
   });
+  // Requests cut off when the load stopped are still running on the server: let them finish
+  // before reading which stage they left their deals in.
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
   await resyncStages(runner);
   const failed = Object.entries(runner.tally.failed);
   if (result.errors || result.non2xx || result.timeouts || failed.length || runner.tally.starved || unmatched.length) {
