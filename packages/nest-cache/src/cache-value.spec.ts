@@ -47,6 +47,11 @@ describe('cache values', () => {
     expect(value.rows[0].at).toBe(at); // the caller's value still holds its Date
   });
 
+  it('reads entries whose Dates an earlier version wrote as ISO strings', () => {
+    const at = new Date('2025-01-02T03:04:05.678Z');
+    expect(decodeValue({ json: JSON.stringify({ rows: [{ at }] }), dates: '[["rows",0,"at"]]' })).toEqual({ rows: [{ at }] });
+  });
+
   it('leaves out undefined properties, as JSON does', () => {
     expect(roundTrip({ a: 1, b: undefined })).toEqual({ a: 1 });
   });
