@@ -2,6 +2,7 @@ import { withTimeout } from '@acme/nest-context';
 import type { Keyv } from 'keyv';
 import { CacheError } from './cache.errors';
 import type { BypassReason } from './cache-metrics';
+import { keyvAccess, redisAdapterAccess, type StoreAccess } from './store-access';
 
 /** A store call failed or took longer than `timeoutMs`: the caller bypasses the cache. */
 export class CacheStoreError extends CacheError {
@@ -26,6 +27,7 @@ export class CacheStoreError extends CacheError {
 export class CacheStore {
   private errors = 0;
   private lastError: unknown;
+  private readonly access: StoreAccess;
 
   constructor(
     readonly keyv: Keyv,
@@ -35,6 +37,7 @@ export class CacheStore {
       this.errors++;
       this.lastError = error;
     };
+    this.access = redisAdapterAccess(keyv) ?? keyvAccess(keyv);
     keyv.on('error', count);
     // The adapter's own events too: Keyv forwards them only when its `emitErrors` is on.
     const adapter = keyv.store as { on?: (event: string, listener: (error: unknown) => void) => unknown } | undefined;
@@ -42,13 +45,13 @@ export class CacheStore {
   }
 
   /** The values of `keys` (undefined where absent), in one round trip. */
-  getMany<T>(keys: string[]): Promise<(T | undefined)[]> {
-    return this.call('read', () => this.keyv.getMany<T>(keys));
+  getMany(keys: string[]): Promise<unknown[]> {
+    return this.call('read', () => this.access.getMany(keys));
   }
 
   /** Writes `value`; `ttl` 0 means no expiry (whatever the store's default). */
-  async set(key: string, value: unknown, ttl: number): Promise<void> {
-    const written = await this.call('write', () => this.keyv.set(key, value, ttl));
+  async set(key: string, value: string, ttl: number): Promise<void> {
+    const written = await this.call('write', () => this.access.set(key, value, ttl));
     if (written === false) throw new CacheStoreError('error', `The cache store refused to write "${key}".`);
   }
 

@@ -26,7 +26,7 @@ export interface EncodedValue {
  */
 export function encodeValue(value: unknown): EncodedValue | UnstorableValue {
   const dates: Path[] = [];
-  const prepared = prepare(value, [], dates, new Set());
+  const prepared = prepare(value, [], dates, 0);
   if (prepared instanceof UnstorableValue) return prepared;
   return { json: JSON.stringify(prepared) ?? 'null', dates: dates.length ? JSON.stringify(dates) : '' };
 }
@@ -49,12 +49,18 @@ export function decodeValue(encoded: EncodedValue): unknown {
 }
 
 /**
- * Walks `value` once: answers why it cannot be stored, if so; else records the paths of its Dates
- * and returns what JSON.stringify is given: `value` itself where its subtree holds no Date, a copy
- * with each Date replaced by its epoch milliseconds where it does. The caller's value is never
- * changed, and Dates never reach JSON.stringify (their `toJSON` takes it off its fast path).
+ * Past this depth a value is refused: plain data this deep is a cycle (or a structure no page of
+ * data has), and checking depth costs the walk nothing where a set of ancestors cost every object.
  */
-function prepare(value: unknown, path: Path, dates: Path[], ancestors: Set<object>): unknown {
+const MAX_DEPTH = 512;
+
+/**
+ * Walks `value` once: answers why it cannot be stored, if so; else records the paths of its Dates
+ * and returns what JSON.stringify is given: `value` itself where its subtree holds no Date, a
+ * shallow copy with each Date replaced by its epoch milliseconds where it does. The caller's value
+ * is never changed, and Dates never reach JSON.stringify (their `toJSON` takes it off its fast path).
+ */
+function prepare(value: unknown, path: Path, dates: Path[], depth: number): unknown {
   switch (typeof value) {
     case 'string':
     case 'number':
@@ -73,62 +79,40 @@ function prepare(value: unknown, path: Path, dates: Path[], ancestors: Set<objec
     dates.push([...path]);
     return time;
   }
-  const object = value as object;
-  if (ancestors.has(object)) return new UnstorableValue('a cycle');
-  ancestors.add(object);
-  try {
-    if (Array.isArray(object)) return prepareArray(object, path, dates, ancestors);
-    const prototype = Object.getPrototypeOf(object) as unknown;
-    if (prototype !== Object.prototype && prototype !== null) {
-      return new UnstorableValue(`an instance of ${object.constructor?.name ?? 'a class'}`);
-    }
-    return prepareObject(object as Record<string, unknown>, path, dates, ancestors);
-  } finally {
-    ancestors.delete(object);
+  if (depth >= MAX_DEPTH) return new UnstorableValue(`a cycle or nesting deeper than ${MAX_DEPTH} levels`);
+  if (Array.isArray(value)) return prepareArray(value, path, dates, depth + 1);
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (prototype !== Object.prototype && prototype !== null) {
+    return new UnstorableValue(`an instance of ${(value as object).constructor?.name ?? 'a class'}`);
   }
+  return prepareObject(value as Record<string, unknown>, path, dates, depth + 1);
 }
 
-function prepareArray(array: unknown[], path: Path, dates: Path[], ancestors: Set<object>): unknown {
+function prepareArray(array: unknown[], path: Path, dates: Path[], depth: number): unknown {
   let copy: unknown[] | undefined;
   for (let i = 0; i < array.length; i++) {
     const child = array[i];
-    // JSON turns an array's undefined into null: it holds no Date.
-    if (child === undefined) continue;
     path.push(i);
-    const prepared = prepare(child, path, dates, ancestors);
+    const prepared = prepare(child, path, dates, depth);
     path.pop();
+    if (prepared === child) continue;
     if (prepared instanceof UnstorableValue) return prepared;
-    if (prepared !== child && !copy) copy = array.slice(0, i);
-    if (copy) copy[i] = prepared;
+    (copy ??= array.slice())[i] = prepared;
   }
-  if (copy) copy.length = array.length;
   return copy ?? array;
 }
 
-function prepareObject(object: Record<string, unknown>, path: Path, dates: Path[], ancestors: Set<object>): unknown {
-  const keys = Object.keys(object);
+function prepareObject(object: Record<string, unknown>, path: Path, dates: Path[], depth: number): unknown {
   let copy: Record<string, unknown> | undefined;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
+  for (const key of Object.keys(object)) {
     const child = object[key];
-    // JSON leaves out an object's undefined properties: they hold no Date.
-    if (child === undefined) continue;
-    if (typeof child === 'function' || typeof child === 'symbol') return new UnstorableValue(`a ${typeof child}`);
     path.push(key);
-    const prepared = prepare(child, path, dates, ancestors);
+    const prepared = prepare(child, path, dates, depth);
     path.pop();
+    if (prepared === child) continue;
     if (prepared instanceof UnstorableValue) return prepared;
-    if (prepared !== child && !copy) {
-      copy = {};
-      for (let j = 0; j < i; j++) setOwn(copy, keys[j]!, object[keys[j]!]);
-    }
-    if (copy) setOwn(copy, key, prepared);
+    // A spread defines its keys (an own "__proto__" too), so assigning one afterwards sets that key.
+    (copy ??= { ...object })[key] = prepared;
   }
   return copy ?? object;
-}
-
-/** `target[key] = value`, also for an own "__proto__" key (assigning that would set the prototype). */
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
 }

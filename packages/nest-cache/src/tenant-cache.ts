@@ -218,7 +218,7 @@ export class TenantCache implements OnModuleInit, OnApplicationShutdown {
     }
     let answers: unknown[];
     try {
-      answers = await this.store.getMany<unknown>([...keys.versions, keys.entry]);
+      answers = await this.store.getMany([...keys.versions, keys.entry]);
     } catch (error) {
       this.failed(reasonOf(error), error);
       return undefined;
