@@ -4,7 +4,7 @@ import { createRedisClusterNamespace, type RedisClusterNamespace } from '@acme/n
 import KeyvRedis, { Keyv } from '@keyv/redis';
 import { Cluster } from 'ioredis';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startCacheApp, TestAuditedWrites, type CacheApp } from './support/cache-app';
 
 // TenantCache and the throttler storage on a Redis Cluster of three masters: every multi-key
@@ -62,8 +62,12 @@ describe('on Redis Cluster', () => {
       const workspaces = Array.from({ length: 12 }, () => uuidv7());
       for (const ws of workspaces) await app.as(ws, () => app.deals.companyWithDeals('c1'));
       const slotsOf = async (ws: string) => {
-        const keys = (await Promise.all(inspector.nodes('master').map((node) => node.keys(`*${prefix}:{${ws}}*`)))).flat();
-        expect(keys.length).toBeGreaterThanOrEqual(3); // the entry and the versions of Company and Deal
+        // The entry and the versions of Company and Deal (a miss writes its entry after answering: wait for it).
+        const keys = await vi.waitFor(async () => {
+          const found = (await Promise.all(inspector.nodes('master').map((node) => node.keys(`*${prefix}:{${ws}}*`)))).flat();
+          expect(found.length).toBeGreaterThanOrEqual(3);
+          return found;
+        });
         return new Set(await Promise.all(keys.map((key) => inspector.cluster('KEYSLOT', key))));
       };
       const slots = await Promise.all(workspaces.map(slotsOf));
