@@ -62,6 +62,9 @@ export class AuditPipeline implements OnModuleInit, OnApplicationShutdown {
       this.pool = new pg.Pool({ connectionString: database.connectionString, max: database.max });
       // An idle connection dropped by the server must not crash the process (the next query reconnects).
       this.pool.on('error', (error) => this.logger.warn(`Audit database connection lost: ${error.message}`));
+      // Nor one dropped while checked out (a server restart terminates it mid-batch): pg emits that
+      // on the client, where no listener would crash the process; the batch's query fails and retries.
+      this.pool.on('connect', (client) => client.on('error', (error) => this.logger.warn(`Audit database connection lost: ${error.message}`)));
     }
     const { table, schema } = this.options;
     const { integrity } = this.options;
