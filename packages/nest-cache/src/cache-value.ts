@@ -172,8 +172,8 @@ class Encoder {
       const value = record[keys[i]!];
       const column = columns[i]!;
       let prepared: unknown;
-      if (value === null) {
-        prepared = null;
+      if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+        prepared = value; // most cells: nothing to walk (a DATE or record column holds no primitive)
       } else if (column === DATE) {
         prepared = (value as Date).getTime();
         if (Number.isNaN(prepared)) return invalidDate();
