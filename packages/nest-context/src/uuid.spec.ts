@@ -19,6 +19,12 @@ describe('uuidv7', () => {
     expect([...ids].sort()).toEqual(ids);
     expect(new Set(ids).size).toBe(ids.length);
   });
+
+  it('gives every id random bits of its own, across many refills of its pool of random bytes', () => {
+    // The last 40 bits are random only (the counter ends before them): 5,000 ids draw 20 pools.
+    const tails = Array.from({ length: 5_000 }, () => uuidv7().slice(-10));
+    expect(new Set(tails).size).toBe(tails.length);
+  });
 });
 
 describe('isUuid', () => {
