@@ -165,7 +165,7 @@ class Encoder {
 
   /** A record's values in the order of `shape.k` (see `restoreRecord`). */
   private record(record: Record<string, unknown>, shape: Shape, path: Path, depth: number): unknown[] | UnstorableValue {
-    if (depth >= MAX_DEPTH) return new UnstorableValue(`a cycle or nesting deeper than ${MAX_DEPTH} levels`);
+    // No depth check: shapes nest at most 8 records deep (value-tables.ts), and every other cell goes through `prepare`.
     const { k: keys, c: columns } = shape;
     const values: unknown[] = new Array(keys.length);
     for (let i = 0; i < keys.length; i++) {

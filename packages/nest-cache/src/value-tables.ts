@@ -54,7 +54,7 @@ export function shapeOf(rows: readonly unknown[]): Shape | undefined {
   return finish(guess!);
 }
 
-/** A record's values in the order of `shape.k`, as `encodeRecord` is told to store each. */
+/** The record whose values the encoder stored in the order of `shape.k` (each as its column says). */
 export function restoreRecord(values: unknown[], shape: Shape): Record<string, unknown> {
   const record: Record<string, unknown> = {};
   const { k: keys, c: columns } = shape;
