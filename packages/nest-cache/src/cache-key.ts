@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalData, NotPlainData } from './canonical-data';
 
 /**
@@ -58,11 +58,10 @@ export function storeKeys(prefix: string, scope: CacheScope, key: CacheKey, fing
   const subjects = subjectsOf(key);
   const parts = canonicalData([subjects, key.parts, fingerprints]);
   if (parts instanceof NotPlainData) return parts;
-  const hash = createHash('sha256').update(parts).digest('base64url');
   const base = scopeBase(prefix, scope);
   const global = 'global' in scope;
   return {
-    entry: `${base}:${global ? 'ge' : 'e'}:${encodeURIComponent(subjects[0]!)}:${hash}`,
+    entry: `${base}:${global ? 'ge' : 'e'}:${encodeURIComponent(subjects[0]!)}:${hash('sha256', parts, 'base64url')}`,
     versions: subjects.map((subject) => versionKey(prefix, scope, subject)),
   };
 }

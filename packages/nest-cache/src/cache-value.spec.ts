@@ -130,6 +130,10 @@ describe('cache values', () => {
     ['an instance of Map', 'Map', { m: new Map() }],
     ['an invalid Date in a table', 'invalid Date', [{ at: new Date(0) }, { at: new Date('nope') }]],
     ['a class instance in a table', 'Set', [{ m: 1 }, { m: new Set() }]],
+    // Cells of a table skip the walk when they are primitives: these are not.
+    ['a bigint in a table', 'bigint', [{ n: 1 }, { n: 2n }]],
+    ['a function in a table', 'function', [{ f: 'a' }, { f: () => 1 }]],
+    ['a symbol in a nested record of a table', 'symbol', [{ o: { s: 'a' } }, { o: { s: Symbol('s') } }]],
     [
       'a cycle through the rows of a table',
       'cycle',

@@ -163,30 +163,30 @@ class Encoder {
     return values;
   }
 
-  /** A record's values in the order of `shape.k` (see `restoreRecord`). */
+  /**
+   * A record's values in the order of `shape.k` (see `restoreRecord`). `Object.values` gives them
+   * in that order: `shapeOf` found exactly these keys, in this order, on this record, and nothing
+   * runs in between. One native copy, then only the cells that are not primitives are touched.
+   */
   private record(record: Record<string, unknown>, shape: Shape, path: Path, depth: number): unknown[] | UnstorableValue {
     // No depth check: shapes nest at most 8 records deep (value-tables.ts), and every other cell goes through `prepare`.
-    const { k: keys, c: columns } = shape;
-    const values: unknown[] = new Array(keys.length);
-    for (let i = 0; i < keys.length; i++) {
-      const value = record[keys[i]!];
+    const values = Object.values(record);
+    const columns = shape.c;
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      const type = typeof value;
+      if (value === null || type === 'string' || type === 'number' || type === 'boolean') continue; // most cells: nothing to walk
       const column = columns[i]!;
       let prepared: unknown;
-      if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-        prepared = value; // most cells: nothing to walk (a DATE or record column holds no primitive)
-      } else if (column === DATE) {
+      if (column === DATE) {
         prepared = (value as Date).getTime();
         if (Number.isNaN(prepared)) return invalidDate();
-      } else if (column === GENERIC) {
-        path.push(keys[i]!);
-        prepared = this.prepare(value, path, depth + 1);
-        path.pop();
       } else {
-        path.push(keys[i]!);
-        prepared = this.record(value as Record<string, unknown>, column, path, depth + 1);
+        path.push(shape.k[i]!);
+        prepared = column === GENERIC ? this.prepare(value, path, depth + 1) : this.record(value as Record<string, unknown>, column, path, depth + 1);
         path.pop();
+        if (prepared instanceof UnstorableValue) return prepared;
       }
-      if (prepared instanceof UnstorableValue) return prepared;
       values[i] = prepared;
     }
     return values;

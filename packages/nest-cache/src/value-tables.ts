@@ -83,8 +83,9 @@ function guessRecord(value: unknown, guess: ShapeGuess | undefined, nesting: num
     return GENERIC;
   }
   const columns = guess.c;
-  for (let i = 0; i < keys.length; i++) {
-    const column = guessColumn(columns[i]!, value[keys[i]!], nesting);
+  const values = Object.values(value); // in the order of `keys`, without a lookup by name per cell
+  for (let i = 0; i < values.length; i++) {
+    const column = guessColumn(columns[i]!, values[i], nesting);
     if (column === undefined) return GENERIC;
     columns[i] = column;
   }

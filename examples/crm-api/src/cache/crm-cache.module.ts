@@ -5,19 +5,22 @@ import { ConfigService } from '@nestjs/config';
 import type { Env } from '../config/env.schema';
 
 /** The environment the cache needs (the API's and the worker's both have it). */
-type CacheEnv = Pick<Env, 'REDIS_URL' | 'QUEUE_PREFIX' | 'CACHE_ENABLED' | 'CACHE_TTL_SECONDS'>;
+type CacheEnv = Pick<Env, 'REDIS_URL' | 'CACHE_REDIS_URL' | 'QUEUE_PREFIX' | 'CACHE_ENABLED' | 'CACHE_TTL_SECONDS'>;
 
 /**
- * @nestjs/cache-manager's CacheModule on the app's Redis (@keyv/redis) and TenantCacheModule over
- * it. The API caches reads with @Cached; the worker imports it too, so its audited writes (the
- * nightly stale-deal check) invalidate the API's entries. Keys start with `<QUEUE_PREFIX>:cache`.
+ * @nestjs/cache-manager's CacheModule on the cache's Redis (@keyv/redis on CACHE_REDIS_URL, else
+ * REDIS_URL) and TenantCacheModule over it. The API caches reads with @Cached; the worker imports
+ * it too, so its audited writes (the nightly stale-deal check) invalidate the API's entries. Keys
+ * start with `<QUEUE_PREFIX>:cache`.
  */
 export function crmCacheModules() {
   return [
     CacheModule.registerAsync({
       isGlobal: true,
       inject: [ConfigService],
-      useFactory: (config: ConfigService<CacheEnv, true>) => ({ stores: [createKeyv(config.get('REDIS_URL'))] }),
+      useFactory: (config: ConfigService<CacheEnv, true>) => ({
+        stores: [createKeyv(config.get('CACHE_REDIS_URL', { infer: true }) ?? config.get('REDIS_URL'))],
+      }),
     }),
     TenantCacheModule.forRootAsync({
       inject: [ConfigService],

@@ -87,6 +87,12 @@ export const EnvSchema = z.object({
   LOGIN_BLOCK_SECONDS: z.coerce.number().int().min(1).default(900),
   /** Cache company and deal reads in Redis (TenantCacheModule); 'false' reads every time from PostgreSQL. */
   CACHE_ENABLED: z.stringbool().default(true),
+  /**
+   * The cache's Redis, when it is not REDIS_URL's. In production give the cache a Redis of its own
+   * with `maxmemory-policy allkeys-lru` and no persistence: the queues' Redis must be `noeviction`
+   * with AOF, where cache entries would take memory the jobs need and every entry would be logged.
+   */
+  CACHE_REDIS_URL: url(['redis:', 'rediss:']).optional(),
   /** How long a cached read lives at most; writes make it stale at once (audit-driven invalidation). */
   CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   /**
