@@ -4,7 +4,7 @@
  * queue) in another, as the API and the worker are deployed:
  *  - quiet wait: a noisy workspace has 10,000 jobs queued; a quiet workspace enqueues one job.
  *    ours = how long that job waits to start on the fair queue; baseline = how long the same job
- *    waits on the idle fair queue (median of IDLE_SAMPLES per round; better=lower). The same flood
+ *    waits on the idle fair queue (each the median of SAMPLES quiet jobs per round; better=lower). The same flood
  *    on the FIFO queue (the same queue without fairness: plain BullMQ order) is printed for comparison.
  *  - throughput: 2,000 jobs from 10 workspaces enqueued (addBulk) and processed: the fair
  *    queue (ours) vs the FIFO queue (baseline) with the same workers (better=higher).
@@ -27,7 +27,8 @@ const THROUGHPUT_ROUNDS = 10;
 const WORKSPACES = 10;
 // The quiet wait is a few milliseconds: eight rounds keep one disturbed round from moving the median.
 const ROUNDS = Number(process.env.ROUNDS ?? 8);
-const IDLE_SAMPLES = 5;
+// Quiet jobs per round, on the idle queue and behind the flood of the fair queue.
+const SAMPLES = 3;
 const NOISY = '0190a0b2-0000-7000-8000-00000000000a';
 const PREFIX = 'bench-fairness';
 
@@ -82,19 +83,34 @@ async function quietWait(queue: QueueDefinition): Promise<number> {
   return started.get(key)! - before;
 }
 
-/** The quiet job's wait with the noisy workspace's FLOOD jobs queued (and being processed). */
+/**
+ * The quiet job's wait with the noisy workspace's FLOOD jobs queued (and being processed): the
+ * median of SAMPLES quiet jobs, as the idle side takes the median of SAMPLES per round (the same
+ * estimator on both sides). Before each one the flood is topped up to FLOOD queued jobs and the
+ * workers are seen busy with it.
+ */
 async function quietWaitBehindFlood(queue: QueueDefinition): Promise<number> {
-  const target = processed.get(queue.name)! + FLOOD + 1;
-  for (let i = 0; i < FLOOD; i += 1000) {
-    await inWorkspace(NOISY, () => producer(queue).addBulk(Array.from({ length: 1000 }, (_, n) => ({ payload: { n: i + n } }))));
+  // Behind a FIFO flood the quiet job waits for all of it: one sample there.
+  const samples = queue === fair ? SAMPLES : 1;
+  const start = processed.get(queue.name)!;
+  let enqueued = 0;
+  const waits: number[] = [];
+  const queued = () => enqueued + waits.length - (processed.get(queue.name)! - start);
+  for (let i = 0; i < samples; i++) {
+    // The workers start on the flood while it is being enqueued: add until FLOOD are queued.
+    while (queued() < FLOOD) {
+      const size = Math.min(1000, FLOOD - queued());
+      await inWorkspace(NOISY, () => producer(queue).addBulk(Array.from({ length: size }, (_, k) => ({ payload: { n: enqueued + k } }))));
+      enqueued += size;
+    }
+    const busyFrom = processed.get(queue.name)!;
+    await until(() => processed.get(queue.name)! >= busyFrom + 200); // the workers are busy with the flood
+    const left = queued();
+    if (left < FLOOD / 2) console.warn(`  (only ${left} flood jobs were left when a quiet job was enqueued)`);
+    waits.push(await quietWait(queue));
   }
-  const atStart = processed.get(queue.name)!;
-  await until(() => processed.get(queue.name)! >= atStart + 200); // the workers are busy with the flood
-  const wait = await quietWait(queue);
-  const left = target - processed.get(queue.name)!;
-  await until(() => processed.get(queue.name)! >= target);
-  if (left < FLOOD / 2 && queue === fair) console.warn(`  (only ${left} flood jobs were left when the quiet job started)`);
-  return wait;
+  await until(() => processed.get(queue.name)! >= start + enqueued + samples);
+  return median(waits);
 }
 
 /** Jobs/s through addBulk and processing, THROUGHPUT_JOBS jobs spread over WORKSPACES workspaces. */
@@ -125,7 +141,7 @@ const fairRates: number[] = [];
 const fifoRates: number[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   const samples: number[] = [];
-  for (let i = 0; i < IDLE_SAMPLES; i++) samples.push(await quietWait(fair));
+  for (let i = 0; i < SAMPLES; i++) samples.push(await quietWait(fair));
   idle.push(median(samples));
   const order = round % 2 === 0 ? [fair, fifo] : [fifo, fair];
   for (const queue of order) (queue === fair ? fairWaits : fifoWaits).push(await quietWaitBehindFlood(queue));
