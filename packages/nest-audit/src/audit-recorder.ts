@@ -1,4 +1,4 @@
-import { afterCommit, ContextService, type AuditedWrite } from '@acme/nest-context';
+import { afterCommit, ContextService, type AuditedWrite, type RequestContext } from '@acme/nest-context';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AuditEntry } from './audit-entry';
 import { AuditPipeline } from './audit-pipeline';
@@ -34,14 +34,12 @@ export class AuditRecorder {
    * the request's authorization decisions as `metadata.authorization` when it has any).
    */
   build(record: AuditRecord): AuditEntry {
-    const entry = buildEntry(record, this.context.get(), currentRequestInfo(), this.redactor, currentAuthorizationDecisions());
-    if (entry.status === 'Failure') noteFailureRecorded();
-    return entry;
+    return this.entryIn(record, this.context.get());
   }
 
   /** The event of a successful record, in the current context; undefined for a failure. */
   writeOf(record: AuditRecord): AuditedWrite | undefined {
-    return isSuccess(record) ? auditedWriteOf(record, this.context.get()) : undefined;
+    return this.writeIn(record, this.context.get());
   }
 
   /**
@@ -51,14 +49,25 @@ export class AuditRecorder {
    * throws, and the promise never rejects.
    */
   submit(record: AuditRecord): Promise<void> | undefined {
+    const context = this.context.get(); // read once: this runs on every audited call
     let entry: AuditEntry | undefined;
     try {
-      entry = this.build(record);
+      entry = this.entryIn(record, context);
     } catch (error) {
       this.logger.error(`Audit entry for ${record.action} ${record.subject} could not be recorded: ${String(error)}`);
     }
     // The write happened whether or not its entry could be built: listeners still hear it.
-    return this.enqueue(entry, this.writeOf(record));
+    return this.enqueue(entry, this.writeIn(record, context));
+  }
+
+  private entryIn(record: AuditRecord, context: RequestContext | undefined): AuditEntry {
+    const entry = buildEntry(record, context, currentRequestInfo(), this.redactor, currentAuthorizationDecisions());
+    if (entry.status === 'Failure') noteFailureRecorded();
+    return entry;
+  }
+
+  private writeIn(record: AuditRecord, context: RequestContext | undefined): AuditedWrite | undefined {
+    return isSuccess(record) ? auditedWriteOf(record, context) : undefined;
   }
 
   /**
@@ -73,14 +82,21 @@ export class AuditRecorder {
       if (entry) this.pipeline.enqueue(entry);
       return undefined;
     }
-    const committed = () => {
-      if (entry) this.pipeline.enqueue(entry);
-      return this.writes.publish(write);
-    };
-    const deferred = afterCommit(committed, (error) => {
-      if (entry) this.pipeline.enqueue(rolledBack(entry, error));
-    });
-    return deferred ? undefined : committed();
+    // Closures inline, not named: the build keeps function names, which costs a named closure
+    // a property definition each time it is created, on every audited call.
+    const deferred = afterCommit(
+      () => this.committed(entry, write),
+      (error) => {
+        if (entry) this.pipeline.enqueue(rolledBack(entry, error));
+      },
+    );
+    return deferred ? undefined : this.committed(entry, write);
+  }
+
+  /** The call's transaction committed (or there was none): its entry goes, its write is announced. */
+  private committed(entry: AuditEntry | undefined, write: AuditedWrite): Promise<void> | undefined {
+    if (entry) this.pipeline.enqueue(entry);
+    return this.writes.publish(write);
   }
 
   /** Announces a write whose entry went elsewhere (an outbox): after the commit inside a commit scope, else now. */

@@ -1,4 +1,5 @@
 import { AUDIT_COLUMNS, type AuditEntry } from './audit-entry';
+import { instantText } from './instant-text';
 import {
   AuditChainConflictError,
   AuditChainMovedError,
@@ -39,14 +40,15 @@ export function insertStatement(table: string, schema?: string): string {
 
 /**
  * The column arrays of a batch, in AUDIT_COLUMNS order: the insert's parameters, and also the
- * form a batch travels in through the queue (compact JSON, nothing to convert on arrival).
+ * form a batch travels in through the queue (compact JSON, nothing to convert on arrival):
+ * occurred_at as ISO text, metadata and changes as JSON text.
  */
 export function insertParameters(entries: readonly AuditEntry[]): unknown[][] {
   const columns: unknown[][] = AUDIT_COLUMNS.map(() => new Array(entries.length));
   entries.forEach((e, row) => {
     const values = [
       e.id,
-      e.occurredAt,
+      instantText(e.occurredAt),
       e.workspaceId,
       e.actorKind,
       e.actorId,

@@ -1,4 +1,4 @@
-import { cls } from './context-store';
+import { currentStore, runWithValue } from './context-store';
 
 /**
  * A typed value kept per request, job or `run` (the ability a guard built, the audited call in
@@ -41,20 +41,16 @@ export function defineContextSlot<T>(name: string): ContextSlot<T> {
   return {
     name,
     get() {
-      const store = cls();
-      return store.isActive() ? (store.get(key) as T | undefined) : undefined;
+      return currentStore()?.[key] as T | undefined;
     },
     set(value) {
-      const store = cls();
-      if (!store.isActive()) return false;
-      store.set(key, value);
+      const store = currentStore();
+      if (!store) return false;
+      store[key] = value;
       return true;
     },
     run(value, fn) {
-      return cls().run({ ifNested: 'inherit' }, () => {
-        cls().set(key, value);
-        return fn();
-      });
+      return runWithValue(key, value, fn);
     },
   };
 }

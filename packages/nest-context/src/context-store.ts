@@ -23,9 +23,28 @@ export function cls(): ClsService {
   return ClsServiceManager.getClsService();
 }
 
+/** The values of the current unit of work, by key; undefined outside any. */
+export type ContextStore = Record<symbol, unknown>;
+
+/**
+ * The store of the current unit of work, or undefined outside any: one AsyncLocalStorage read
+ * (where `isActive()` then `get(key)` would take two). Every read of the context and of a slot
+ * goes through it, a few dozen times per request across the suite.
+ */
+export function currentStore(): ContextStore | undefined {
+  return cls().get<ContextStore | undefined>();
+}
+
+/**
+ * Runs `fn` in a new scope that holds the caller's values (when it has a scope) and `key: value`:
+ * what nestjs-cls's `run({ ifNested: 'inherit' })` followed by `set(key, value)` does, in one step.
+ */
+export function runWithValue<T>(key: symbol, value: unknown, fn: () => T): T {
+  return cls().runWith({ ...currentStore(), [key]: value }, fn);
+}
+
 function box(): ContextBox | undefined {
-  const store = cls();
-  return store.isActive() ? (store.get(CONTEXT_KEY) as ContextBox | undefined) : undefined;
+  return currentStore()?.[CONTEXT_KEY] as ContextBox | undefined;
 }
 
 export function readContext(): RequestContext | undefined {
@@ -39,8 +58,5 @@ export function writeContext(context: RequestContext): void {
 
 /** Runs `fn` in a new CLS scope that inherits the app's other CLS values and holds `context`. */
 export function runInContext<T>(context: RequestContext, fn: () => T): T {
-  return cls().run({ ifNested: 'inherit' }, () => {
-    cls().set(CONTEXT_KEY, { current: context } satisfies ContextBox);
-    return fn();
-  });
+  return runWithValue(CONTEXT_KEY, { current: context } satisfies ContextBox, fn);
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AUDIT_COLUMNS } from '../audit-entry';
 import { AuditError } from '../audit.errors';
+import { instantText } from '../instant-text';
 import { inTransaction, isSqlPool, type SqlQueryable } from '../storage/sql-client';
 import { quoteIdentifier } from '../storage/sql-identifier';
 import { AUDIT_CHAIN_COLUMNS, canonicalUuid, chainHash, chainOf, entryContentAt, entryContentTail, GENESIS_HASH } from './chain-content';
@@ -202,10 +203,8 @@ export function prepareChainBatch(rules: PersonalRules, columns: unknown[][]): P
     for (let column = 0; column < AUDIT_COLUMNS.length; column++) out[column]![i] = columns[column]![row] ?? null;
     for (const column of TEXT_COLUMNS) out[column]![i] = storableText(out[column]![i]);
     const occurredAt = new Date(columns[OCCURRED_AT]![row] as Date | string);
-    // The instant as ISO 8601 text (what a Date costs node-postgres to format otherwise); years
-    // outside 1-9999, which that text cannot carry, travel as the Date.
-    const year = occurredAt.getUTCFullYear();
-    out[OCCURRED_AT]![i] = year >= 1 && year <= 9999 ? occurredAt.toISOString() : occurredAt;
+    // As ISO 8601 text (what a Date costs node-postgres to format otherwise).
+    out[OCCURRED_AT]![i] = instantText(occurredAt);
     const metadata = storableJson(jsonText(columns[METADATA]![row]));
     const changes = storableJson(jsonText(columns[CHANGES]![row]));
     out[METADATA]![i] = metadata.text;
