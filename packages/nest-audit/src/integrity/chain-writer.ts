@@ -379,10 +379,10 @@ export async function writeSpeculativeChain(
 }
 
 /**
- * The insert's column arrays for the entries at `rows` (in chain order), each given the next
+ * The insert's parameters, one per column, for the entries at `rows` (in chain order), each given the next
  * position after its chain's head in `heads` and hashed to the entry before; `heads` is moved.
  */
-function chainRows(batch: PreparedChainBatch, rows: readonly number[], heads: Map<string, Head>): unknown[][] {
+function chainRows(batch: PreparedChainBatch, rows: readonly number[], heads: Map<string, Head>): unknown[] {
   const out: unknown[][] = [...AUDIT_COLUMNS, ...AUDIT_CHAIN_COLUMNS].map(() => new Array(rows.length));
   const n = AUDIT_COLUMNS.length;
   rows.forEach((i, at) => {
@@ -396,7 +396,14 @@ function chainRows(batch: PreparedChainBatch, rows: readonly number[], heads: Ma
     out[n + 3]![at] = batch.salts[i];
     out[n + 4]![at] = batch.paths[i];
   });
-  return out;
+  // Positions and hex digests as array literals made here: node-postgres would quote and escape
+  // each element of them (two regular expressions apiece), for text that holds only [0-9a-f].
+  return out.map((values, column) => (column >= n && column < n + 4 ? arrayLiteral(values as string[]) : values));
+}
+
+/** `{a,b,c}`: a PostgreSQL array literal of elements that need no quoting (digits and hex digits only). */
+function arrayLiteral(elements: readonly string[]): string {
+  return `{${elements.join(',')}}`;
 }
 
 /** Locks the heads of `chains` (sorted), creating the missing ones at position 0. */
