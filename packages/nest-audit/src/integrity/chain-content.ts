@@ -145,18 +145,19 @@ function hex(bytes: Uint8Array): string {
 /**
  * Where each link's input (prev ‖ utf8(content)) is laid out before it is hashed: reused, so a
  * link costs one hash call and no buffer of its own (the writer and the verifier make one per
- * entry). Grown when an entry needs more; nothing runs between filling and hashing it.
+ * entry). Nothing runs between filling and hashing it. A larger entry gets a buffer of its own,
+ * so one huge entry never leaves a huge buffer behind.
  */
-let linkInput = Buffer.allocUnsafe(8192);
+const linkInput = Buffer.allocUnsafe(8192);
 
 /** `sha256(prev ‖ utf8(content))`: the link of an entry to the one before it. */
 export function chainHash(prev: Uint8Array, content: string): Buffer {
   // UTF-8 takes at most 3 bytes per UTF-16 code unit: with this much room, the write cannot be cut short.
   const room = prev.length + content.length * 3;
-  if (linkInput.length < room) linkInput = Buffer.allocUnsafe(room);
-  linkInput.set(prev, 0);
-  const written = linkInput.write(content, prev.length, 'utf8');
-  return hash('sha256', linkInput.subarray(0, prev.length + written), 'buffer');
+  const input = room <= linkInput.length ? linkInput : Buffer.allocUnsafe(room);
+  input.set(prev, 0);
+  const written = input.write(content, prev.length, 'utf8');
+  return hash('sha256', input.subarray(0, prev.length + written), 'buffer');
 }
 
 /**
