@@ -300,7 +300,7 @@ export interface PgPoolClient {
 export interface NodePgPool {
   connect(): Promise<PgPoolClient>;
   /** Logs a statement sent outside Drizzle through the database's own logger. */
-  logQuery(text: string): void;
+  logQuery(text: string, params?: unknown[]): void;
   /** A Drizzle transaction on `client`, whose `begin` the caller already sent (nested ones are savepoints). */
   transactionOn(client: PgPoolClient): Promise<AnyPgDatabase>;
 }
@@ -326,7 +326,7 @@ export function nodePgPoolOf(db: AnyPgDatabase): NodePgPool | undefined {
   if (!name.includes('Pool')) return undefined;
   return {
     connect: () => session.client.connect(),
-    logQuery: (text) => session.logger.logQuery(text, []),
+    logQuery: (text, params = []) => session.logger.logQuery(text, params),
     async transactionOn(client) {
       const { NodePgSession, NodePgTransaction } = await (nodePg ??= import('drizzle-orm/node-postgres'));
       const txSession = new NodePgSession(client as never, session.dialect as never, session.schema as never, session.options as never);

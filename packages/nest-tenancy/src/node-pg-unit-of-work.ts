@@ -1,5 +1,9 @@
 import { isStorableText } from '@acme/nest-context';
 import { nodePgPoolOf, type AnyPgDatabase, type NodePgPool, type PgPoolClient } from './drizzle-internals';
+import { sendWithOpening, type OpeningQueryClient } from './opening-query';
+
+/** How the opening sent with a first statement is logged (its values go as parameters). */
+const OPENING = 'begin; select set_config($1, $2, true)';
 
 /**
  * The pool `runNodePgUnitOfWork` can open this unit of work on: a node-postgres pool, no
@@ -13,18 +17,18 @@ export function oneRoundTripPool(root: AnyPgDatabase, workspaceId: string, confi
 /**
  * Runs an RLS unit of work on node-postgres, opening its transaction at its first statement:
  * a unit of work that sends none (a request answered from a cache, a refusal) never checks out
- * a connection. The transaction opens in ONE round trip: `begin` and the transaction-local
- * `set_config` travel as one simple-protocol message (values quoted with pg's `escapeLiteral`:
- * that protocol takes no parameters), where Drizzle's `transaction()` followed by
- * `execute(set_config)` takes two. Otherwise it is Drizzle's transaction: the callback gets a
- * `NodePgTransaction` (nested `transaction()` calls are savepoints), a throw rolls back, and the
- * connection goes back to the pool either way.
+ * a connection. The opening travels with that first statement, in one round trip where
+ * Drizzle's `transaction()` followed by `execute(set_config)` and the statement take three:
+ *  - a statement with parameters (what Drizzle's query builders send) carries `begin` and the
+ *    transaction-local `set_config` in its own message batch (see opening-query.ts);
+ *  - any other opens the transaction first, `begin` and `set_config` as one simple-protocol
+ *    message (values quoted with pg's `escapeLiteral`: that protocol takes no parameters).
+ * Otherwise it is Drizzle's transaction: the callback gets a `NodePgTransaction` (nested
+ * `transaction()` calls are savepoints), a throw rolls back, and the connection goes back to the
+ * pool either way.
  */
 export async function runNodePgUnitOfWork<T>(pool: NodePgPool, workspaceId: string, setting: string, fn: (tx: AnyPgDatabase) => Promise<T>): Promise<T> {
-  const connection = new DeferredConnection(
-    pool,
-    (client) => `begin; select set_config(${client.escapeLiteral(setting)}, ${client.escapeLiteral(workspaceId)}, true)`,
-  );
+  const connection = new DeferredConnection(pool, setting, workspaceId);
   try {
     const result = await fn(await pool.transactionOn(connection as unknown as PgPoolClient));
     await connection.finish('commit');
@@ -55,11 +59,15 @@ class DeferredConnection {
 
   constructor(
     private readonly pool: NodePgPool,
-    private readonly begin: (client: PgPoolClient) => string,
+    private readonly setting: string,
+    private readonly workspaceId: string,
   ) {}
 
   query(...args: unknown[]): Promise<unknown> {
-    return this.open().then((client) => (client.query as (...a: unknown[]) => Promise<unknown>)(...args));
+    if (this.opening) return this.opening.then((client) => (client.query as (...a: unknown[]) => Promise<unknown>)(...args));
+    let carried: Promise<unknown> | undefined;
+    const opening = this.open((client) => (carried = this.sendWithOpening(client, args)));
+    return opening.then((client) => carried ?? (client.query as (...a: unknown[]) => Promise<unknown>)(...args));
   }
 
   /** Commits or rolls back the transaction, if one was opened. */
@@ -83,13 +91,23 @@ class DeferredConnection {
     this.client = undefined;
   }
 
-  private open(): Promise<PgPoolClient> {
+  /**
+   * Checks out the connection and opens the transaction, with the first statement when `carry`
+   * sends it (then its own result is the statement's), else on its own.
+   */
+  private open(carry: (client: PgPoolClient) => Promise<unknown> | undefined): Promise<PgPoolClient> {
     return (this.opening ??= (async () => {
       const client = await this.pool.connect();
       this.client = client;
       client.on('error', this.onError);
+      // Sent with the statement, the opening is in flight: whatever the statement answers, the
+      // transaction may be open, so the end of the unit of work commits or rolls it back.
+      if (carry(client)) {
+        this.opened = true;
+        return client;
+      }
       try {
-        await this.run(client, this.begin(client));
+        await this.run(client, `begin; select set_config(${client.escapeLiteral(this.setting)}, ${client.escapeLiteral(this.workspaceId)}, true)`);
       } catch (error) {
         this.broken ??= error as Error; // in an unknown state: not for the next request
         throw error;
@@ -97,6 +115,12 @@ class DeferredConnection {
       this.opened = true;
       return client;
     })());
+  }
+
+  private sendWithOpening(client: PgPoolClient, args: unknown[]): Promise<unknown> | undefined {
+    const sent = sendWithOpening(client as unknown as OpeningQueryClient, this.setting, this.workspaceId, args);
+    if (sent) this.pool.logQuery(OPENING, [this.setting, this.workspaceId]);
+    return sent;
   }
 
   private run(client: PgPoolClient, text: string): Promise<unknown> {

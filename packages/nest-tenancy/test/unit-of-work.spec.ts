@@ -15,12 +15,21 @@ describe('RLS unit of work on a node-postgres pool', () => {
   let fixture: TenancyFixture;
   let pool: pg.Pool;
   let statements: string[];
+  let params: unknown[][];
+  /** ReadyForQuery messages the pool's connections received: one per round trip. */
+  let roundTrips: number;
   let db: TenantDb<typeof schema>;
 
   beforeAll(async () => {
     fixture = await createTenancyFixture();
     pool = new pg.Pool({ connectionString: fixture.appUrl, max: 2 });
-    const logger = { logQuery: (query: string) => statements.push(query) };
+    pool.on('connect', (client) => (client as unknown as { connection: pg.Connection }).connection.on('readyForQuery', () => roundTrips++));
+    const logger = {
+      logQuery: (query: string, values: unknown[]) => {
+        statements.push(query);
+        params.push(values);
+      },
+    };
     db = new TenantDb(drizzle(pool, { schema, logger }), { rls: true });
   });
   afterAll(async () => {
@@ -29,28 +38,70 @@ describe('RLS unit of work on a node-postgres pool', () => {
   });
   beforeEach(async () => {
     statements = [];
+    params = [];
+    roundTrips = 0;
     await fixture.admin.delete(companies);
   });
 
-  it('begins and sets the workspace in one statement at the first query, then commits', async () => {
+  it('sends begin and the workspace with the first statement, in one round trip, then commits', async () => {
     await inWorkspace(WS_A, () => db.transaction(() => db.insert(companies).values({ name: 'Acme' })));
-    // Drizzle logs a query before sending it, so the transaction it opened is logged after it.
+    // Drizzle logs a query before sending it, so the opening sent with it is logged after it.
     expect(statements[0]).toMatch(/^insert into "companies"/);
-    expect(statements[1]).toBe(`begin; select set_config('app.workspace_id', '${WS_A}', true)`);
+    expect(statements[1]).toBe('begin; select set_config($1, $2, true)');
+    expect(params[1]).toEqual(['app.workspace_id', WS_A]);
     expect(statements.at(-1)).toBe('commit');
     expect(statements).toHaveLength(3);
+    expect(roundTrips).toBe(2); // begin + set_config + insert, then commit
     const rows = await fixture.admin.select().from(companies);
     expect(rows.map((r) => [r.name, r.workspaceId])).toEqual([['Acme', WS_A]]);
   });
 
-  it('quotes the workspace id into that statement (pg escapeLiteral), never splices it', async () => {
+  it('answers each statement with its own result, the opening’s answers left out', async () => {
+    await fixture.admin.insert(companies).values([
+      { name: 'Mine', workspaceId: WS_A },
+      { name: 'Theirs', workspaceId: WS_B },
+    ]);
+    const seen = await inWorkspace(WS_A, () =>
+      db.transaction(async () => {
+        const first = await db.execute<{ name: string; ws: string }>(
+          sql`select name, current_setting('app.workspace_id') as ws from companies where name <> ${'x'}`,
+        );
+        const second = await db.select().from(companies);
+        return { first: first.rows, rowCount: first.rowCount, command: first.command, second: second.map((r) => r.name) };
+      }),
+    );
+    expect(seen).toEqual({ first: [{ name: 'Mine', ws: WS_A }], rowCount: 1, command: 'SELECT', second: ['Mine'] });
+    expect(roundTrips).toBe(3);
+  });
+
+  it('a first statement that fails rolls the opened transaction back, and the connection serves the next', async () => {
+    const error = await inWorkspace(WS_A, () => db.transaction(() => db.execute(sql`select 1 / ${0}::int`))).catch((e: unknown) => e);
+    expect(error).toMatchObject({ cause: expect.objectContaining({ code: '22012' }) }); // division by zero
+    expect(statements.at(-1)).toBe('rollback');
+    await inWorkspace(WS_B, () => db.transaction(() => db.insert(companies).values({ name: 'After' })));
+    expect((await fixture.admin.select().from(companies)).map((r) => [r.name, r.workspaceId])).toEqual([['After', WS_B]]);
+  });
+
+  it('binds the workspace id as a parameter, never splices it', async () => {
     // Runs in a workspace no UUID policy can match: Postgres must see the whole id as one
     // value (and refuse it as a uuid in the policy), not as SQL.
     const hostile = "a'; select pg_sleep(5); --";
     const error = await inWorkspace(hostile, () => db.transaction(() => db.select().from(companies))).catch((e: unknown) => e);
-    expect(statements[1]).toBe(`begin; select set_config('app.workspace_id', 'a''; select pg_sleep(5); --', true)`);
+    expect(params[1]).toEqual(['app.workspace_id', hostile]);
     expect(error).toMatchObject({ cause: expect.objectContaining({ code: '22P02' }) }); // invalid input syntax for type uuid
     expect(statements.at(-1)).toBe('rollback');
+  });
+
+  it('a first statement without parameters opens the transaction on its own, the workspace quoted (pg escapeLiteral)', async () => {
+    const hostile = "a'; select pg_sleep(5); --";
+    const error = await inWorkspace(hostile, () => db.transaction(() => db.execute(sql`select count(*) from companies`))).catch((e: unknown) => e);
+    expect(statements[1]).toBe(`begin; select set_config('app.workspace_id', 'a''; select pg_sleep(5); --', true)`);
+    expect(error).toMatchObject({ cause: expect.objectContaining({ code: '22P02' }) });
+    statements = [];
+    roundTrips = 0;
+    const [row] = (await inWorkspace(WS_A, () => db.transaction(() => db.execute(sql`select count(*)::int as n from companies`)))).rows;
+    expect(row).toEqual({ n: 0 });
+    expect(roundTrips).toBe(3);
     // A workspace id that cannot travel as text (NUL) takes the parameterised path instead.
     statements = [];
     await inWorkspace('a\u0000b', () => db.transaction(() => db.select().from(companies))).catch(() => undefined);
