@@ -4,7 +4,8 @@
  *    request without it (Fastify, in-process inject; entries go through the queue as in production);
  *  - audit-ingest: sustained entries/s from `record` to rows in the table (in-process batches,
  *    BullMQ, the batch writer in its own worker process, as deployed) vs a raw COPY of the same
- *    rows into the same table;
+ *    rows into the same table: 12 rounds (INGEST_ROUNDS) of 20,000 entries after a warm-up round
+ *    of each side, alternating which goes first, with the writer process's peak RSS in each round;
  *  - and one INSERT per entry, the naive writer, for scale (a STRAWMAN line, not a BENCH line: it is not ours);
  *  - audit-ingest-chained: the same path with integrity.chain on (the worker hash-chains every
  *    entry per workspace) vs off, in alternating rounds of the same run; with it, the CPU time
@@ -13,7 +14,7 @@
  */
 import 'reflect-metadata';
 import { Audit, AuditModule, AuditService } from '@acme/nest-audit';
-import { ContextService, ContextModule } from '@acme/nest-context';
+import { ContextService, ContextModule, uuidv7 } from '@acme/nest-context';
 import { startPostgres, startRedis } from '@acme/nest-testing';
 import { Controller, Get, Inject, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -27,15 +28,13 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { compareInterleaved, median, report } from './lib/measure.ts';
+import { rssMb } from './lib/http-mix-processes.ts';
 
-const WS = '0190a0b2-0000-7000-8000-00000000000a';
 const postgres = await startPostgres();
 const redis = await startRedis();
 const pool = new pg.Pool({ connectionString: postgres.url, max: 4 });
 pool.on('error', () => undefined);
 await pool.query('DROP TABLE IF EXISTS audit_log CASCADE');
-// The table is append-only (a guard trigger): emptying it between runs is maintenance, as the package's retention does it.
-const TRUNCATE_AUDIT = "SELECT set_config('acme_audit.maintenance', 'on', true); TRUNCATE audit_log";
 
 @Injectable()
 class DealsService {
@@ -98,7 +97,6 @@ const worker = await startWorker('bench');
 await app.init();
 await app.getHttpAdapter().getInstance().ready();
 const audit = app.get(AuditService);
-const count = async () => Number((await pool.query('SELECT count(*) AS n FROM audit_log')).rows[0].n);
 
 // Latency: the two routes interleaved request by request (compareInterleaved), p50 of each.
 const latency = await compareInterleaved(
@@ -107,43 +105,92 @@ const latency = await compareInterleaved(
 );
 await audit.flush();
 
-// Ingest through the pipeline: record N entries as fast as the process can, time until all are rows.
-const N = 50_000;
-await pool.query(TRUNCATE_AUDIT);
+// Ingest, ours vs COPY, in rounds: each round records ROUND entries of a workspace of its own
+// and waits until they are all rows (counted through the workspace index: no TRUNCATE between
+// rounds, which would make producers re-send batches they had not yet confirmed), then COPYs
+// ROUND rows of the same shape (fresh ids, another fresh workspace) into the same table. One
+// warm-up round of each first; rounds alternate which side goes first.
 const context = new ContextService();
-const ingestStart = performance.now();
-await context.run({ workspaceId: WS, actor: { kind: 'User', id: 'bench' } }, async () => {
-  for (let i = 0; i < N; i++) {
-    audit.recordNow({ action: 'Update', subject: 'Deal', subjectId: `deal-${i}`, metadata: { i }, before: { stage: 'New' }, after: { stage: 'Won' } });
-    if (i % 5_000 === 4_999) await new Promise((resolve) => setImmediate(resolve)); // let batches leave
+const ROUND = 20_000;
+const INGEST_ROUNDS = Number(process.env.INGEST_ROUNDS ?? 12);
+const stored = async (workspaceId: string) =>
+  Number((await pool.query('SELECT count(*) AS n FROM audit_log WHERE workspace_id = $1', [workspaceId])).rows[0].n);
+/** The highest resident memory of `pid` (MB) seen every 50 ms while `work` runs. */
+const peakRss = async <T>(pid: number, work: () => Promise<T>): Promise<{ result: T; rssMb: number }> => {
+  let peak = rssMb(pid);
+  const timer = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 50);
+  try {
+    const result = await work();
+    return { result, rssMb: Math.max(peak, rssMb(pid)) };
+  } finally {
+    clearInterval(timer);
   }
-  await audit.flush();
-});
-console.log(`(recorded and enqueued ${N} entries in ${(performance.now() - ingestStart).toFixed(0)} ms)`);
-while ((await count()) < N) await new Promise((resolve) => setTimeout(resolve, 20));
-const oursPerSecond = N / ((performance.now() - ingestStart) / 1000);
+};
+/** Entries/s from `recordNow` of ROUND entries to the last of them stored. */
+const ingestOnce = async (producer: AuditService, workspaceId = randomUUID()): Promise<number> => {
+  const start = performance.now();
+  await context.run({ workspaceId, actor: { kind: 'User', id: 'bench' } }, async () => {
+    for (let i = 0; i < ROUND; i++) {
+      producer.recordNow({ action: 'Update', subject: 'Deal', subjectId: `deal-${i}`, metadata: { i }, before: { stage: 'New' }, after: { stage: 'Won' } });
+      if (i % 5_000 === 4_999) await new Promise((resolve) => setImmediate(resolve)); // let batches leave
+    }
+    await producer.flush();
+  });
+  while ((await stored(workspaceId)) < ROUND) await new Promise((resolve) => setTimeout(resolve, 10));
+  return ROUND / ((performance.now() - start) / 1000);
+};
 
-// Baseline: COPY of the same rows (the fastest way into Postgres).
-const { rows: sample } = await pool.query('SELECT * FROM audit_log LIMIT $1', [N]);
-await pool.query(TRUNCATE_AUDIT);
+const templateWorkspace = randomUUID();
+await ingestOnce(audit, templateWorkspace); // warm-up of ours, and the rows COPY sends
+const { rows: sample } = await pool.query('SELECT * FROM audit_log WHERE workspace_id = $1', [templateWorkspace]);
+const columns = Object.keys(sample[0]!);
 // COPY text format: tab-separated, \N for NULL, backslash escapes inside values.
 const escape = (text: string) => text.replace(/[\t\n\\]/g, (c) => (c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\\\'));
 const field = (value: unknown) =>
   value === null ? '\\N' : escape(value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value));
-const lines = sample.map((row) => Object.values(row).map(field).join('\t'));
-const copyStart = performance.now();
-const client = await pool.connect();
-await pipeline(Readable.from(lines.map((line) => `${line}\n`)), client.query(copyFrom(`COPY audit_log (${Object.keys(sample[0]!).join(', ')}) FROM STDIN`)));
-client.release();
-const copyPerSecond = N / ((performance.now() - copyStart) / 1000);
+/**
+ * Rows/s of one COPY of the sample's rows into a fresh workspace, each with a fresh UUIDv7 id as
+ * the writer makes them (time-ordered: random ids would be slower to index), lines built before timing.
+ */
+const copyOnce = async (): Promise<number> => {
+  const workspaceId = randomUUID();
+  const lines = sample.map(
+    (row) => `${columns.map((column) => field(column === 'id' ? uuidv7() : column === 'workspace_id' ? workspaceId : row[column])).join('\t')}\n`,
+  );
+  const start = performance.now();
+  const client = await pool.connect();
+  try {
+    await pipeline(Readable.from(lines), client.query(copyFrom(`COPY audit_log (${columns.join(', ')}) FROM STDIN`)));
+  } finally {
+    client.release();
+  }
+  return ROUND / ((performance.now() - start) / 1000);
+};
+await copyOnce(); // warm-up of the baseline
+const ingest = { ours: [] as number[], baseline: [] as number[] };
+const writerRss: number[] = [];
+for (let round = 0; round < INGEST_ROUNDS; round++) {
+  const runOurs = async () => {
+    const { result, rssMb } = await peakRss(worker.pid!, () => ingestOnce(audit));
+    ingest.ours.push(result);
+    writerRss.push(rssMb);
+  };
+  const runCopy = async () => void ingest.baseline.push(await copyOnce());
+  if (round % 2 === 0) await runOurs().then(runCopy);
+  else await runCopy().then(runOurs);
+}
+console.log(`(writer process RSS while ingesting, peak per round: ${writerRss.map((mb) => mb.toFixed(0)).join(', ')} MB)`);
 
-// For scale: one INSERT per entry (the naive writer), on a sample.
+// For scale: one INSERT per entry (the naive writer), on part of the sample.
 const SINGLE = 2_000;
-await pool.query(TRUNCATE_AUDIT);
+const singleWorkspace = randomUUID();
 const singleStart = performance.now();
 for (const row of sample.slice(0, SINGLE) as Record<string, unknown>[]) {
-  const values = Object.values(row).map((v) => (v !== null && typeof v === 'object' && !(v instanceof Date) ? JSON.stringify(v) : v));
-  await pool.query(`INSERT INTO audit_log (${Object.keys(row).join(', ')}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`, values);
+  const values = columns.map((column) => {
+    const value = column === 'id' ? uuidv7() : column === 'workspace_id' ? singleWorkspace : row[column];
+    return value !== null && typeof value === 'object' && !(value instanceof Date) ? JSON.stringify(value) : value;
+  });
+  await pool.query(`INSERT INTO audit_log (${columns.join(', ')}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`, values);
 }
 const singlePerSecond = SINGLE / ((performance.now() - singleStart) / 1000);
 
@@ -158,9 +205,6 @@ const singlePerSecond = SINGLE / ((performance.now() - singleStart) / 1000);
 class ChainedProducerModule {}
 const chainedApp = await NestFactory.createApplicationContext(ChainedProducerModule, { logger: false, abortOnError: false });
 const chainedWorker = await startWorker('bench-chain', true);
-const ROUND = 20_000;
-// Each round writes to a workspace of its own and counts it through the workspace index: no
-// TRUNCATE between rounds, which would make producers re-send batches they had not yet confirmed.
 /** CPU time (user + system, ms) a process has used so far; undefined where /proc cannot tell. */
 const cpuMs = (pid: number | undefined): number | undefined => {
   try {
@@ -181,23 +225,6 @@ const ingestRound = async (producer: AuditService, measured = true): Promise<num
     if (measured && cpuBefore !== undefined && cpuAfter !== undefined) workerCpu.set(producer, (workerCpu.get(producer) ?? 0) + cpuAfter - cpuBefore);
   }
 };
-const ingestOnce = async (producer: AuditService): Promise<number> => {
-  const workspaceId = randomUUID();
-  const start = performance.now();
-  await context.run({ workspaceId, actor: { kind: 'User', id: 'bench' } }, async () => {
-    for (let i = 0; i < ROUND; i++) {
-      producer.recordNow({ action: 'Update', subject: 'Deal', subjectId: `deal-${i}`, metadata: { i }, before: { stage: 'New' }, after: { stage: 'Won' } });
-      if (i % 5_000 === 4_999) await new Promise((resolve) => setImmediate(resolve));
-    }
-    await producer.flush();
-  });
-  const stored = async () => Number((await pool.query('SELECT count(*) AS n FROM audit_log WHERE workspace_id = $1', [workspaceId])).rows[0].n);
-  while ((await stored()) < ROUND) await new Promise((resolve) => setTimeout(resolve, 10));
-  return ROUND / ((performance.now() - start) / 1000);
-};
-// Batches of the sections above that were emptied before they were confirmed are re-sent after
-// redeliverAfterMs (10 s): let that happen before measuring.
-await new Promise((resolve) => setTimeout(resolve, 11_000));
 const chainedAudit = chainedApp.get(AuditService);
 await ingestRound(chainedAudit, false); // warm-up of both sides
 await ingestRound(audit, false);
@@ -230,11 +257,12 @@ await pool.end();
 await Promise.all([postgres.stop(), redis.stop()]);
 
 console.log(`request p50 with @Audit ${(latency.ours.nsPerOp / 1000).toFixed(1)} us, without ${(latency.baseline.nsPerOp / 1000).toFixed(1)} us`);
+const copyPerSecond = median(ingest.baseline);
 console.log(
-  `ingest: pipeline ${oursPerSecond.toFixed(0)} entries/s, COPY ${copyPerSecond.toFixed(0)} rows/s, one INSERT per entry ${singlePerSecond.toFixed(0)} rows/s`,
+  `ingest (medians of ${INGEST_ROUNDS} rounds of ${ROUND}): pipeline ${median(ingest.ours).toFixed(0)} entries/s, COPY ${copyPerSecond.toFixed(0)} rows/s, one INSERT per entry ${singlePerSecond.toFixed(0)} rows/s`,
 );
 report('audit-latency', latency.ours.nsPerOp / 1000, latency.baseline.nsPerOp / 1000, 'us/request', 'lower');
-report('audit-ingest', oursPerSecond, copyPerSecond, 'entries/s', 'higher');
+report('audit-ingest', median(ingest.ours), copyPerSecond, 'entries/s', 'higher', ingest);
 // Not ours: the naive writer (one INSERT per entry) beside the same COPY, for scale only.
 console.log(
   `STRAWMAN audit-insert-per-entry naive=${singlePerSecond.toFixed(0)} copy=${copyPerSecond.toFixed(0)} ratio=${(singlePerSecond / copyPerSecond).toFixed(3)} unit=rows/s`,
