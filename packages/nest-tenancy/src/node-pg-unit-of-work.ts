@@ -1,9 +1,9 @@
 import { isStorableText } from '@acme/nest-context';
 import { nodePgPoolOf, type AnyPgDatabase, type NodePgPool, type PgPoolClient } from './drizzle-internals';
-import { sendWithOpening, type OpeningQueryClient } from './opening-query';
+import { sendWithOpening, SET_WORKSPACE, type OpeningQueryClient } from './opening-query';
 
 /** How the opening sent with a first statement is logged (its values go as parameters). */
-const OPENING = 'begin; select set_config($1, $2, true)';
+const OPENING = `begin; ${SET_WORKSPACE}`;
 
 /**
  * The pool `runNodePgUnitOfWork` can open this unit of work on: a node-postgres pool, no
@@ -64,10 +64,10 @@ class DeferredConnection {
   ) {}
 
   query(...args: unknown[]): Promise<unknown> {
-    if (this.opening) return this.opening.then((client) => (client.query as (...a: unknown[]) => Promise<unknown>)(...args));
+    if (this.opening) return this.opening.then((client) => forward(client, args));
     let carried: Promise<unknown> | undefined;
     const opening = this.open((client) => (carried = this.sendWithOpening(client, args)));
-    return opening.then((client) => carried ?? (client.query as (...a: unknown[]) => Promise<unknown>)(...args));
+    return opening.then((client) => carried ?? forward(client, args));
   }
 
   /** Commits or rolls back the transaction, if one was opened. */
@@ -127,4 +127,9 @@ class DeferredConnection {
     this.pool.logQuery(text);
     return client.query(text);
   }
+}
+
+/** `client.query(...args)` with the arguments Drizzle's session gave this connection, whatever their form. */
+function forward(client: PgPoolClient, args: unknown[]): Promise<unknown> {
+  return (client.query as (...a: unknown[]) => Promise<unknown>)(...args);
 }

@@ -40,7 +40,8 @@ export interface OpeningQueryClient {
   query(query: PgQuery): unknown;
 }
 
-const SET_WORKSPACE = 'select set_config($1, $2, true)';
+/** The opening's second statement; its parameters are the setting's name and the workspace id. */
+export const SET_WORKSPACE = 'select set_config($1, $2, true)';
 /** Statements of the opening whose answers the caller never sees. */
 const OPENING_STATEMENTS = 2;
 
