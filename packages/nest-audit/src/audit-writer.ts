@@ -1,4 +1,5 @@
 import { AUDIT_COLUMNS, type AuditEntry } from './audit-entry';
+import { copyBatch, copyText, refusedByServer, takesCopy } from './copy-batch';
 import { instantText } from './instant-text';
 import {
   AuditChainConflictError,
@@ -15,6 +16,7 @@ import {
   type PreparedChainBatch,
 } from './integrity/chain-writer';
 import type { PersonalRules } from './integrity/personal-data';
+import { isSqlPool, type SqlPool } from './storage/sql-client';
 import { quoteIdentifier } from './storage/sql-identifier';
 
 /** Anything that runs a parameterized query: a pg Pool, PoolClient or Client. */
@@ -36,6 +38,11 @@ export function insertStatement(table: string, schema?: string): string {
   const columns = AUDIT_COLUMNS.map(([name]) => `"${name}"`).join(', ');
   const arrays = AUDIT_COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ');
   return `INSERT INTO ${qualifiedTable(table, schema)} (${columns}) SELECT * FROM unnest(${arrays}) ON CONFLICT DO NOTHING`;
+}
+
+/** The COPY a new batch is written with first (see `AuditWriter.writeColumns`). */
+export function copyStatement(table: string, schema?: string): string {
+  return `COPY ${qualifiedTable(table, schema)} (${AUDIT_COLUMNS.map(([name]) => `"${name}"`).join(', ')}) FROM STDIN`;
 }
 
 /**
@@ -118,6 +125,9 @@ interface WaitingBatch {
  */
 export class AuditWriter {
   private readonly statement: string;
+  private readonly copy: string;
+  /** Whether the server takes COPY (asked at the first batch; asked again after a failure to ask). */
+  private copyServer?: Promise<boolean>;
   private readonly storedStatement: string;
   private readonly chainSql: ChainStatements | undefined;
   private readonly waiting: WaitingBatch[] = [];
@@ -132,6 +142,7 @@ export class AuditWriter {
     private readonly chain?: PersonalRules,
   ) {
     this.statement = insertStatement(table, schema);
+    this.copy = copyStatement(table, schema);
     this.chainSql = chain ? chainStatements(table, schema) : undefined;
     // The time range lets partitions and chunks outside it be skipped; (id, occurred_at) is the key.
     this.storedStatement = `SELECT id::text AS id FROM ${qualifiedTable(table, schema)} WHERE id = ANY($1::uuid[]) AND occurred_at BETWEEN $2 AND $3`;
@@ -261,7 +272,9 @@ export class AuditWriter {
   }
 
   /**
-   * Inserts a batch already in column form (as it travels through the queue). With the chain on,
+   * Inserts a batch already in column form (as it travels through the queue): on the writer's
+   * own pool with COPY (PostgreSQL's bulk path, about a third less of its CPU per entry than the
+   * insert), else with the insert. With the chain on,
    * `via` other than a pool is a connection inside the caller's transaction (outbox): the heads
    * of the batch's chains stay locked until that transaction ends.
    */
@@ -273,8 +286,33 @@ export class AuditWriter {
       if (via !== this.db && !isChainPool(via)) return (await writePreparedChain(via, sql, batch, { skipStored: true })).size;
       return this.chainInGroup(via, batch);
     }
+    if (via === this.db && isSqlPool(via)) {
+      const copied = await this.copyNew(via, columns);
+      if (copied !== undefined) return copied;
+    }
     const result = await via.query(this.statement, columns);
     return result.rowCount ?? 0;
+  }
+
+  /**
+   * The batch written with COPY: its row count, or undefined when the insert must write it
+   * instead. A COPY PostgreSQL refused wrote nothing (one statement, outside any transaction):
+   * the insert then writes the batch, skipping entries already stored (a batch sent again), or
+   * fails as it would have anyway. Any other failure (a lost connection) fails the write, which
+   * is retried later.
+   */
+  private async copyNew(pool: SqlPool, columns: unknown[][]): Promise<number | undefined> {
+    const text = copyText(columns);
+    if (text === undefined) return undefined;
+    this.copyServer ??= takesCopy(pool).catch(() => {
+      this.copyServer = undefined;
+      return false;
+    });
+    if (!(await this.copyServer)) return undefined;
+    return copyBatch(pool, this.copy, text).catch((error: unknown) => {
+      if (refusedByServer(error)) return undefined;
+      throw error;
+    });
   }
 }
 

@@ -26,8 +26,8 @@ describe('a worker killed mid-batch', () => {
   beforeEach(() => fixture.clear());
 
   /**
-   * One batch of 300 entries; a worker process takes it and is SIGKILLed while its INSERT waits
-   * on a table lock. Its database session is terminated before the lock is released, so the
+   * One batch of 300 entries; a worker process takes it and is SIGKILLed while its write (the
+   * batch's COPY) waits on a table lock. Its database session is terminated before the lock is released, so the
    * killed worker cannot finish the write; then a second worker (this process) starts, which
    * re-runs a stalled batch up to `maxStalledCount` times. Resolves with who completed the job.
    */
@@ -55,7 +55,7 @@ describe('a worker killed mid-batch', () => {
       await api.get(AuditService).flush();
     });
 
-    // Hold the table so the worker's insert blocks mid-batch, then kill the worker there.
+    // Hold the table so the worker's write blocks mid-batch, then kill the worker there.
     const blocker = new pg.Client({ connectionString: fixture.database.url });
     await blocker.connect();
     await blocker.query('BEGIN');
@@ -74,14 +74,14 @@ describe('a worker killed mid-batch', () => {
       });
       const backend = await eventually(async () => {
         const { rows } = await fixture.pool.query(
-          "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO \"audit_log\"%'",
+          `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND (query LIKE 'COPY "audit_log"%' OR query LIKE 'INSERT INTO "audit_log"%')`,
         );
-        expect(rows).toHaveLength(1); // the batch insert is waiting on the lock
+        expect(rows).toHaveLength(1); // the batch's write is waiting on the lock
         return rows[0].pid as number;
       });
       worker.kill('SIGKILL');
       await new Promise((resolve) => worker.once('exit', resolve));
-      // A dead client's session lives on until the server notices; end it, so its INSERT never runs.
+      // A dead client's session lives on until the server notices; end it, so its write never runs.
       await fixture.pool.query('SELECT pg_terminate_backend($1)', [backend]);
       await eventually(async () => {
         const { rows } = await fixture.pool.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [backend]);
