@@ -29,20 +29,22 @@ export function qualifiedTable(table: string, schema?: string): string {
   return schema ? `${quoteIdentifier(schema)}.${quoteIdentifier(table)}` : quoteIdentifier(table);
 }
 
+/** `"id", "occurred_at", ...`: the columns a batch writes, in AUDIT_COLUMNS order. */
+const COLUMN_LIST = AUDIT_COLUMNS.map(([name]) => `"${name}"`).join(', ');
+
 /**
  * The insert for a batch: one statement whatever the batch size (one array parameter per
  * column, `unnest`ed), so it never meets the 65,535-parameter limit and costs one round trip.
  * `ON CONFLICT DO NOTHING` on (id, occurred_at) makes a retried batch a no-op.
  */
 export function insertStatement(table: string, schema?: string): string {
-  const columns = AUDIT_COLUMNS.map(([name]) => `"${name}"`).join(', ');
   const arrays = AUDIT_COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ');
-  return `INSERT INTO ${qualifiedTable(table, schema)} (${columns}) SELECT * FROM unnest(${arrays}) ON CONFLICT DO NOTHING`;
+  return `INSERT INTO ${qualifiedTable(table, schema)} (${COLUMN_LIST}) SELECT * FROM unnest(${arrays}) ON CONFLICT DO NOTHING`;
 }
 
 /** The COPY a new batch is written with first (see `AuditWriter.writeColumns`). */
 export function copyStatement(table: string, schema?: string): string {
-  return `COPY ${qualifiedTable(table, schema)} (${AUDIT_COLUMNS.map(([name]) => `"${name}"`).join(', ')}) FROM STDIN`;
+  return `COPY ${qualifiedTable(table, schema)} (${COLUMN_LIST}) FROM STDIN`;
 }
 
 /**
@@ -302,13 +304,13 @@ export class AuditWriter {
    * is retried later.
    */
   private async copyNew(pool: SqlPool, columns: unknown[][]): Promise<number | undefined> {
-    const text = copyText(columns);
-    if (text === undefined) return undefined;
     this.copyServer ??= takesCopy(pool).catch(() => {
       this.copyServer = undefined;
       return false;
     });
     if (!(await this.copyServer)) return undefined;
+    const text = copyText(columns);
+    if (text === undefined) return undefined;
     return copyBatch(pool, this.copy, text).catch((error: unknown) => {
       if (refusedByServer(error)) return undefined;
       throw error;
